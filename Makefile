@@ -1,0 +1,36 @@
+# impactlib: two commands, `make report` and `make test`, each sets itself up.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO   := data/raw/demo/study.yml
+
+.PHONY: setup report test lab fuzz clean-reports sync-notebooks
+
+setup: $(STAMP)
+
+# Reinstall when the dependencies or the pinned versions change.
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+$(DEMO): | $(STAMP)
+	$(BIN)/impactlib demo data/raw/demo
+
+report: setup $(DEMO)
+	$(BIN)/impactlib report $(DEMO) --processed data/processed/demo
+
+test: setup
+	$(BIN)/python -m pytest
+
+lab: setup $(DEMO)
+	$(BIN)/jupyter lab notebooks/
+
+# Keep each notebook's .ipynb and its jupytext .py in step (outputs stay out of git).
+sync-notebooks: setup
+	$(BIN)/jupytext --sync notebooks/*.py
+
+clean-reports:
+	rm -rf reports/*/

@@ -1,0 +1,90 @@
+"""The command line: a thin face over the package.
+
+    impactlib demo DIR [--candidates N] [--seed S]
+    impactlib clean STUDY.yml --out DIR
+    impactlib report STUDY.yml [--out DIR] [--processed DIR] [--since DATE]
+                     [--until DATE] [--lang fr|en] [--jobs N]
+
+Bad input ends with one line on standard error naming the file, line and
+column, and exit status 2; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from .errors import StudyError
+
+__all__ = ["main"]
+
+log = logging.getLogger("impactlib")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="impactlib",
+                                description="Social impact of employment coaching: "
+                                            "questionnaires cleaned, analysed and reported.")
+    p.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    d = sub.add_parser("demo", help="write the synthetic demo study")
+    d.add_argument("folder", type=Path)
+    d.add_argument("--candidates", type=int, default=309, help="number of candidates (309)")
+    d.add_argument("--seed", type=int, default=20240601, help="random seed (20240601)")
+
+    c = sub.add_parser("clean", help="clean a study into tidy processed tables")
+    c.add_argument("study", type=Path, help="study.yml (or its folder)")
+    c.add_argument("--out", type=Path, required=True, help="folder for the processed tables")
+
+    r = sub.add_parser("report", help="clean, analyse and render the HTML report")
+    r.add_argument("study", type=Path, help="study.yml (or its folder)")
+    r.add_argument("--out", type=Path, help="report folder (reports/<study>-<until>/)")
+    r.add_argument("--processed", type=Path, help="processed tables (data/processed/<study>/)")
+    r.add_argument("--since", help="first day of the period, YYYY-MM-DD")
+    r.add_argument("--until", help="last day of the period, YYYY-MM-DD")
+    r.add_argument("--lang", choices=["fr", "en"], help="report language (study's default)")
+    r.add_argument("--jobs", type=int, default=2, help="notebooks run at once (2)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
+                        format="%(levelname)s: %(message)s", stream=sys.stderr)
+    for noisy in ("papermill", "traitlets", "nbconvert"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        if args.command == "demo":
+            from .demo import write_demo
+
+            try:
+                path = write_demo(args.folder, candidates=args.candidates, seed=args.seed)
+            except ValueError as err:
+                raise StudyError(str(err)) from None
+            print(path)
+        elif args.command == "clean":
+            from .processed import clean_study
+
+            folder = clean_study(args.study).write(args.out)
+            print(folder)
+        elif args.command == "report":
+            from .report import run_report
+
+            folder = run_report(args.study, out=args.out, processed=args.processed,
+                                since=args.since, until=args.until, lang=args.lang,
+                                jobs=args.jobs)
+            print(folder / "html" / "index.html")
+    except StudyError as err:
+        print(f"impactlib: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("impactlib: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

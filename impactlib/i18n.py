@@ -1,0 +1,74 @@
+"""Every word the board reads, from one file per language.
+
+``impactlib/locales/fr.yml`` (the default) and ``en.yml`` hold the headings,
+labels and sentences of the reports under the same keys. ``{name}`` fields are
+filled with :meth:`Translator.t`; values passed in are HTML-escaped when the
+text is rendered as HTML.
+"""
+
+from __future__ import annotations
+
+import html
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+__all__ = ["Translator", "LANGUAGES", "load_locale"]
+
+LANGUAGES = ("fr", "en")
+LOCALES = Path(__file__).parent / "locales"
+
+
+def _flatten(tree: dict, prefix: str = "") -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(_flatten(value, name + "."))
+        else:
+            out[name] = str(value)
+    return out
+
+
+@lru_cache(maxsize=None)
+def load_locale(lang: str) -> dict[str, str]:
+    """All strings of one language, keyed ``section.name``."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"language must be one of {LANGUAGES}, not {lang!r}")
+    with open(LOCALES / f"{lang}.yml", encoding="utf-8") as fh:
+        return _flatten(yaml.safe_load(fh))
+
+
+class Translator:
+    """Look up report strings in one language.
+
+    Examples
+    --------
+    >>> Translator("en").t("common.candidates", n=3)
+    '3 candidates'
+    """
+
+    def __init__(self, lang: str = "fr"):
+        self.lang = lang
+        self.strings = load_locale(lang)
+
+    def t(self, key: str, /, **fields) -> str:
+        """The string ``key`` with its ``{fields}`` filled in (plain text)."""
+        return self.strings[key].format(**fields)
+
+    def html(self, key: str, /, **fields) -> str:
+        """Like :meth:`t`, with the filled-in values HTML-escaped."""
+        safe = {k: html.escape(str(v)) for k, v in fields.items()}
+        return self.strings[key].format(**safe)
+
+    def number(self, value: float, digits: int = 0) -> str:
+        """A number written the local way (``1 234,5`` in French)."""
+        text = f"{value:,.{digits}f}"
+        if self.lang == "fr":
+            text = text.replace(",", "\u202f").replace(".", ",")
+        return text
+
+    def percent(self, share: float, digits: int = 0) -> str:
+        """A share (0-1) as a percentage."""
+        return self.number(100 * share, digits) + ("\u00a0%" if self.lang == "fr" else "%")

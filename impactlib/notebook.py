@@ -1,0 +1,99 @@
+"""What a report notebook needs, in one call: data, results and words.
+
+A notebook's code cells stay thin: they call :func:`open_report` with their
+parameters and then show tables, figures and sentences through the returned
+:class:`ReportView`. The same call works under papermill (results already
+computed by ``impactlib report``) and in JupyterLab (results computed on the
+fly from the processed tables, cleaning the study first if needed).
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .i18n import Translator
+from .processed import Processed, clean_study, load_processed, restrict_period
+from .results import build_results, read_results
+from .study import Study, load_study
+
+__all__ = ["open_report", "ReportView", "SMALL_GROUP"]
+
+SMALL_GROUP = 5  # groups under this size are not shown (privacy and precision)
+
+
+@dataclass
+class ReportView:
+    """Data, results and translations of one report."""
+
+    study: Study
+    data: Processed
+    results: dict[str, pd.DataFrame]
+    tr: Translator
+    since: str | None = None
+    until: str | None = None
+
+    def t(self, key: str, /, **fields) -> str:
+        return self.tr.t(key, **fields)
+
+    def md(self, key: str, /, level: int = 0, **fields):
+        """Show a sentence (or a heading with ``level``) as Markdown."""
+        from IPython.display import Markdown
+
+        text = self.tr.html(key, **fields)
+        return Markdown(("#" * level + " " if level else "") + text)
+
+    def table(self, frame: pd.DataFrame, labels: str | None = None):
+        """Show a table with translated headers; every cell is HTML-escaped."""
+        from IPython.display import HTML
+
+        shown = frame.copy()
+        if labels:
+            shown.columns = [self.tr.strings.get(f"{labels}.{c}", str(c)) for c in shown.columns]
+        return HTML(shown.to_html(index=False, escape=True, border=0,
+                                  classes="impact-table", na_rep="–"))
+
+    @property
+    def period(self) -> str:
+        if self.since and self.until:
+            return self.t("common.period", since=self.since, until=self.until)
+        if self.since:
+            return self.t("common.period_since", since=self.since)
+        if self.until:
+            return self.t("common.period_until", until=self.until)
+        return self.t("common.period_all")
+
+    @property
+    def title(self) -> str:
+        return html.escape(self.study.title)
+
+
+def open_report(study: str | Path, processed: str | Path | None = None,
+                results: str | Path | None = None, since: str | None = None,
+                until: str | None = None, lang: str | None = None) -> ReportView:
+    """Load what a report notebook shows.
+
+    Parameters
+    ----------
+    study : path to ``study.yml``
+    processed : folder of processed tables; cleaned from the study when it
+        does not exist yet (or when None, cleaned in memory).
+    results : folder of ``results/*.csv``; computed from the data when None.
+    since, until : ISO dates restricting the candidates (see
+        :func:`impactlib.processed.restrict_period`).
+    lang : ``fr`` or ``en``; default: the study's language.
+    """
+    study_obj = load_study(study)
+    if processed is not None and Path(processed, "responses.parquet").exists():
+        data = load_processed(processed)
+    else:
+        data = clean_study(study_obj)
+        if processed is not None:
+            data.write(processed)
+    data = restrict_period(data, since, until)
+    tables = read_results(results) if results else build_results(data)
+    return ReportView(study=study_obj, data=data, results=tables,
+                      tr=Translator(lang or study_obj.language), since=since, until=until)

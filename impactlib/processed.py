@@ -1,0 +1,331 @@
+"""Processed tables: the waves linked, pseudonymized and reshaped tidy.
+
+:func:`clean_study` reads a study and returns a :class:`Processed` bundle of
+tidy tables (see ``docs/tidy-tables.md``); :meth:`Processed.write` stores them
+in a folder (Parquet, plus CSV files for people), all at once or not at all;
+:func:`load_processed` reads them back for the statistics and the notebooks.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .codebook import Codebook, read_codebook
+from .dates import parse_dates
+from .errors import StudyError
+from .ingest import STATUSES, WaveData, normalize_ids, read_wave
+from .pseudonym import load_key, pseudonymize
+from .readers import normalize_key, read_table
+from .scores import dimension_scores
+from .study import Study, load_study
+
+__all__ = ["Processed", "clean_study", "load_processed", "restrict_period", "PARQUET_TABLES", "INTERNAL_FILES"]
+
+log = logging.getLogger(__name__)
+
+PARQUET_TABLES = ("responses", "scores", "questionnaires", "candidates", "items", "scales")
+# Files of the processed folder that hold raw ids or raw cell texts: never shared.
+INTERNAL_FILES = ("pseudonyms.csv", "rejected_rows.csv", "invalid_cells.csv")
+
+
+@dataclass
+class Processed:
+    """The tidy tables of one study (see ``docs/tidy-tables.md``)."""
+
+    responses: pd.DataFrame
+    scores: pd.DataFrame
+    questionnaires: pd.DataFrame
+    candidates: pd.DataFrame
+    items: pd.DataFrame
+    scales: pd.DataFrame
+    quality: pd.DataFrame
+    rejected_rows: pd.DataFrame
+    invalid_cells: pd.DataFrame
+    pseudonyms: pd.DataFrame
+
+    @property
+    def waves(self) -> list[str]:
+        """Wave keys in study order."""
+        return list(self.questionnaires["wave"].cat.categories)
+
+    def write(self, folder: str | Path) -> Path:
+        """Write every table into ``folder``, replacing it whole.
+
+        The tables are written to a temporary folder beside it first, so a
+        failure never leaves a half-written folder behind.
+        """
+        from .schemas import validate
+
+        validate(self)
+        folder = Path(folder)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+        try:
+            for name in PARQUET_TABLES:
+                getattr(self, name).to_parquet(tmp / f"{name}.parquet", index=False)
+            self.quality.to_csv(tmp / "quality.csv", index=False)
+            self.rejected_rows.to_csv(tmp / "rejected_rows.csv", index=False)
+            self.invalid_cells.to_csv(tmp / "invalid_cells.csv", index=False)
+            self.pseudonyms.to_csv(tmp / "pseudonyms.csv", index=False)
+            (tmp / "README.txt").write_text(
+                "INTERNAL - do not share. pseudonyms.csv, rejected_rows.csv and "
+                "invalid_cells.csv hold raw candidate ids and answers.\n", encoding="utf-8")
+            if folder.exists():
+                old = folder.with_name(f".{folder.name}-old")
+                shutil.rmtree(old, ignore_errors=True)
+                folder.rename(old)
+                tmp.rename(folder)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                tmp.rename(folder)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+        os.chmod(folder, 0o700)
+        return folder
+
+
+def load_processed(folder: str | Path) -> Processed:
+    """Read the tables written by :meth:`Processed.write`."""
+    folder = Path(folder)
+    if not (folder / "responses.parquet").exists():
+        raise StudyError("no processed tables here (run 'impactlib clean' first)", folder)
+    tables = {name: pd.read_parquet(folder / f"{name}.parquet") for name in PARQUET_TABLES}
+    csv = {name: pd.read_csv(folder / f"{name}.csv", dtype=str, keep_default_na=False)
+           for name in ("rejected_rows", "invalid_cells", "pseudonyms")}
+    quality = pd.read_csv(folder / "quality.csv", keep_default_na=False)
+    return Processed(quality=quality, **tables, **csv)
+
+
+def _wave_categorical(values, waves: list[str]) -> pd.Categorical:
+    return pd.Categorical(values, categories=waves, ordered=True)
+
+
+def clean_study(study: Study | str | Path, key: bytes | None = None) -> Processed:
+    """Read, check, link and reshape every wave of a study.
+
+    Parameters
+    ----------
+    study : Study or path to ``study.yml``
+    key : bytes, optional
+        Pseudonymization key (default: :func:`impactlib.pseudonym.load_key`).
+
+    Returns
+    -------
+    Processed
+
+    Raises
+    ------
+    StudyError
+        For any study-level problem; nothing is written.
+    """
+    if not isinstance(study, Study):
+        study = load_study(study)
+    codebook = read_codebook(study.codebook)
+    waves = [read_wave(study, w, codebook) for w in study.waves]
+    key = load_key() if key is None else key
+    keys = study.wave_keys
+    registry = _read_registry(study) if study.registry else None
+
+    kept = pd.concat([w.kept for w in waves], ignore_index=True)
+    all_ids = pd.concat([kept["id_key"]] + ([registry["id_key"]] if registry is not None else []),
+                        ignore_index=True)
+    pseudo = dict(zip(all_ids, pseudonymize(all_ids, key)))
+    kept["candidate"] = kept["id_key"].map(pseudo)
+    questionnaires = pd.DataFrame({
+        "candidate": kept["candidate"],
+        "wave": _wave_categorical(kept["wave"], keys),
+        "date": pd.to_datetime(kept["date"]),
+        "n_answered": kept["n_answered"].astype("int64"),
+        "source_file": kept["source_file"], "source_line": kept["source_line"].astype("int64"),
+    })
+    responses = _responses(waves, kept, codebook, keys)
+    scores = dimension_scores(responses, codebook.items, study.min_items_answered)
+    candidates = _candidates(study, waves, kept, registry, pseudo, keys)
+
+    first_seen = kept.drop_duplicates("id_key")
+    pseudonyms = pd.DataFrame({"candidate": first_seen["candidate"], "id": first_seen["id"]})
+    if registry is not None:
+        extra = registry[~registry["id_key"].isin(set(kept["id_key"]))]
+        pseudonyms = pd.concat([pseudonyms, pd.DataFrame({
+            "candidate": extra["id_key"].map(pseudo), "id": extra["id"]})])
+    invalid = pd.concat([w.invalid for w in waves], ignore_index=True)
+    invalid.insert(len(invalid.columns) - 1, "candidate", invalid["id_key"].map(pseudo))
+    invalid = invalid.drop(columns="id_key")
+    quality = pd.DataFrame([w.quality for w in waves])
+    items = codebook.items.copy()
+    scales = codebook.scales.drop(columns="key").copy()
+    return Processed(
+        responses=responses, scores=scores,
+        questionnaires=questionnaires.sort_values(["wave", "candidate"]).reset_index(drop=True),
+        candidates=candidates, items=items, scales=scales, quality=quality,
+        rejected_rows=pd.concat([w.rejected for w in waves], ignore_index=True),
+        invalid_cells=invalid,
+        pseudonyms=pseudonyms.sort_values("candidate").reset_index(drop=True))
+
+
+def _responses(waves: list[WaveData], kept: pd.DataFrame, codebook: Codebook,
+               keys: list[str]) -> pd.DataFrame:
+    """One row per kept questionnaire x codebook item."""
+    items = codebook.items
+    k = len(items)
+    cells = pd.concat([w.cells for w in waves], ignore_index=True)
+    raw_value = cells["raw_value"].astype("Int64")
+    reverse = np.tile(items["reverse"].to_numpy(), len(kept))
+    lo = np.tile(items["min"].to_numpy(), len(kept))
+    hi = np.tile(items["max"].to_numpy(), len(kept))
+    value = raw_value.where(~reverse, lo + hi - raw_value)
+    labels = list(dict.fromkeys(codebook.scales["label"]))
+    out = pd.DataFrame({
+        "candidate": np.repeat(kept["candidate"].to_numpy(), k),
+        "wave": _wave_categorical(np.repeat(kept["wave"].to_numpy(), k), keys),
+        "item": pd.Categorical(np.tile(items["item"].to_numpy(), len(kept)),
+                               categories=list(items["item"])),
+        "dimension": pd.Categorical(np.tile(items["dimension"].to_numpy(), len(kept)),
+                                    categories=list(dict.fromkeys(items["dimension"]))),
+        "raw_value": raw_value,
+        "value": value.astype("Int64"),
+        "status": pd.Categorical(cells["status"], categories=STATUSES),
+        "label": pd.Categorical(cells["label"], categories=labels),
+    })
+    return out.sort_values(["wave", "candidate", "item"], kind="stable").reset_index(drop=True)
+
+
+def _read_registry(study: Study) -> pd.DataFrame:
+    """The registry: one row per candidate, with entry/exit dates and covariates."""
+    table = read_table(study.registry)
+    file = study.registry
+    cols = dict(zip(normalize_key(pd.Series(list(table.data.columns), dtype=object)),
+                    table.data.columns))
+    id_col = cols.get(normalize_key(pd.Series([study.id_column])).iloc[0]) or cols.get("id")
+    if id_col is None:
+        raise StudyError(f"no id column ('{study.id_column}' or 'id')", file, 1, study.id_column)
+    data = table.data
+    ids = normalize_ids(data[id_col])
+    empty = (ids == "").to_numpy() & (data != "").any(axis=1).to_numpy()
+    if empty.any():
+        raise StudyError("empty id in the registry", file, int(table.lines[empty][0]), id_col)
+    rows = (data != "").any(axis=1).to_numpy()
+    dup = ids[rows].duplicated()
+    if dup.any():
+        raise StudyError("this id appears twice in the registry", file,
+                         int(table.lines[rows][dup.to_numpy()][0]), id_col)
+    out = pd.DataFrame({"id_key": ids[rows].to_numpy(),
+                        "id": data[id_col][rows].str.strip().to_numpy()})
+    for name in ("entry_date", "exit_date"):
+        col = cols.get(name)
+        if col is None:
+            out[name] = pd.NaT
+            continue
+        text = data[col][rows]
+        parsed = parse_dates(text)
+        bad = parsed.isna().to_numpy() & (text.str.strip() != "").to_numpy()
+        if bad.any():
+            raise StudyError(f"unreadable date '{text[bad].iloc[0]}' (use dd/mm/yyyy or "
+                             "yyyy-mm-dd)", file, int(table.lines[rows][bad][0]), col)
+        out[name] = parsed.to_numpy()
+    col = cols.get("exit_status")
+    out["exit_status"] = (data[col][rows].str.strip().replace("", None).to_numpy()
+                          if col else None)
+    for cov in study.covariates:
+        col = cols.get(normalize_key(pd.Series([cov])).iloc[0])
+        if col is not None:
+            out["cov:" + cov] = data[col][rows].str.strip().to_numpy()
+    return out
+
+
+def _presence_columns(flags: np.ndarray, keys: list[str]) -> pd.DataFrame:
+    """``pattern``, ``n_waves`` and ``in_<key>`` from a candidates x waves boolean array."""
+    pattern = pd.Series("", index=range(len(flags)), dtype=object)
+    for j, key in enumerate(keys):  # a loop over waves, not rows
+        sep = np.where(pattern == "", "", "+")
+        pattern = pattern.where(~flags[:, j], pattern + sep + key)
+    out = pd.DataFrame({"pattern": pattern, "n_waves": flags.sum(axis=1).astype("int64")})
+    for j, key in enumerate(keys):
+        out[f"in_{key}"] = flags[:, j]
+    return out
+
+
+def restrict_period(processed: Processed, since=None, until=None) -> Processed:
+    """Keep the candidates whose first questionnaire falls in [since, until].
+
+    ``until`` also cuts the data to what was known then: questionnaires dated
+    after it are left out, and the candidates' patterns are recomputed.
+    Candidates whose first questionnaire has no date are left out when a
+    period is given. File-level accounting (``quality``) is not restricted.
+    """
+    if since is None and until is None:
+        return processed
+    since = pd.Timestamp(since) if since is not None else None
+    until = pd.Timestamp(until) if until is not None else None
+    q = processed.questionnaires
+    if until is not None:
+        q = q[~(q["date"] > until)]
+    first = q.groupby("candidate", observed=True)["date"].min()
+    inside = first.notna()
+    if since is not None:
+        inside &= first >= since
+    if until is not None:
+        inside &= first <= until
+    chosen = set(first.index[inside])
+    q = q[q["candidate"].isin(chosen)].reset_index(drop=True)
+    keys = processed.waves
+    pairs = set(zip(q["candidate"], q["wave"].astype(str)))
+
+    def _cut(table: pd.DataFrame) -> pd.DataFrame:
+        index = pd.MultiIndex.from_arrays([table["candidate"], table["wave"].astype(str)])
+        return table[index.isin(pairs)].reset_index(drop=True)
+
+    cand = processed.candidates[processed.candidates["candidate"].isin(chosen)].reset_index(drop=True)
+    presence = (pd.crosstab(q["candidate"], q["wave"], dropna=False)
+                .reindex(index=cand["candidate"], columns=keys, fill_value=0) > 0)
+    fresh = _presence_columns(presence.to_numpy(), keys)
+    for col in fresh.columns:
+        cand[col] = fresh[col].to_numpy()
+    return replace(processed, questionnaires=q, responses=_cut(processed.responses),
+                   scores=_cut(processed.scores), candidates=cand)
+
+
+def _candidates(study: Study, waves: list[WaveData], kept: pd.DataFrame,
+                registry: pd.DataFrame | None, pseudo: dict, keys: list[str]) -> pd.DataFrame:
+    """One row per candidate: pattern, presence per wave, covariates, registry."""
+    presence = pd.crosstab(kept["candidate"], pd.Categorical(kept["wave"], categories=keys),
+                           dropna=False).reindex(columns=keys, fill_value=0) > 0
+    if registry is not None:
+        reg_cands = registry["id_key"].map(pseudo)
+        presence = presence.reindex(presence.index.union(pd.Index(reg_cands)), fill_value=False)
+    presence.index.name = "candidate"
+    out = pd.DataFrame({"candidate": presence.index})
+    out = pd.concat([out, _presence_columns(presence.to_numpy(), keys)], axis=1)
+    first = kept.assign(order=kept["wave"].map({k: i for i, k in enumerate(keys)}))
+    first = first.sort_values(["candidate", "order"], kind="stable")
+    for cov in study.covariates:
+        values = None
+        if registry is not None and "cov:" + cov in registry:
+            values = pd.Series(registry["cov:" + cov].to_numpy(),
+                               index=registry["id_key"].map(pseudo).to_numpy())
+        elif "cov:" + cov in first:
+            have = first[first["cov:" + cov].notna() & (first["cov:" + cov] != "")]
+            values = have.drop_duplicates("candidate").set_index("candidate")["cov:" + cov]
+        if values is None:
+            raise StudyError(f"covariate '{cov}' is a column of neither the registry nor "
+                             "any wave export", study.path)
+        out[cov] = out["candidate"].map(values).replace("", None)
+    if registry is not None:
+        reg = registry.assign(candidate=registry["id_key"].map(pseudo)).set_index("candidate")
+        for col in ("entry_date", "exit_date", "exit_status"):
+            out[col] = out["candidate"].map(reg[col])
+        out["in_registry"] = out["candidate"].isin(reg.index)
+        orphans = int((~out["in_registry"]).sum())
+        if orphans:
+            log.warning("%d candidate(s) answered a questionnaire but are not in the registry",
+                        orphans)
+    return out.sort_values("candidate").reset_index(drop=True)

@@ -1,0 +1,182 @@
+"""The study: ``study.yml`` read, checked and resolved against its folder.
+
+See ``docs/study-format.md`` for the format. Paths in ``study.yml`` are relative
+to the folder that holds it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .errors import StudyError
+
+__all__ = ["Study", "Wave", "load_study"]
+
+TOP_KEYS = {"title", "language", "id_column", "codebook", "min_items_answered",
+            "covariates", "registry", "waves", "due_days", "seed"}
+WAVE_KEYS = {"key", "label", "file", "date_column", "sheet", "rename"}
+LANGUAGES = {"fr", "en"}
+
+
+@dataclass(frozen=True)
+class Wave:
+    """One questionnaire moment (``T1``, ``T2``...) and its export file."""
+
+    key: str
+    label: str
+    file: Path
+    date_column: str | None = None
+    sheet: str | None = None
+    rename: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Study:
+    """A study described by ``study.yml``."""
+
+    path: Path                     # the study.yml file
+    title: str
+    id_column: str
+    codebook: Path
+    waves: tuple[Wave, ...]
+    language: str = "fr"
+    min_items_answered: float = 0.5
+    covariates: tuple[str, ...] = ()
+    registry: Path | None = None
+    due_days: dict[str, int] = field(default_factory=dict)
+    seed: int | None = None
+
+    @property
+    def folder(self) -> Path:
+        return self.path.parent
+
+    @property
+    def name(self) -> str:
+        """A short name for folders: the study folder's name."""
+        return re.sub(r"[^A-Za-z0-9_.-]+", "-", self.folder.resolve().name).strip("-") or "study"
+
+    @property
+    def wave_keys(self) -> list[str]:
+        return [w.key for w in self.waves]
+
+    def input_files(self) -> list[Path]:
+        """Every file the study reads, for the manifest's checksums."""
+        files = [self.path]
+        files += sorted(self.codebook.glob("*.csv")) if self.codebook.is_dir() else [self.codebook]
+        files += [w.file for w in self.waves]
+        if self.registry is not None:
+            files.append(self.registry)
+        return files
+
+
+def _need(mapping: dict, key: str, file: Path, where: str = "") -> object:
+    if key not in mapping or mapping[key] in (None, ""):
+        raise StudyError(f"'{key}' is required{where}", file)
+    return mapping[key]
+
+
+def _text(value: object, key: str, file: Path) -> str:
+    if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+        raise StudyError(f"'{key}' must be a text, not {type(value).__name__}", file)
+    return str(value).strip()
+
+
+def load_study(path: str | Path) -> Study:
+    """Read ``study.yml`` (or a folder that holds one) and check it.
+
+    Raises
+    ------
+    StudyError
+        Unreadable YAML (with its line), a missing or unknown key, a wave key
+        used twice, a file that does not exist.
+    """
+    path = Path(path)
+    if path.is_dir():
+        path = path / "study.yml"
+    if not path.exists():
+        raise StudyError("study file not found", path)
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+    except yaml.MarkedYAMLError as err:
+        line = err.problem_mark.line + 1 if err.problem_mark else None
+        raise StudyError(f"not valid YAML: {err.problem}", path, line) from None
+    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        raise StudyError(f"not valid YAML: {err}", path) from None
+    if not isinstance(doc, dict):
+        raise StudyError("expected keys such as title, id_column, codebook, waves", path)
+    unknown = sorted(set(map(str, doc)) - TOP_KEYS)
+    if unknown:
+        raise StudyError(f"unknown key '{unknown[0]}' (known: {', '.join(sorted(TOP_KEYS))})", path)
+    folder = path.parent
+    id_column = _text(_need(doc, "id_column", path), "id_column", path)
+    codebook = folder / _text(_need(doc, "codebook", path), "codebook", path)
+    if not codebook.exists():
+        raise StudyError(f"codebook '{doc['codebook']}' not found", path)
+    language = str(doc.get("language") or "fr").lower()
+    if language not in LANGUAGES:
+        raise StudyError(f"language must be one of {sorted(LANGUAGES)}, not '{language}'", path)
+    try:
+        share = float(doc.get("min_items_answered", 0.5))
+    except (TypeError, ValueError):
+        share = -1.0
+    if not 0 < share <= 1:
+        raise StudyError("min_items_answered must be a share between 0 (excluded) and 1", path)
+    covariates = doc.get("covariates") or []
+    if isinstance(covariates, str):
+        covariates = [covariates]
+    if not isinstance(covariates, list):
+        raise StudyError("covariates must be a list of column names", path)
+    registry = None
+    if doc.get("registry"):
+        registry = folder / _text(doc["registry"], "registry", path)
+        if not registry.exists():
+            raise StudyError(f"registry '{doc['registry']}' not found", path)
+    waves_doc = _need(doc, "waves", path)
+    if not isinstance(waves_doc, list):
+        raise StudyError("'waves' must be a list of waves (key, label, file)", path)
+    waves: list[Wave] = []
+    for i, w in enumerate(waves_doc, start=1):
+        where = f" in wave {i}"
+        if not isinstance(w, dict):
+            raise StudyError(f"wave {i} must have keys key, label, file", path)
+        unknown = sorted(set(map(str, w)) - WAVE_KEYS)
+        if unknown:
+            raise StudyError(f"unknown key '{unknown[0]}'{where} (known: "
+                             f"{', '.join(sorted(WAVE_KEYS))})", path)
+        key = _text(_need(w, "key", path, where), "key", path)
+        if "+" in key:
+            raise StudyError(f"wave key '{key}' must not contain '+'", path)
+        if key in {x.key for x in waves}:
+            raise StudyError(f"wave key '{key}' is used twice", path)
+        file = folder / _text(_need(w, "file", path, where), "file", path)
+        if not file.exists():
+            raise StudyError(f"file of wave {key} not found: {w['file']}", path)
+        rename = w.get("rename") or {}
+        if not isinstance(rename, dict):
+            raise StudyError(f"'rename'{where} must map export columns to names", path)
+        sheet = w.get("sheet")
+        waves.append(Wave(
+            key=key, label=str(w.get("label") or key), file=file,
+            date_column=str(w["date_column"]).strip() if w.get("date_column") else None,
+            sheet=None if sheet is None else str(sheet),
+            rename={str(k).strip(): str(v).strip() for k, v in rename.items()}))
+    due = doc.get("due_days") or {}
+    if not isinstance(due, dict) or not all(isinstance(v, int) for v in due.values()):
+        raise StudyError("due_days must map wave keys to whole numbers of days", path)
+    return Study(path=path, title=str(doc.get("title") or folder.name), id_column=id_column,
+                 codebook=codebook, waves=tuple(waves), language=language,
+                 min_items_answered=share, covariates=tuple(str(c) for c in covariates),
+                 registry=registry, due_days={str(k): v for k, v in due.items()},
+                 seed=_seed(doc.get("seed"), path))
+
+
+def _seed(value: object, path: Path) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise StudyError("seed must be a whole number", path)
+    return value
