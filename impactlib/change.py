@@ -1,0 +1,698 @@
+"""Item-level change between questionnaire waves.
+
+The functions of this module take the long ``responses`` table described in
+``docs/tidy-tables.md`` (one row per candidate x wave x item) and compare every
+ordered pair of waves ``i < j`` (in wave order: T1>T2, T1>T3, T2>T3) on the
+*same* candidates.
+
+* :func:`item_change` -- paired descriptive change and Wilcoxon signed-rank
+  test per item and wave pair, with Benjamini-Hochberg adjustment, the
+  matched-pairs rank-biserial correlation and a paired t confidence interval.
+* :func:`response_distribution` -- counts and percents of every answer label
+  (missing-value labels such as "Ne sait pas" included) per item and wave,
+  for the candidates present at both waves of a pair.
+* :func:`transition_table` -- from-value x to-value counts per item and pair.
+
+Wave order is taken from the ``waves=`` argument, else from the categories of
+the ordered Categorical ``wave`` column, else from the sorted unique values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+__all__ = ["item_change", "response_distribution", "transition_table"]
+
+
+# ---------------------------------------------------------------------------
+# Internal helpers
+# ---------------------------------------------------------------------------
+
+
+def _resolve_waves(data: pd.DataFrame, within: str, waves: Sequence | None) -> list:
+    """Return the ordered list of waves to analyse."""
+    if waves is not None:
+        waves = list(waves)
+        if len(set(waves)) != len(waves):
+            raise ValueError(f"`waves` contains duplicates: {waves!r}")
+        return waves
+    col = data[within]
+    if isinstance(col.dtype, pd.CategoricalDtype) and col.cat.ordered:
+        return list(col.cat.categories)
+    return sorted(col.dropna().unique().tolist())
+
+
+def _wave_codes(column: pd.Series, waves: list) -> np.ndarray:
+    """Position of each row's wave in ``waves`` (-1 when absent or missing)."""
+    return pd.Index(waves, dtype=object).get_indexer(pd.Index(column.astype(object)))
+
+
+def _check_columns(data: pd.DataFrame, columns: Sequence[str]) -> None:
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError("`data` must be a pandas DataFrame.")
+    missing = [c for c in columns if c not in data.columns]
+    if missing:
+        raise KeyError(f"Column(s) {missing} not found in `data`.")
+
+
+def _as_float(series: pd.Series) -> np.ndarray:
+    """Numeric column (Int64, Float64, float, object) to float with NaN for NA."""
+    return pd.to_numeric(series, errors="raise").astype("Float64").to_numpy(
+        dtype=float, na_value=np.nan
+    )
+
+
+class _Cube:
+    """Dense item x subject x wave view of a long table.
+
+    Attributes
+    ----------
+    items : pandas.Index
+        Item keys in order of first appearance.
+    waves : list
+        Ordered wave keys.
+    values : ndarray of float, shape (n_items, n_subjects, n_waves)
+        ``dv`` (NaN when missing or when the row is absent).
+    present : ndarray of bool, same shape
+        True when the long table has a row (any status).
+    rows : DataFrame
+        The long rows kept, with integer codes ``_i``, ``_s``, ``_w``.
+    """
+
+    def __init__(self, data, dv, within, subject, item, waves):
+        _check_columns(data, [dv, within, subject, item])
+        self.waves = _resolve_waves(data, within, waves)
+        wave_code = _wave_codes(data[within], self.waves)
+        keep = (wave_code >= 0) & data[subject].notna().to_numpy() & data[item].notna().to_numpy()
+        rows = data.loc[keep]
+        if rows.duplicated([subject, within, item]).any():
+            raise ValueError(
+                f"`data` has several rows for one ({subject}, {within}, {item}); "
+                "expected the long responses table with one row per candidate x wave x item."
+            )
+        item_code, self.items = pd.factorize(data[item])
+        subject_code, subjects = pd.factorize(rows[subject])
+        self.rows = rows.assign(
+            _i=item_code[keep], _s=subject_code, _w=wave_code[keep].astype(np.int64)
+        )
+        shape = (len(self.items), len(subjects), len(self.waves))
+        self.values = np.full(shape, np.nan)
+        self.present = np.zeros(shape, dtype=bool)
+        idx = (self.rows["_i"].to_numpy(), self.rows["_s"].to_numpy(), self.rows["_w"].to_numpy())
+        self.values[idx] = _as_float(rows[dv])
+        self.present[idx] = True
+
+    @property
+    def pairs(self) -> list[tuple[int, int]]:
+        return list(combinations(range(len(self.waves)), 2))
+
+    def paired_long(self) -> pd.DataFrame:
+        """Long frame of complete pairs: one row per pair x item x subject."""
+        frames = []
+        for k, (i, j) in enumerate(self.pairs):
+            a = self.values[:, :, i]
+            b = self.values[:, :, j]
+            it, su = np.nonzero(~np.isnan(a) & ~np.isnan(b))
+            frames.append(
+                pd.DataFrame({"_p": k, "_i": it, "_s": su, "x": a[it, su], "y": b[it, su]})
+            )
+        if not frames:
+            return pd.DataFrame({c: pd.Series(dtype=float) for c in ["_p", "_i", "_s", "x", "y"]})
+        return pd.concat(frames, ignore_index=True)
+
+    def grid(self) -> pd.MultiIndex:
+        """Full (pair, item) grid, item-major."""
+        return pd.MultiIndex.from_product(
+            [range(len(self.items)), range(len(self.pairs))], names=["_i", "_p"]
+        ).swaplevel()
+
+    def label_pairs(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Replace the integer codes ``_i`` and ``_p`` by item and wave keys."""
+        wave_dtype = pd.CategoricalDtype(self.waves, ordered=True)
+        pairs = np.array(self.pairs, dtype=np.int64).reshape(-1, 2)
+        p = frame["_p"].to_numpy(dtype=np.int64)
+        return frame.assign(
+            item=self.items.take(frame["_i"].to_numpy(dtype=np.int64)),
+            from_wave=pd.Categorical.from_codes(pairs[p, 0], dtype=wave_dtype),
+            to_wave=pd.Categorical.from_codes(pairs[p, 1], dtype=wave_dtype),
+        )
+
+
+def _dimension_map(data, item, dimension):
+    """item -> dimension (first non-missing), or None when not applicable."""
+    if dimension is None or dimension == item or dimension not in data.columns:
+        return None
+    d = data[[item, dimension]].dropna()
+    return d.drop_duplicates(item).set_index(item)[dimension]
+
+
+def _insert_dimension(out, data, item, dimension):
+    dims = _dimension_map(data, item, dimension)
+    if dims is not None:
+        out.insert(1, "dimension", out["item"].map(dims))
+    return out
+
+
+def _p_adjust_bh(p) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values, NaN ignored (as R ``p.adjust``).
+
+    ``p_adj[(k)] = min_{l >= k} min(1, m / l * p_(l))`` where ``m`` is the
+    number of non-missing p-values (R's default ``n = length(p)`` counts
+    the non-missing values only).
+    """
+    p = np.asarray(p, dtype=float)
+    out = np.full(p.shape, np.nan)
+    ok = ~np.isnan(p)
+    q = p[ok]
+    m = q.size
+    if m == 0:
+        return out
+    order = np.argsort(q, kind="stable")[::-1]
+    rank = np.arange(m, 0, -1)
+    adj = np.minimum.accumulate(q[order] * m / rank)
+    res = np.empty(m)
+    res[order] = np.minimum(adj, 1.0)
+    out[ok] = res
+    return out
+
+
+# ---------------------------------------------------------------------------
+# item_change
+# ---------------------------------------------------------------------------
+
+
+def item_change(
+    data: pd.DataFrame,
+    dv: str = "value",
+    within: str = "wave",
+    subject: str = "candidate",
+    item: str = "item",
+    dimension: str | None = "dimension",
+    waves: Sequence | None = None,
+    confidence: float = 0.95,
+    min_pairs: int = 2,
+) -> pd.DataFrame:
+    """Paired change of every item between every ordered pair of waves.
+
+    For each item and each pair of waves ``i < j`` (in wave order), the
+    *pairs* are the candidates with a non-missing ``dv`` at both waves.
+    With ``d = to - from`` (answers recoded so that higher is better):
+
+    * descriptive change: ``mean_from``, ``mean_to`` (means over the pairs),
+      ``mean_diff``, ``sd_diff`` and the percent of pairs that improved
+      (``d > 0``), stayed stable (``d == 0``) or worsened (``d < 0``);
+    * Wilcoxon signed-rank test, normal approximation with tie and
+      continuity correction, zero differences dropped (Wilcox). With
+      ``n`` non-zero differences, ranks ``R_k`` of ``|d|`` (mid-ranks for
+      ties of sizes ``t``), ``V = sum_{d_k > 0} R_k``::
+
+          z = (V - n(n+1)/4 - 0.5 sign(V - n(n+1)/4))
+              / sqrt(n(n+1)(2n+1)/24 - sum(t^3 - t)/48)
+          p = 2 min(Phi(z), 1 - Phi(z))
+
+      This equals R ``wilcox.test(to, from, paired = TRUE, exact = FALSE)``
+      (``correct = TRUE`` by default) whatever the sample size; SciPy's
+      ``wilcoxon`` is not used because its default method switches to the
+      exact distribution for small samples.
+    * Benjamini-Hochberg adjustment over the items of one wave pair
+      (R ``p.adjust(p, method = "BH")``; items without a p-value are not
+      counted).
+    * Matched-pairs rank-biserial correlation (zeros dropped), positive
+      when answers improved::
+
+          r = (R+ - R-) / (R+ + R-),   R+ + R- = n(n+1)/2
+
+    * ``ci_low``, ``ci_high``: ``confidence`` t-interval of the paired mean
+      difference ``mean_diff +/- t_{1-a/2, n-1} sd_diff / sqrt(n)``, as R
+      ``t.test(to, from, paired = TRUE)$conf.int``.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Long ``responses`` table: one row per candidate x wave x item.
+    dv : str
+        Numeric answer column (recoded, higher is better). Missing answers
+        (``<NA>``, e.g. "Ne sait pas") are excluded from the pairs.
+    within, subject, item : str
+        Wave, candidate and item columns.
+    dimension : str or None
+        Dimension column copied to the output (skipped when absent).
+    waves : list, optional
+        Waves to compare, in order. Default: categories of the ordered
+        Categorical ``within`` column, else its sorted unique values. A wave
+        without any row (empty wave) yields rows with ``n_pairs = 0``.
+    confidence : float
+        Confidence level of the t-interval.
+    min_pairs : int
+        Minimum number of pairs to report inferential statistics
+        (``statistic``, ``p_value``, ``effect_size``, CI). Default 2: with a
+        single candidate everything inferential is NaN.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per item x wave pair (items in order of first appearance,
+        then pairs in wave order) with columns ``item``, ``dimension``,
+        ``from_wave``, ``to_wave`` (ordered Categoricals), ``n_pairs``,
+        ``mean_from``, ``mean_to``, ``mean_diff``, ``sd_diff``,
+        ``n_improved``, ``n_stable``, ``n_worsened``, ``pct_improved``,
+        ``pct_stable``, ``pct_worsened`` (0-100), ``n_nonzero``,
+        ``statistic`` (V, sum of the ranks of the positive differences),
+        ``p_value``, ``p_adjusted``, ``effect_size`` (rank-biserial),
+        ``ci_low``, ``ci_high``.
+
+    Notes
+    -----
+    Edge cases never raise nor warn; they give NaN: no pair (empty wave,
+    item nobody answered: means and percents NaN too), fewer than
+    ``min_pairs`` pairs, all differences zero (``statistic``, ``p_value``,
+    ``effect_size`` NaN; R returns ``V = 0, p = NA``), zero variance of the
+    differences (CI NaN; R's ``t.test`` stops with "data are essentially
+    constant"). ``n_pairs`` is always given.
+
+    References
+    ----------
+    Wilcoxon, F. (1945). Individual comparisons by ranking methods.
+    *Biometrics Bulletin*, 1(6), 80-83.
+
+    Kerby, D. S. (2014). The simple difference formula: an approach to
+    teaching nonparametric correlation. *Comprehensive Psychology*, 3, 11.
+
+    Benjamini, Y., & Hochberg, Y. (1995). Controlling the false discovery
+    rate. *JRSS B*, 57(1), 289-300.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from impactlib.change import item_change
+    >>> df = pd.DataFrame({
+    ...     "candidate": ["a", "b", "c", "d"] * 2,
+    ...     "wave": ["T1"] * 4 + ["T2"] * 4,
+    ...     "item": "q1", "dimension": "confidence",
+    ...     "value": pd.array([2, 2, 4, 2, 3, 4, 5, 2], dtype="Int64")})
+    >>> res = item_change(df)
+    >>> res[["item", "n_pairs", "statistic", "effect_size"]]
+      item  n_pairs  statistic  effect_size
+    0   q1        4        6.0          1.0
+    >>> # R: wilcox.test(c(3,4,5,2), c(2,2,4,2), paired=TRUE, exact=FALSE)$p.value
+    >>> print(round(res.p_value[0], 7))
+    0.1735682
+    """
+    if not 0 < confidence < 1:
+        raise ValueError("`confidence` must be in (0, 1).")
+    cube = _Cube(data, dv, within, subject, item, waves)
+    long = cube.paired_long()
+    key = ["_p", "_i"]
+    long = long.assign(d=long["y"] - long["x"])
+    long = long.assign(
+        up=long["d"] > 0, same=long["d"] == 0, down=long["d"] < 0
+    )
+    g = long.groupby(key)
+    desc = pd.DataFrame(
+        {
+            "n_pairs": g.size(),
+            "mean_from": g["x"].mean(),
+            "mean_to": g["y"].mean(),
+            "mean_diff": g["d"].mean(),
+            "sd_diff": g["d"].std(ddof=1),
+            "n_improved": g["up"].sum(),
+            "n_stable": g["same"].sum(),
+            "n_worsened": g["down"].sum(),
+        }
+    )
+
+    # Signed ranks of the non-zero differences, vectorized across groups.
+    nz = long.loc[~long["same"]].assign(a=lambda f: f["d"].abs())
+    nz = nz.assign(rank=nz.groupby(key)["a"].rank(method="average"))
+    gn = nz.groupby(key)
+    ties = nz.groupby(key + ["a"]).size()
+    ranks = pd.DataFrame(
+        {
+            "n_nonzero": gn.size(),
+            "r_plus": nz["rank"].where(nz["up"], 0.0).groupby([nz["_p"], nz["_i"]]).sum(),
+            "ties": (ties.astype(float) ** 3 - ties).groupby(level=key).sum(),
+        }
+    )
+
+    out = desc.join(ranks).reindex(cube.grid())
+    for col in ["n_pairs", "n_improved", "n_stable", "n_worsened", "n_nonzero"]:
+        out[col] = out[col].fillna(0).astype(np.int64)
+    out["ties"] = out["ties"].fillna(0.0)
+    out["r_plus"] = out["r_plus"].fillna(0.0)
+
+    n = out["n_pairs"].to_numpy(dtype=float)
+    has = n > 0
+    safe_n = np.where(has, n, 1.0)
+    for col, src in [("pct_improved", "n_improved"), ("pct_stable", "n_stable"),
+                     ("pct_worsened", "n_worsened")]:
+        out[col] = np.where(has, 100.0 * out[src].to_numpy() / safe_n, np.nan)
+
+    # Wilcoxon signed-rank, normal approximation (R exact = FALSE, correct = TRUE).
+    m = out["n_nonzero"].to_numpy(dtype=float)
+    enough = n >= max(int(min_pairs), 1)
+    testable = enough & (m > 0)
+    r_plus = out["r_plus"].to_numpy()
+    total = m * (m + 1) / 2
+    z0 = r_plus - total / 2
+    var = m * (m + 1) * (2 * m + 1) / 24 - out["ties"].to_numpy() / 48
+    sigma = np.sqrt(np.where(testable, var, 1.0))
+    z = (z0 - 0.5 * np.sign(z0)) / sigma
+    p = 2 * np.minimum(stats.norm.cdf(z), stats.norm.sf(z))
+    out["statistic"] = np.where(testable, r_plus, np.nan)
+    out["p_value"] = np.where(testable, np.minimum(p, 1.0), np.nan)
+    safe_total = np.where(testable, total, 1.0)
+    out["effect_size"] = np.where(testable, (2 * r_plus - total) / safe_total, np.nan)
+
+    # Paired t-interval of the mean difference.
+    sd = out["sd_diff"].to_numpy(dtype=float)
+    ci_ok = enough & (n >= 2) & np.isfinite(sd) & (np.nan_to_num(sd) > 0)
+    df = np.where(ci_ok, n - 1, 1.0)
+    half = stats.t.ppf(0.5 + confidence / 2, df) * np.where(ci_ok, sd, 0.0) / np.sqrt(safe_n)
+    mean_diff = out["mean_diff"].to_numpy(dtype=float)
+    out["ci_low"] = np.where(ci_ok, mean_diff - half, np.nan)
+    out["ci_high"] = np.where(ci_ok, mean_diff + half, np.nan)
+
+    out = out.reset_index()
+    out["p_adjusted"] = out.groupby("_p")["p_value"].transform(_p_adjust_bh)
+    out = cube.label_pairs(out)
+    columns = [
+        "item", "from_wave", "to_wave", "n_pairs", "mean_from", "mean_to",
+        "mean_diff", "sd_diff", "n_improved", "n_stable", "n_worsened",
+        "pct_improved", "pct_stable", "pct_worsened", "n_nonzero", "statistic",
+        "p_value", "p_adjusted", "effect_size", "ci_low", "ci_high",
+    ]
+    out = out[columns].reset_index(drop=True)
+    return _insert_dimension(out, data, item, dimension)
+
+
+# ---------------------------------------------------------------------------
+# response_distribution
+# ---------------------------------------------------------------------------
+
+
+def _label_frame(rows, status, dv, order_by, labels):
+    """Ordered label catalogue with ``status`` and ``answered`` per label."""
+    obs = pd.DataFrame(
+        {
+            "label": rows["_label"],
+            "answered": rows[dv].notna().to_numpy(),
+            "order": _as_float(rows[order_by]) if order_by in rows.columns else np.nan,
+        }
+    )
+    if status is not None:
+        obs["status"] = rows[status].to_numpy()
+    # Answered labels by (mean) scale value, then the missing-value labels in
+    # order of first appearance.
+    cat = (
+        obs.groupby("label", sort=False)
+        .agg(
+            answered=("answered", "all"),
+            order=("order", "mean"),
+            **({"status": ("status", "first")} if status is not None else {}),
+        )
+        .reset_index()
+    )
+    cat["_first"] = np.arange(len(cat))
+    cat = cat.sort_values(["answered", "order", "_first"], ascending=[False, True, True],
+                          na_position="last", kind="stable")
+    if labels is None:
+        return cat.drop(columns=["order", "_first"]).reset_index(drop=True)
+
+    if isinstance(labels, pd.DataFrame):
+        given = labels.drop_duplicates("label")
+        spec = pd.DataFrame({"label": given["label"].to_numpy()})
+        if "value" in given.columns:
+            spec["_given"] = given["value"].notna().to_numpy(dtype=float)
+    else:
+        spec = pd.DataFrame({"label": pd.unique(pd.Series(list(labels), dtype=object))})
+    extra = cat.loc[~cat["label"].isin(spec["label"]), ["label"]]
+    spec = pd.concat([spec, extra], ignore_index=True)
+    known = cat.set_index("label")
+    # Answered flag: from the labels table, else from the data, else True.
+    given_flag = spec["_given"] if "_given" in spec.columns else pd.Series(np.nan, index=spec.index)
+    seen_flag = spec["label"].map(known["answered"].astype(float))
+    spec["answered"] = given_flag.combine_first(seen_flag).fillna(1.0).astype(bool)
+    spec = spec.drop(columns="_given", errors="ignore")
+    if status is not None:
+        spec["status"] = spec["label"].map(known["status"])
+    return spec
+
+
+def response_distribution(
+    data: pd.DataFrame,
+    labels=None,
+    dv: str = "value",
+    within: str = "wave",
+    subject: str = "candidate",
+    item: str = "item",
+    label: str = "label",
+    status: str | None = "status",
+    dimension: str | None = "dimension",
+    order_by: str = "raw_value",
+    waves: Sequence | None = None,
+) -> pd.DataFrame:
+    """Answer distribution of every item at both waves of every wave pair.
+
+    For each item and wave pair ``i < j``, the distribution is computed on the
+    *same* candidates at both waves: those who have a row for the item at
+    both waves, i.e. who filled in the questionnaire at both waves (whatever
+    the status of their answer to this item: answered, missing, "Ne sait
+    pas", invalid). Each answer label is a category, missing-value labels
+    included; a row without label (blank answer) gets the category
+    ``"(<status>)"``, e.g. ``"(missing)"`` (``"(missing)"`` also when there
+    is no status column).
+
+    ``pct = 100 n / n_candidates`` (sums to 100 over the labels of one item x
+    pair x wave) and ``pct_answered = 100 n / n_answered`` over the answered
+    labels only (``dv`` not missing; NaN for missing-value labels).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Long ``responses`` table.
+    labels : sequence of str or pandas.DataFrame, optional
+        Labels to report, in display order, for every item (zero counts are
+        kept). A DataFrame must have a ``label`` column and may have a
+        ``value`` column (e.g. the ``scales`` table of one scale), whose
+        ``<NA>`` marks a missing-value label. Labels found in the data but not
+        listed are appended. Default: the labels observed for each item,
+        answered labels ordered by ``order_by`` then missing-value labels.
+    dv : str
+        Numeric answer column; ``<NA>`` means not answered.
+    within, subject, item, label : str
+        Wave, candidate, item and label columns.
+    status : str or None
+        Status column copied to the output (skipped when absent).
+    dimension : str or None
+        Dimension column copied to the output (skipped when absent).
+    order_by : str
+        Column ordering the answered labels (default ``raw_value``, the scale
+        value as answered); falls back to label order of appearance.
+    waves : list, optional
+        Waves to compare, in order (see :func:`item_change`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``item``, ``dimension``, ``from_wave``, ``to_wave``, ``wave``,
+        ``label``, ``status``, ``answered`` (bool), ``n``, ``pct``,
+        ``pct_answered``, ``n_candidates``, ``n_answered``; one row per item x
+        pair x wave (the two waves of the pair) x label.
+
+    References
+    ----------
+    Agresti, A. (2010). *Analysis of Ordinal Categorical Data* (2nd ed.),
+    ch. 1. Wiley.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from impactlib.change import response_distribution
+    >>> df = pd.DataFrame({
+    ...     "candidate": ["a", "b", "c", "a", "b"],
+    ...     "wave": ["T1", "T1", "T1", "T2", "T2"], "item": "q1",
+    ...     "value": pd.array([1, 2, 2, 2, None], dtype="Int64"),
+    ...     "label": ["No", "Yes", "Yes", "Yes", "Ne sait pas"]})
+    >>> response_distribution(df, labels=["No", "Yes", "Ne sait pas"])[
+    ...     ["wave", "label", "n", "pct", "pct_answered"]]
+      wave        label  n   pct  pct_answered
+    0   T1           No  1  50.0          50.0
+    1   T1          Yes  1  50.0          50.0
+    2   T1  Ne sait pas  0   0.0           NaN
+    3   T2           No  0   0.0           0.0
+    4   T2          Yes  1  50.0         100.0
+    5   T2  Ne sait pas  1  50.0           NaN
+    """
+    _check_columns(data, [label])
+    if status is not None and status not in data.columns:
+        status = None
+    cube = _Cube(data, dv, within, subject, item, waves)
+    rows = cube.rows
+    fallback = ("(" + rows[status].astype("string") + ")") if status is not None else "(missing)"
+    rows = rows.assign(_label=rows[label].astype("string").fillna(fallback).fillna("(missing)")
+                       .astype(object))
+    cat = _label_frame(rows, status, dv, order_by, labels)
+    cat["_l"] = np.arange(len(cat))
+    rows = rows.assign(_l=rows["_label"].map(cat.set_index("label")["_l"]).to_numpy(dtype=np.int64))
+
+    # Labels reported per item: all given labels, else those seen for the item.
+    if labels is None:
+        item_labels = rows[["_i", "_l"]].drop_duplicates()
+    else:
+        item_labels = pd.MultiIndex.from_product(
+            [range(len(cube.items)), cat["_l"]], names=["_i", "_l"]
+        ).to_frame(index=False)
+
+    frames = []
+    for k, (i, j) in enumerate(cube.pairs):
+        both = cube.present[:, :, i] & cube.present[:, :, j]
+        sel = rows.loc[rows["_w"].isin([i, j]) & both[rows["_i"].to_numpy(), rows["_s"].to_numpy()]]
+        counts = sel.groupby(["_i", "_w", "_l"]).size().rename("n")
+        n_cand = pd.Series(both.sum(axis=1), name="n_candidates").rename_axis("_i")
+        grid = item_labels.merge(pd.DataFrame({"_w": [i, j]}), how="cross")
+        grid = grid.join(counts, on=["_i", "_w", "_l"]).join(n_cand, on="_i")
+        grid["_p"] = k
+        frames.append(grid)
+    if not frames:
+        grid = pd.DataFrame({c: pd.Series(dtype=np.int64) for c in ["_i", "_l", "_w", "n", "n_candidates", "_p"]})
+        frames.append(grid)
+    out = pd.concat(frames, ignore_index=True)
+    out["n"] = out["n"].fillna(0).astype(np.int64)
+    out = out.join(cat.set_index("_l").drop(columns="label").add_prefix("c_"), on="_l")
+    out["label"] = cat["label"].to_numpy()[out["_l"].to_numpy(dtype=np.int64)] if len(out) else []
+    answered = out["c_answered"].astype(bool)
+    out["answered"] = answered
+    out["n_answered"] = out["n"].where(answered, 0).groupby(
+        [out["_i"], out["_p"], out["_w"]]).transform("sum").astype(np.int64)
+    nc = out["n_candidates"].to_numpy(dtype=float)
+    na = out["n_answered"].to_numpy(dtype=float)
+    cnt = out["n"].to_numpy(dtype=float)
+    out["pct"] = np.where(nc > 0, 100 * cnt / np.where(nc > 0, nc, 1), np.nan)
+    out["pct_answered"] = np.where(answered & (na > 0), 100 * cnt / np.where(na > 0, na, 1), np.nan)
+    out = out.sort_values(["_i", "_p", "_w", "_l"], kind="stable")
+    out = cube.label_pairs(out)
+    wave_dtype = pd.CategoricalDtype(cube.waves, ordered=True)
+    out["wave"] = pd.Categorical.from_codes(out["_w"].to_numpy(dtype=np.int64), dtype=wave_dtype)
+    columns = ["item", "from_wave", "to_wave", "wave", "label"]
+    if status is not None:
+        out["status"] = out["c_status"]
+        columns.append("status")
+    columns += ["answered", "n", "pct", "pct_answered", "n_candidates", "n_answered"]
+    out = out[columns].reset_index(drop=True)
+    out["n_candidates"] = out["n_candidates"].astype(np.int64)
+    return _insert_dimension(out, data, item, dimension)
+
+
+# ---------------------------------------------------------------------------
+# transition_table
+# ---------------------------------------------------------------------------
+
+
+def transition_table(
+    data: pd.DataFrame,
+    dv: str = "value",
+    within: str = "wave",
+    subject: str = "candidate",
+    item: str = "item",
+    dimension: str | None = "dimension",
+    waves: Sequence | None = None,
+    values: Sequence | None = None,
+    complete: bool = True,
+) -> pd.DataFrame:
+    """From-value x to-value transition counts per item and wave pair.
+
+    Counts, for each item and wave pair ``i < j``, the candidates answering
+    ``value_from`` at wave ``i`` and ``value_to`` at wave ``j`` among the
+    pairs with a non-missing ``dv`` at both waves (the pairs of
+    :func:`item_change`)::
+
+        n(a, b) = #{candidates : dv_i = a and dv_j = b}
+        pct(a, b) = 100 n(a, b) / n_pairs
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Long ``responses`` table.
+    dv : str
+        Numeric answer column (recoded: higher is better).
+    within, subject, item : str
+        Wave, candidate and item columns.
+    dimension : str or None
+        Dimension column copied to the output (skipped when absent).
+    waves : list, optional
+        Waves to compare, in order (see :func:`item_change`).
+    values : sequence, optional
+        Scale values spanning the table when ``complete`` (default: values
+        of ``dv`` observed for the item at any wave).
+    complete : bool
+        Include zero cells (the full square table) when True, else only the
+        observed transitions.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``item``, ``dimension``, ``from_wave``, ``to_wave``,
+        ``value_from``, ``value_to``, ``n``, ``pct``, ``n_pairs`` and
+        ``direction`` (``"improved"``, ``"stable"``, ``"worsened"``).
+
+    References
+    ----------
+    Bishop, Y. M. M., Fienberg, S. E., & Holland, P. W. (1975). *Discrete
+    Multivariate Analysis*, ch. 8 (square tables). MIT Press.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from impactlib.change import transition_table
+    >>> df = pd.DataFrame({
+    ...     "candidate": ["a", "b", "a", "b"], "wave": ["T1", "T1", "T2", "T2"],
+    ...     "item": "q1", "value": pd.array([1, 2, 2, 2], dtype="Int64")})
+    >>> transition_table(df)[["value_from", "value_to", "n", "direction"]]
+       value_from  value_to  n direction
+    0           1         1  0    stable
+    1           1         2  1  improved
+    2           2         1  0  worsened
+    3           2         2  1    stable
+    """
+    cube = _Cube(data, dv, within, subject, item, waves)
+    long = cube.paired_long()
+    key = ["_p", "_i", "x", "y"]
+    counts = long.groupby(key).size().rename("n")
+    n_pairs = long.groupby(["_p", "_i"]).size().rename("n_pairs")
+    if complete:
+        if values is None:
+            vals = pd.DataFrame({"_i": cube.rows["_i"].to_numpy(), "v": cube.values[
+                cube.rows["_i"].to_numpy(), cube.rows["_s"].to_numpy(), cube.rows["_w"].to_numpy()]}).dropna().drop_duplicates()
+        else:
+            vals = pd.MultiIndex.from_product(
+                [range(len(cube.items)), sorted(values)], names=["_i", "v"]).to_frame(index=False)
+        vals = vals.sort_values(["_i", "v"])
+        sq = vals.merge(vals, on="_i", suffixes=("_x", "_y")).rename(columns={"v_x": "x", "v_y": "y"})
+        grid = cube.grid().to_frame(index=False).merge(sq, on="_i")
+        grid = grid.sort_values(["_i", "_p", "x", "y"], kind="stable")
+        out = grid.join(counts, on=key)
+        out["n"] = out["n"].fillna(0).astype(np.int64)
+    else:
+        out = counts.reset_index().sort_values(["_i", "_p", "x", "y"], kind="stable")
+    out = out.join(n_pairs, on=["_p", "_i"])
+    out["n_pairs"] = out["n_pairs"].fillna(0).astype(np.int64)
+    npairs = out["n_pairs"].to_numpy(dtype=float)
+    out["pct"] = np.where(npairs > 0, 100 * out["n"].to_numpy() / np.where(npairs > 0, npairs, 1), np.nan)
+    diff = np.sign(out["y"].to_numpy(dtype=float) - out["x"].to_numpy(dtype=float))
+    out["direction"] = np.select([diff > 0, diff < 0], ["improved", "worsened"], "stable")
+    out = cube.label_pairs(out)
+    vtype = data[dv].dtype
+    as_int = pd.api.types.is_integer_dtype(vtype) and (
+        values is None or all(float(v).is_integer() for v in values)
+    )
+    conv = (lambda s: s.astype(np.int64)) if as_int else (lambda s: s)
+    out = out.assign(value_from=conv(out["x"]), value_to=conv(out["y"]))
+    columns = ["item", "from_wave", "to_wave", "value_from", "value_to", "n", "pct",
+               "n_pairs", "direction"]
+    out = out[columns].reset_index(drop=True)
+    return _insert_dimension(out, data, item, dimension)
