@@ -201,7 +201,7 @@ def read_excel(path: Path, sheet: str | int | None = None) -> RawTable:
         elif sheet not in sheets:
             raise StudyError(f"no sheet named '{sheet}'; the workbook has: "
                              + ", ".join(repr(s) for s in sheets), path)
-        df = book.parse(sheet, dtype=str, header=None, keep_default_na=False,
+        df = pd.read_excel(book, sheet_name=sheet, dtype=str, header=None, keep_default_na=False,
                         na_filter=False)
     df = df.fillna("")
     if df.empty:

@@ -76,7 +76,7 @@ def _render_html(executed: Path, target: Path, title: str) -> None:
     nb = nbformat.read(executed, as_version=4)
     nb.metadata["title"] = title
     exporter = HTMLExporter(extra_template_basedirs=[str(TEMPLATES)], template_name="board",
-                            exclude_input=True,
+                            exclude_input=True, exclude_markdown=True,
                             exclude_input_prompt=True, exclude_output_prompt=True,
                             embed_images=True)
     body, _ = exporter.from_notebook_node(nb)

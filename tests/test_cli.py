@@ -1,0 +1,85 @@
+"""The command line: demo, clean, report; bad input is one line, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from conftest import TEST_KEY
+
+
+def run(*args, cwd=None):
+    env = {**os.environ, "IMPACTLIB_KEY": TEST_KEY}
+    return subprocess.run([sys.executable, "-m", "impactlib", *map(str, args)],
+                          capture_output=True, text=True, env=env, cwd=cwd, timeout=600)
+
+
+def test_clean_writes_the_processed_tables(demo_study, tmp_path):
+    out = tmp_path / "processed"
+    result = run("clean", demo_study, "--out", out)
+    assert result.returncode == 0, result.stderr
+    q = pd.read_csv(out / "quality.csv")
+    assert q["rows_kept"].tolist() == [309, 149, 38]
+    assert "rows read" in result.stderr          # the log says what was done
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda s: s.replace("exports/T1_entree.csv", "exports/absent.csv"),
+     "file of wave T1 not found: exports/absent.csv"),
+    (lambda s: s.replace("id_column: N° dossier", "id_column: Numéro"),
+     "T1_entree.csv, line 1, column 'Numéro': no id column 'Numéro'"),
+])
+def test_bad_input_is_one_clear_line(demo_study, tmp_path, mutate, message):
+    folder = demo_study.parent
+    broken = folder / "broken.yml"
+    broken.write_text(mutate(demo_study.read_text(encoding="utf-8")), encoding="utf-8")
+    out = tmp_path / "processed"
+    result = run("clean", broken, "--out", out)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    errors = [l for l in result.stderr.splitlines() if l.startswith("impactlib: error:")]
+    assert len(errors) == 1 and message in errors[0]
+    assert not out.exists()                      # no partial output
+
+
+def test_malformed_csv_stops_with_its_line(make_study, tmp_path):
+    study = make_study({"T1": "id;A1\nX;1\nY;2;3\n"})
+    result = run("clean", study, "--out", tmp_path / "p")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "T1.csv, line 3: malformed CSV" in result.stderr
+
+
+def test_demo_command(tmp_path):
+    result = run("demo", tmp_path / "d", "--candidates", "40", "--seed", "3")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "d" / "study.yml").exists()
+    bad = run("demo", tmp_path / "e", "--candidates", "3")
+    assert bad.returncode == 2 and "at least 12" in bad.stderr
+
+
+def test_report_end_to_end(demo_study, tmp_path):
+    out = tmp_path / "report"
+    result = run("report", demo_study, "--out", out, "--processed", tmp_path / "processed")
+    assert result.returncode == 0, result.stderr
+    patterns = pd.read_csv(out / "results" / "patterns.csv")
+    assert patterns.values.tolist() == [["T1", 160], ["T1+T2", 111], ["T1+T2+T3", 38]]
+    quality = pd.read_csv(out / "results" / "quality.csv")
+    assert list(quality.columns[:7]) == ["wave", "file", "rows_read", "rows_kept",
+                                         "rows_rejected", "duplicates_dropped", "cells_invalid"]
+    pages = sorted(p.name for p in (out / "html").glob("*.html"))
+    assert "index.html" in pages and len(pages) >= 2
+    for page in (out / "html").glob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert not re.search(r"class=\"[^\"]*jp-InputArea", text), page.name
+        assert "open_report(" not in text, page.name        # no code shown
+        assert not re.search(r"(src|href)=\"https?://", text), page.name   # nothing fetched
+    raw_ids = pd.read_csv(tmp_path / "processed" / "pseudonyms.csv")["id"]
+    shared = " ".join(p.read_text(encoding="utf-8", errors="replace")
+                      for p in out.rglob("*") if p.is_file())
+    assert not any(i in shared for i in raw_ids)
+    assert (out / "manifest.json").exists()

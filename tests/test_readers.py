@@ -1,0 +1,127 @@
+"""Readers: encodings, delimiters, line numbers, workbooks, SPSS, bad files."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from impactlib.errors import StudyError
+from impactlib.readers import detect_delimiter, normalize_key, read_table
+
+TEXT = "N° dossier;Q1;Q2\nA1;Tout à fait d'accord;Pas d'accord\nA2;D'accord;\n"
+
+
+@pytest.mark.parametrize("encoding, expected", [
+    ("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("cp1252", "cp1252"), ("utf-16", "utf-16")])
+def test_encodings_are_detected_and_text_survives(tmp_path, encoding, expected):
+    path = tmp_path / "wave.csv"
+    path.write_bytes(TEXT.encode(encoding))
+    table = read_table(path)
+    assert table.encoding == expected
+    assert list(table.data.columns) == ["N° dossier", "Q1", "Q2"]
+    assert table.data.iloc[0, 1] == "Tout à fait d'accord"
+    assert table.data.iloc[1, 2] == ""
+
+
+@pytest.mark.parametrize("delimiter", [";", ",", "\t"])
+def test_delimiters_are_detected(tmp_path, delimiter):
+    path = tmp_path / "wave.csv"
+    path.write_text(TEXT.replace(";", delimiter), encoding="utf-8")
+    table = read_table(path)
+    assert table.delimiter == delimiter
+    assert table.data.shape == (2, 3)
+
+
+def test_semicolon_wins_over_commas_inside_quotes():
+    assert detect_delimiter('id;"Q1, texte";"Q2, texte"') == ";"
+    assert detect_delimiter("id,q1,q2") == ","
+
+
+def test_line_numbers_follow_crlf_and_quoted_line_breaks(tmp_path):
+    path = tmp_path / "wave.csv"
+    path.write_bytes(b'id;comment;Q1\r\nA;"two\r\nlines";1\r\nB;x;2\r\n\r\nC;y;3\r\n')
+    table = read_table(path)
+    # header line 1; A spans lines 2-3; B line 4; blank line 5; C line 6
+    assert table.lines.tolist() == [2, 4, 5, 6]
+    assert table.data["id"].tolist() == ["A", "B", "", "C"]
+
+
+def test_malformed_csv_names_file_and_line(tmp_path):
+    path = tmp_path / "wave.csv"
+    path.write_text("id;Q1;Q2\nA;1;2\nB;1;2;3\n", encoding="utf-8")
+    with pytest.raises(StudyError) as err:
+        read_table(path)
+    assert err.value.line == 3 and err.value.file == str(path)
+    assert "line 3" in str(err.value) and "malformed CSV" in str(err.value)
+
+
+def test_unclosed_quote_is_a_clear_error(tmp_path):
+    path = tmp_path / "wave.csv"
+    path.write_text('id;Q1\nA;"open\nB;2\n', encoding="utf-8")
+    with pytest.raises(StudyError, match="quote"):
+        read_table(path)
+
+
+def test_duplicate_column_names_are_refused(tmp_path):
+    path = tmp_path / "wave.csv"
+    path.write_text("id;Q1;q1 \nA;1;2\n", encoding="utf-8")
+    with pytest.raises(StudyError, match="appears twice") as err:
+        read_table(path)
+    assert err.value.column == "q1"
+
+
+def test_undecodable_bytes_are_a_clear_error(tmp_path):
+    path = tmp_path / "wave.csv"
+    path.write_bytes(b"id;Q1\nA;\x81\x8d\x90\n")  # bytes undefined in UTF-8 and cp1252
+    with pytest.raises(StudyError, match="neither UTF-8 nor Windows-1252") as err:
+        read_table(path)
+    assert err.value.line == 2
+
+
+def test_empty_missing_and_unsupported_files(tmp_path):
+    (tmp_path / "empty.csv").write_text("", encoding="utf-8")
+    with pytest.raises(StudyError, match="empty"):
+        read_table(tmp_path / "empty.csv")
+    with pytest.raises(StudyError, match="not found"):
+        read_table(tmp_path / "absent.csv")
+    (tmp_path / "w.ods").write_text("x", encoding="utf-8")
+    with pytest.raises(StudyError, match="unsupported"):
+        read_table(tmp_path / "w.ods")
+
+
+def test_workbook_rows_are_excel_row_numbers(tmp_path):
+    path = tmp_path / "wave.xlsx"
+    frame = pd.DataFrame({"id": ["A", "B", None, "D"], "Q1": [4, 2.0, None, 3],
+                          "when": pd.to_datetime(["2024-01-05"] * 4)})
+    with pd.ExcelWriter(path) as writer:
+        frame.to_excel(writer, sheet_name="Réponses", index=False)
+    table = read_table(path, "Réponses")
+    assert table.lines.tolist() == [2, 3, 4, 5]        # row 1 is the header
+    assert table.data["Q1"].tolist() == ["4", "2", "", "3"]   # no "4.0"
+    assert table.data["when"].iloc[0].startswith("2024-01-05")
+    with pytest.raises(StudyError, match="no sheet named 'Feuil9'.*Réponses"):
+        read_table(path, "Feuil9")
+
+
+def test_damaged_workbook_is_a_clear_error(tmp_path):
+    path = tmp_path / "wave.xlsx"
+    path.write_bytes(b"not a zip file")
+    with pytest.raises(StudyError, match="cannot open the workbook"):
+        read_table(path)
+
+
+def test_spss_codes_become_text(tmp_path):
+    pyreadstat = pytest.importorskip("pyreadstat")
+    path = tmp_path / "wave.sav"
+    frame = pd.DataFrame({"id": ["A", "B"], "Q1": [4.0, np.nan], "Q2": [1.0, 2.5]})
+    pyreadstat.write_sav(frame, str(path))
+    table = read_table(path)
+    assert table.lines.tolist() == [1, 2]
+    assert table.data["Q1"].tolist() == ["4", ""]
+    assert table.data["Q2"].tolist() == ["1", "2.5"]
+
+
+def test_normalize_key_folds_case_accents_apostrophes_spaces():
+    keys = normalize_key(pd.Series(["  Tout a  FAIT d’accord ", "Tout à fait d'accord", None]))
+    assert keys.tolist() == ["tout a fait d'accord", "tout a fait d'accord", ""]

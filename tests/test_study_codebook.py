@@ -1,0 +1,82 @@
+"""study.yml and the codebook: every problem is one clear message."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from impactlib.codebook import read_codebook
+from impactlib.errors import StudyError
+from impactlib.study import load_study
+
+from conftest import ITEMS_CSV, SCALES_CSV
+
+
+def test_codebook_folder_is_read_and_normalized(make_study, tmp_path):
+    make_study({"T1": "id;A1\nX;1\n"})
+    cb = read_codebook(tmp_path / "codebook")
+    assert cb.items["item"].tolist() == ["A1", "A2", "B1", "B2"]
+    assert cb.items["reverse"].tolist() == [False, True, False, False]
+    assert cb.items[["min", "max"]].drop_duplicates().values.tolist() == [[1, 4]]
+    assert cb.dimensions == ["Confiance", "Recherche"]
+    assert cb.scales["value"].isna().sum() == 1          # "Ne sait pas"
+
+
+def test_codebook_workbook_is_read(tmp_path):
+    path = tmp_path / "codebook.xlsx"
+    with pd.ExcelWriter(path) as writer:
+        pd.DataFrame({"item": ["Q1", "Q2"], "text": ["a", "b"], "dimension": ["D", "D"],
+                      "scale": ["s", "s"], "reverse": ["Oui", "no"]}).to_excel(
+            writer, sheet_name="items", index=False)
+        pd.DataFrame({"scale": ["s"] * 3, "value": [1, 2, None],
+                      "label": ["Non", "Oui", "NSP"]}).to_excel(writer, sheet_name="scales", index=False)
+    cb = read_codebook(path)
+    assert cb.items["reverse"].tolist() == [True, False]
+
+
+@pytest.mark.parametrize("items, scales, message, file, line, column", [
+    (ITEMS_CSV + "A1,again,Confiance,accord,non\n", SCALES_CSV,
+     "item code 'A1' is defined twice", "items.csv", 6, "item"),
+    (ITEMS_CSV.replace("B2,Mon CV est prêt,Recherche,accord", "B2,Mon CV,Recherche,frequence"),
+     SCALES_CSV, "scale 'frequence' is used but not defined", "items.csv", 5, "scale"),
+    (ITEMS_CSV.replace("oui", "peut-être"), SCALES_CSV, "reverse must be", "items.csv", 3, "reverse"),
+    (ITEMS_CSV, SCALES_CSV.replace("accord,2,", "accord,deux,"), "not a whole number",
+     "scales.csv", 3, "value"),
+    (ITEMS_CSV, SCALES_CSV + "accord,,D’ACCORD\n", "has the label", "scales.csv", 7, "label"),
+    (ITEMS_CSV.replace("scale,", "echelle,"), SCALES_CSV, "missing column 'scale'",
+     "items.csv", 1, "scale"),
+])
+def test_codebook_problems(tmp_path, items, scales, message, file, line, column):
+    (tmp_path / "items.csv").write_text(items, encoding="utf-8")
+    (tmp_path / "scales.csv").write_text(scales, encoding="utf-8")
+    with pytest.raises(StudyError, match=message) as err:
+        read_codebook(tmp_path)
+    assert err.value.file.endswith(file)
+    assert (err.value.line, err.value.column) == (line, column)
+
+
+def test_study_yaml_is_checked(make_study, tmp_path):
+    path = make_study({"T1": "id;A1\nX;1\n"})
+    study = load_study(path)
+    assert study.wave_keys == ["T1"] and study.language == "fr"
+    assert study.min_items_answered == 0.5
+
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text + "wavse: []\n", encoding="utf-8")
+    with pytest.raises(StudyError, match="unknown key 'wavse'"):
+        load_study(path)
+    path.write_text(text.replace("file: T1.csv", "file: T9.csv"), encoding="utf-8")
+    with pytest.raises(StudyError, match="file of wave T1 not found: T9.csv"):
+        load_study(path)
+    path.write_text(text.replace("id_column: id\n", ""), encoding="utf-8")
+    with pytest.raises(StudyError, match="'id_column' is required"):
+        load_study(path)
+    path.write_text(text + "  - key: T1\n    file: T1.csv\n", encoding="utf-8")
+    with pytest.raises(StudyError, match="wave key 'T1' is used twice"):
+        load_study(path)
+    path.write_text("title: [unclosed\n", encoding="utf-8")
+    with pytest.raises(StudyError, match="not valid YAML") as err:
+        load_study(path)
+    assert err.value.line is not None
+    with pytest.raises(StudyError, match="study file not found"):
+        load_study(tmp_path / "nowhere.yml")
