@@ -25,6 +25,7 @@ same files, byte for byte.
 
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
 
@@ -289,13 +290,14 @@ def _write_xlsx(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, frame in sheets.items():
             frame.to_excel(writer, sheet_name=name, index=False)
-        props = writer.book.properties
-        props.created = props.modified = pd.Timestamp("2025-01-01").to_pydatetime()
-        props.creator = "impactlib demo"
+        writer.book.properties.creator = "impactlib demo"
     tmp = path.with_suffix(".tmp")
     with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
             data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":  # openpyxl stamps the save time
+                data = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*",
+                              rb"\g<1>2025-01-01T00:00:00Z", data)
             dst.writestr(zipfile.ZipInfo(info.filename, FIXED_ZIP_TIME), data,
                          compress_type=zipfile.ZIP_DEFLATED)
     tmp.replace(path)
