@@ -139,7 +139,9 @@ def read_wave(study: Study, wave: Wave, codebook: Codebook) -> WaveData:
     table = read_table(wave.file, wave.sheet)
     file = wave.file
     shown_file = _relative(study, file)
-    raw = table.data
+    raw = exported = table.data
+    # Messages and records name columns as the export does, not as renamed.
+    exported_name = {new: old for old, new in wave.rename.items()}
     if wave.rename:
         missing = [c for c in wave.rename if c not in raw.columns]
         if missing:
@@ -169,7 +171,8 @@ def read_wave(study: Study, wave: Wave, codebook: Codebook) -> WaveData:
     if wave.date_column:
         date_col = _find(columns, wave.date_column)
         if date_col is None:
-            raise StudyError(f"no date column '{wave.date_column}'", file, 1, wave.date_column)
+            raise StudyError(f"no date column '{wave.date_column}'", file, 1,
+                             exported_name.get(wave.date_column, wave.date_column))
 
     n = len(raw)
     lines = table.lines
@@ -210,7 +213,7 @@ def read_wave(study: Study, wave: Wave, codebook: Codebook) -> WaveData:
     bad_r, bad_j = np.nonzero((status == "invalid") & keep[:, None])
     invalid = pd.DataFrame({
         "wave": wave.key, "file": shown_file, "line": lines[bad_r],
-        "column": [item_cols[j] for j in bad_j] if len(bad_j) else [],
+        "column": [exported_name.get(item_cols[j], item_cols[j]) for j in bad_j] if len(bad_j) else [],
         "item": items["item"].to_numpy()[bad_j],
         "raw_value": texts[bad_r, bad_j],
         "reason": cells["reason"].to_numpy().reshape(n, k)[bad_r, bad_j],
@@ -220,7 +223,7 @@ def read_wave(study: Study, wave: Wave, codebook: Codebook) -> WaveData:
         if bad_date.any():
             invalid = pd.concat([invalid, pd.DataFrame({
                 "wave": wave.key, "file": shown_file, "line": lines[bad_date],
-                "column": date_col, "item": None,
+                "column": exported_name.get(date_col, date_col), "item": None,
                 "raw_value": raw[date_col].to_numpy()[bad_date],
                 "reason": "unreadable date (use dd/mm/yyyy or yyyy-mm-dd)",
                 "id_key": ids.to_numpy()[bad_date]})], ignore_index=True)
@@ -232,7 +235,7 @@ def read_wave(study: Study, wave: Wave, codebook: Codebook) -> WaveData:
         "reason": reason.to_numpy()[rej_mask],
         "id": raw[id_col].to_numpy()[rej_mask],
         "raw_row": [json.dumps(r, ensure_ascii=False)
-                    for r in raw[rej_mask].to_dict(orient="records")]})
+                    for r in exported[rej_mask].to_dict(orient="records")]})
 
     covariate_columns = {c: _find(columns, c) for c in study.covariates
                          if _find(columns, c) is not None}
@@ -257,6 +260,7 @@ def read_wave(study: Study, wave: Wave, codebook: Codebook) -> WaveData:
         "rejected_no_answer": int((reason == REASON_NO_ANSWER).sum()),
         "rejected_conflict": int(loser.sum()),
         "items_found": int(sum(present)), "items_absent": int(k - sum(present)),
+        "blank_rows_skipped": int(table.meta.get("blank_rows", 0)),
         "encoding": table.encoding or "", "delimiter": {"\t": "tab"}.get(table.delimiter, table.delimiter or ""),
     }
     assert quality["rows_read"] == (quality["rows_kept"] + quality["rows_rejected"]

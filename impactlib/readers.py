@@ -166,8 +166,8 @@ def read_csv(path: Path) -> RawTable:
         breaks = np.zeros(len(df), dtype=int)
     span = 1 + np.asarray(breaks, dtype=int)
     lines = header_span + 1 + np.concatenate([[0], np.cumsum(span)[:-1]]) if len(df) else np.array([], dtype=int)
-    return RawTable(path, df, np.asarray(lines, dtype=int), encoding=encoding,
-                    delimiter=delimiter)
+    return _skip_blank_rows(RawTable(path, df, np.asarray(lines, dtype=int),
+                                     encoding=encoding, delimiter=delimiter))
 
 
 def _show(delimiter: str) -> str:
@@ -214,12 +214,8 @@ def read_excel(path: Path, sheet: str | int | None = None) -> RawTable:
     body = df.iloc[first + 1:].reset_index(drop=True)
     body.columns = names
     body = body.apply(lambda s: s.str.replace(r"^(-?\d+)\.0$", r"\1", regex=True))
-    # Trailing blank rows carry no data: Excel keeps formatted empty rows.
-    keep = (body != "").any(axis=1).to_numpy()
-    last = len(keep) - int(np.argmax(keep[::-1])) if keep.any() else 0
-    body = body.iloc[:last]
     lines = np.arange(len(body)) + first + 2
-    return RawTable(path, body, lines, meta={"sheet": sheet})
+    return _skip_blank_rows(RawTable(path, body, lines, meta={"sheet": sheet}))
 
 
 def _cell_name(value: str, i: int) -> str:
@@ -247,8 +243,29 @@ def read_spss(path: Path) -> RawTable:
         else:
             out[col] = s.astype("string").fillna("").astype(str)
     body = pd.DataFrame(out, columns=list(df.columns))
-    return RawTable(path, body, np.arange(len(body)) + 1,
-                    meta={"variable_labels": dict(zip(meta.column_names, meta.column_labels))})
+    return _skip_blank_rows(RawTable(
+        path, body, np.arange(len(body)) + 1,
+        meta={"variable_labels": dict(zip(meta.column_names, meta.column_labels))}))
+
+
+def _skip_blank_rows(table: RawTable) -> RawTable:
+    """Leave out rows whose every cell is empty, the same way for every format.
+
+    A blank row holds no questionnaire: it is not a row read. Blank rows
+    between data rows are counted in ``meta["blank_rows"]`` (reported as
+    ``blank_rows_skipped``); blank rows after the last data row (an empty
+    line at the end of a CSV, formatted empty rows of a workbook) are not.
+    """
+    data = table.data
+    filled = (data.astype(str).apply(lambda s: s.str.strip()) != "").any(axis=1).to_numpy() \
+        if len(data.columns) else np.zeros(len(data), bool)
+    last = len(filled) - int(np.argmax(filled[::-1])) if filled.any() else 0
+    inside = np.arange(len(filled)) < last
+    table.meta["blank_rows"] = int((~filled & inside).sum())
+    keep = filled
+    table.data = data[keep].reset_index(drop=True)
+    table.lines = table.lines[keep]
+    return table
 
 
 def read_table(path: str | Path, sheet: str | int | None = None) -> RawTable:

@@ -1,33 +1,129 @@
 """Results: the shareable aggregate tables written to ``DIR/results/``.
 
 Results hold counts and statistics only: no candidate id, no pseudonym, no raw
-answer. :func:`build_results` computes them from processed tables;
+answer. :func:`build_results` computes every table from the processed tables;
 :func:`write_results` writes them as UTF-8 CSV with ``,`` and ``.``, in a fixed
 row and column order, so the same inputs give the same bytes.
+
+=======================  ==========================================================
+file                     content
+=======================  ==========================================================
+``quality``              rows read, kept, rejected, duplicates, invalid cells per wave
+``patterns``             candidates per response pattern (``T1+T2``...)
+``funnel``               questionnaires, candidates, retention from the first wave
+``timing``               days between waves (median, IQR, negative intervals)
+``attrition_rates``      due / answered / missed / not yet due per wave (registry)
+``attrition``            who drops out: baseline scores and covariates, SMD, tests
+``dropout_model``        logistic regression of coming back on baseline scores
+``mcar``                 Little's MCAR test over the first wave's item matrix
+``item_change``          per item and wave pair: Wilcoxon, BH, rank-biserial, CI
+``item_distribution``    answers per label, same candidates at both waves
+``item_transitions``     from-answer x to-answer counts
+``reliability``          Cronbach's alpha (Feldt CI) and omega per dimension x wave
+``rci``                  Jacobson-Truax reliable change per dimension x wave pair
+``dimension_model``      mixed model score ~ wave + (1 | candidate), REML
+``completers_change``    paired comparison on completers only
+``imputed_change``       multiple-imputation sensitivity estimate
+``subgroups``            change by covariate and exit status (under 5: suppressed)
+``power``                detectable effect and pairs/entrants needed
+=======================  ==========================================================
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pandas as pd
 
-from .attrition import pattern_counts
+from . import attrition, change, models, power, reliability
 from .processed import Processed
 
-__all__ = ["build_results", "write_results", "read_results", "QUALITY_COLUMNS"]
+__all__ = ["build_results", "write_results", "read_results", "QUALITY_COLUMNS",
+           "DEFAULT_SEED", "MIN_GROUP"]
 
+log = logging.getLogger(__name__)
 QUALITY_COLUMNS = ["wave", "file", "rows_read", "rows_kept", "rows_rejected",
                    "duplicates_dropped", "cells_invalid"]
+DEFAULT_SEED = 20240601
+MIN_GROUP = 5
+REGISTRY_COLUMNS = ("entry_date", "exit_date", "exit_status")
 
 
-def build_results(processed: Processed) -> dict[str, pd.DataFrame]:
-    """Every result table, keyed by its file name (without ``.csv``)."""
-    answered = processed.candidates[processed.candidates["n_waves"] > 0]
-    patterns = pattern_counts(answered, waves=processed.waves)[["pattern", "n_candidates"]]
-    quality = processed.quality[QUALITY_COLUMNS + [c for c in processed.quality.columns
-                                                   if c not in QUALITY_COLUMNS]]
-    return {"patterns": patterns, "quality": quality}
+def build_results(processed: Processed, covariates=(), due_days: dict | None = None,
+                  as_of=None, seed: int | None = None, imputations: int = 20
+                  ) -> dict[str, pd.DataFrame]:
+    """Every result table, keyed by its file name (without ``.csv``).
+
+    Parameters
+    ----------
+    processed : Processed
+        Tidy tables, already restricted to the report's period.
+    covariates : list of str
+        Baseline covariates (columns of ``candidates``) for attrition and
+        subgroups.
+    due_days : dict
+        Days after entry when each middle wave is due (see
+        :func:`impactlib.attrition.wave_status`).
+    as_of : date
+        Date of the data extraction, for "not yet due" (default: the last
+        questionnaire date).
+    seed : int
+        Seed of the multiple imputation (default :data:`DEFAULT_SEED`).
+    imputations : int
+        Number of imputed data sets.
+    """
+    seed = DEFAULT_SEED if seed is None else seed
+    waves = processed.waves
+    cand = processed.candidates
+    answered = cand[cand["n_waves"] > 0].reset_index(drop=True)
+    q, r, s = processed.questionnaires, processed.responses, processed.scores
+    covariates = [c for c in covariates if c in cand.columns]
+    out: dict[str, pd.DataFrame] = {}
+
+    quality = processed.quality
+    out["quality"] = quality[QUALITY_COLUMNS + [c for c in quality.columns
+                                                if c not in QUALITY_COLUMNS]]
+    out["patterns"] = attrition.pattern_counts(answered, waves=waves)[["pattern", "n_candidates"]]
+    out["funnel"] = attrition.funnel(q, waves=waves)
+    out["timing"] = attrition.days_between_waves(q, waves=waves)
+    if all(c in cand.columns for c in REGISTRY_COLUMNS):
+        if as_of is None:
+            as_of = q["date"].max()
+        status = attrition.wave_status(cand, q, waves=waves, as_of=as_of, due_days=due_days or None)
+        out["attrition_rates"] = attrition.attrition_rates(status, waves=waves)
+    out["attrition"] = attrition.attrition_table(s, answered, waves=waves, covariates=covariates,
+                                                 min_group=MIN_GROUP)
+    out["dropout_model"] = _per_pair(
+        lambda a, b: attrition.dropout_model(s, answered, a, b), zip(waves, waves[1:]))
+    out["mcar"] = attrition.little_mcar(attrition.item_matrix(r, waves[0])).assign(wave=waves[0])
+
+    out["item_change"] = change.item_change(r, waves=waves)
+    out["item_distribution"] = change.response_distribution(r, labels=processed.scales, waves=waves)
+    out["item_transitions"] = change.transition_table(r, waves=waves)
+
+    rel = reliability.cronbach_alpha_by(r, waves=waves)
+    out["reliability"] = rel
+    out["rci"] = reliability.reliable_change(s, rel, waves=waves)
+    out["dimension_model"] = models.dimension_model(s, waves=waves)
+    out["completers_change"] = models.completers_change(s, waves=waves)
+    out["imputed_change"] = models.imputed_change(s, waves=waves, m=imputations, seed=seed)
+    groups = covariates + (["exit_status"] if "exit_status" in cand.columns else [])
+    out["subgroups"] = pd.concat(
+        [models.subgroup_change(s, answered, by=g, waves=waves, min_n=MIN_GROUP)
+         .rename(columns={g: "group"}).assign(variable=g) for g in groups],
+        ignore_index=True) if groups else pd.DataFrame()
+    out["power"] = power.power_table(q, waves=waves)
+    return out
+
+
+def _per_pair(fit, pairs) -> pd.DataFrame:
+    frames = [fit(a, b).assign(from_wave=a, to_wave=b) for a, b in pairs]
+    if not frames:
+        return pd.DataFrame()
+    table = pd.concat(frames, ignore_index=True)
+    first = ["from_wave", "to_wave"]
+    return table[first + [c for c in table.columns if c not in first]]
 
 
 def write_results(results: dict[str, pd.DataFrame], folder: str | Path) -> Path:

@@ -42,9 +42,24 @@ def test_line_numbers_follow_crlf_and_quoted_line_breaks(tmp_path):
     path = tmp_path / "wave.csv"
     path.write_bytes(b'id;comment;Q1\r\nA;"two\r\nlines";1\r\nB;x;2\r\n\r\nC;y;3\r\n')
     table = read_table(path)
-    # header line 1; A spans lines 2-3; B line 4; blank line 5; C line 6
-    assert table.lines.tolist() == [2, 4, 5, 6]
-    assert table.data["id"].tolist() == ["A", "B", "", "C"]
+    # header line 1; A spans lines 2-3; B line 4; blank line 5 (skipped); C line 6
+    assert table.lines.tolist() == [2, 4, 6]
+    assert table.data["id"].tolist() == ["A", "B", "C"]
+    assert table.meta["blank_rows"] == 1
+
+
+def test_blank_rows_count_the_same_in_csv_and_workbook(tmp_path):
+    rows = [["A", "1"], ["", ""], ["B", "2"], ["", ""], ["", ""]]
+    csv_path = tmp_path / "wave.csv"
+    csv_path.write_text("id;Q1\n" + "".join(";".join(r) + "\n" for r in rows), encoding="utf-8")
+    xlsx_path = tmp_path / "wave.xlsx"
+    pd.DataFrame(rows, columns=["id", "Q1"]).replace("", None).to_excel(xlsx_path, index=False)
+    for path in (csv_path, xlsx_path):
+        table = read_table(path)
+        # the blank row between A and B is counted; the trailing ones are not
+        assert table.data["id"].tolist() == ["A", "B"], path.name
+        assert table.lines.tolist() == [2, 4], path.name
+        assert table.meta["blank_rows"] == 1, path.name
 
 
 def test_malformed_csv_names_file_and_line(tmp_path):
