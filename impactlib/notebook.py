@@ -17,7 +17,7 @@ import pandas as pd
 
 from .i18n import Translator
 from .processed import Processed, clean_study, load_processed, restrict_period
-from .results import build_results, read_results
+from .results import read_results, study_results
 from .study import Study, load_study
 
 __all__ = ["open_report", "ReportView", "SMALL_GROUP"]
@@ -94,6 +94,6 @@ def open_report(study: str | Path, processed: str | Path | None = None,
         if processed is not None:
             data.write(processed)
     data = restrict_period(data, since, until)
-    tables = read_results(results) if results else build_results(data)
+    tables = read_results(results) if results else study_results(study_obj, data, until)
     return ReportView(study=study_obj, data=data, results=tables,
                       tr=Translator(lang or study_obj.language), since=since, until=until)

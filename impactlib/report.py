@@ -33,7 +33,7 @@ from pathlib import Path
 from .errors import StudyError
 from .i18n import Translator
 from .processed import clean_study, restrict_period
-from .results import build_results, write_results
+from .results import study_results, study_seed, write_results
 from .study import load_study
 
 __all__ = ["run_report", "ReportError", "NOTEBOOKS", "default_out"]
@@ -190,7 +190,7 @@ def run_report(study_path: str | Path, out: str | Path | None = None,
     for sub in ("results", "notebooks", "html"):
         shutil.rmtree(out / sub, ignore_errors=True)
     (out / "manifest.json").unlink(missing_ok=True)
-    results_dir = write_results(build_results(window), out / "results")
+    results_dir = write_results(study_results(study, window, until), out / "results")
 
     parameters = {"study": str(study.path.resolve()), "processed": str(processed_dir.resolve()),
                   "results": str(results_dir.resolve()), "since": since, "until": until,
@@ -214,7 +214,7 @@ def run_report(study_path: str | Path, out: str | Path | None = None,
     manifest = {
         "study": study.title,
         "parameters": {**parameters, "out": str(out.resolve()), "jobs": jobs},
-        "seed": study.seed,
+        "seed": study_seed(study),
         "inputs": {str(p.relative_to(study.folder)) if p.is_relative_to(study.folder) else str(p):
                    _sha256(p) for p in study.input_files()},
         "versions": _versions(),

@@ -39,7 +39,7 @@ import pandas as pd
 from . import attrition, change, models, power, reliability
 from .processed import Processed
 
-__all__ = ["build_results", "write_results", "read_results", "QUALITY_COLUMNS",
+__all__ = ["build_results", "study_results", "study_seed", "write_results", "read_results", "QUALITY_COLUMNS",
            "DEFAULT_SEED", "MIN_GROUP"]
 
 log = logging.getLogger(__name__)
@@ -115,6 +115,22 @@ def build_results(processed: Processed, covariates=(), due_days: dict | None = N
         ignore_index=True) if groups else pd.DataFrame()
     out["power"] = power.power_table(q, waves=waves)
     return out
+
+
+def study_results(study, processed: Processed, until=None) -> dict[str, pd.DataFrame]:
+    """:func:`build_results` with the settings of a study (covariates, due days, seed).
+
+    ``until`` (the end of the report's period) is the date the data is taken
+    to be known at; without it, the last questionnaire's date.
+    """
+    return build_results(processed, covariates=study.covariates, due_days=study.due_days,
+                         as_of=None if until is None else pd.Timestamp(until),
+                         seed=study_seed(study))
+
+
+def study_seed(study) -> int:
+    """The seed of a study's random steps: ``seed`` in study.yml, else the default."""
+    return DEFAULT_SEED if study.seed is None else study.seed
 
 
 def _per_pair(fit, pairs) -> pd.DataFrame:
