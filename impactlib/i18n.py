@@ -1,7 +1,10 @@
-"""Every word the board reads, from one file per language.
+"""Every word the board reads, from one place per language.
 
-``impactlib/locales/fr.yml`` (the default) and ``en.yml`` hold the headings,
-labels and sentences of the reports under the same keys. ``{name}`` fields are
+``impactlib/locales/fr/`` (the default) and ``locales/en/`` hold the headings,
+labels and sentences of the reports, in YAML files (one per part of the
+report: ``report.yml``, ``figures.yml``...) with the same keys in both
+languages. Keys are ``<file>.<section>.<name>`` without the file: the files of
+one language are merged and a key may be defined only once. ``{name}`` fields are
 filled with :meth:`Translator.t`; values passed in are HTML-escaped when the
 text is rendered as HTML.
 """
@@ -36,8 +39,15 @@ def load_locale(lang: str) -> dict[str, str]:
     """All strings of one language, keyed ``section.name``."""
     if lang not in LANGUAGES:
         raise ValueError(f"language must be one of {LANGUAGES}, not {lang!r}")
-    with open(LOCALES / f"{lang}.yml", encoding="utf-8") as fh:
-        return _flatten(yaml.safe_load(fh))
+    merged: dict[str, str] = {}
+    for path in sorted((LOCALES / lang).glob("*.yml")):
+        with open(path, encoding="utf-8") as fh:
+            strings = _flatten(yaml.safe_load(fh) or {})
+        twice = sorted(set(strings) & set(merged))
+        if twice:
+            raise ValueError(f"{path}: key {twice[0]!r} is defined in another file too")
+        merged.update(strings)
+    return merged
 
 
 class Translator:
