@@ -29,6 +29,8 @@ import pandas as pd
 from scipy import stats
 from scipy.optimize import linprog
 
+from ._frames import as_float, level_order, wave_categorical, wave_pairs
+
 __all__ = [
     "STATUSES",
     "pattern_counts",
@@ -87,21 +89,6 @@ _MODEL_COLUMNS = [
 # --------------------------------------------------------------------------
 # helpers
 # --------------------------------------------------------------------------
-def _wave_levels(wave: pd.Series | None, waves: Sequence | None = None) -> list:
-    """Wave keys in study order: ``waves``, else categorical order, else sorted."""
-    if waves is not None:
-        return list(waves)
-    if wave is None:
-        return []
-    if isinstance(wave.dtype, pd.CategoricalDtype):
-        return list(wave.cat.categories)
-    return sorted(pd.unique(wave.dropna()).tolist(), key=str)
-
-
-def _as_wave_categorical(values, levels: list) -> pd.Categorical:
-    return pd.Categorical(values, categories=levels, ordered=True)
-
-
 def _wave_of(df: pd.DataFrame) -> pd.Series:
     """``wave`` as plain objects (so categorical and str compare alike)."""
     return df["wave"].astype(object)
@@ -127,10 +114,6 @@ def _answered_candidates(
 
 def _is_numeric(s: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
-
-
-def _to_float(s: pd.Series) -> np.ndarray:
-    return pd.to_numeric(s, errors="coerce").astype("float64").to_numpy()
 
 
 def _dimension_order(scores: pd.DataFrame, dimensions: Sequence | None) -> list:
@@ -314,7 +297,7 @@ def funnel(questionnaires: pd.DataFrame, waves: Sequence | None = None) -> pd.Da
     0   T1             2                   1.0
     1   T2             2                   0.5
     """
-    levels = _wave_levels(questionnaires["wave"], waves)
+    levels = level_order(questionnaires["wave"], waves, sort_key=str)
     wave = _wave_of(questionnaires)
     cand = questionnaires["candidate"]
     n_q = wave.value_counts().reindex(levels, fill_value=0).to_numpy(dtype="int64")
@@ -335,7 +318,7 @@ def funnel(questionnaires: pd.DataFrame, waves: Sequence | None = None) -> pd.Da
         pct = np.full(len(levels), np.nan)
     return pd.DataFrame(
         {
-            "wave": _as_wave_categorical(levels, levels),
+            "wave": wave_categorical(levels, levels),
             "n_questionnaires": n_q,
             "n_candidates": n_c,
             "retention_from_first": retention,
@@ -394,7 +377,7 @@ def days_between_waves(
       from_wave to_wave  n  median_days
     0        T1      T2  2         60.5
     """
-    levels = _wave_levels(questionnaires["wave"], waves)
+    levels = level_order(questionnaires["wave"], waves, sort_key=str)
     dates = pd.DataFrame(
         {
             "candidate": questionnaires["candidate"].to_numpy(),
@@ -411,21 +394,20 @@ def days_between_waves(
         .astype("datetime64[ns]")
     )
     rows = []
-    for i, a in enumerate(levels):
-        for b in levels[i + 1 :]:
-            d = (wide[b] - wide[a]).dropna().dt.total_seconds().to_numpy() / 86400.0
-            n = len(d)
-            if n:
-                q1, med, q3 = np.quantile(d, [0.25, 0.5, 0.75])
-            else:
-                q1 = med = q3 = np.nan
-            rows.append((a, b, n, med, q1, q3, int((d < 0).sum())))
+    for a, b in wave_pairs(levels):
+        d = (wide[b] - wide[a]).dropna().dt.total_seconds().to_numpy() / 86400.0
+        n = len(d)
+        if n:
+            q1, med, q3 = np.quantile(d, [0.25, 0.5, 0.75])
+        else:
+            q1 = med = q3 = np.nan
+        rows.append((a, b, n, med, q1, q3, int((d < 0).sum())))
     out = pd.DataFrame(
         rows,
         columns=["from_wave", "to_wave", "n", "median_days", "q1_days", "q3_days", "n_negative"],
     )
-    out["from_wave"] = _as_wave_categorical(out["from_wave"], levels)
-    out["to_wave"] = _as_wave_categorical(out["to_wave"], levels)
+    out["from_wave"] = wave_categorical(out["from_wave"], levels)
+    out["to_wave"] = wave_categorical(out["to_wave"], levels)
     out["n"] = out["n"].astype("int64")
     out["n_negative"] = out["n_negative"].astype("int64")
     for c in ("median_days", "q1_days", "q3_days"):
@@ -525,7 +507,7 @@ def wave_status(
     4         b   T2  not_yet_due
     5         b   T3  not_yet_due
     """
-    levels = _wave_levels(questionnaires["wave"], waves)
+    levels = level_order(questionnaires["wave"], waves, sort_key=str)
     n_w = len(levels)
     # due offsets
     if due_days is None:
@@ -631,7 +613,7 @@ def wave_status(
     return pd.DataFrame(
         {
             "candidate": cand_col,
-            "wave": _as_wave_categorical(wave_col, levels),
+            "wave": wave_categorical(wave_col, levels),
             "status": status.astype(object),
             "due_date": due_date,
             "date": date_col,
@@ -679,7 +661,7 @@ def attrition_rates(status: pd.DataFrame, waves: Sequence | None = None) -> pd.D
       wave  n_due  response_rate
     0   T2      2            0.5
     """
-    levels = _wave_levels(status["wave"], waves)
+    levels = level_order(status["wave"], waves, sort_key=str)
     tab = pd.crosstab(_wave_of(status), status["status"].astype(object))
     tab = tab.reindex(index=levels, columns=list(STATUSES), fill_value=0).astype("int64")
     n_ans = tab["answered"].to_numpy()
@@ -690,7 +672,7 @@ def attrition_rates(status: pd.DataFrame, waves: Sequence | None = None) -> pd.D
     )
     return pd.DataFrame(
         {
-            "wave": _as_wave_categorical(levels, levels),
+            "wave": wave_categorical(levels, levels),
             "n_candidates": tab.sum(axis=1).to_numpy(dtype="int64"),
             "n_due": n_due.astype("int64"),
             "n_answered": n_ans,
@@ -858,7 +840,7 @@ def dropout_comparison(
     frames = []
 
     if num_vars:
-        values = np.column_stack([_to_float(wide[v]) for v in num_vars]) if len(wide) else np.zeros((0, len(num_vars)))
+        values = np.column_stack([as_float(wide[v]) for v in num_vars]) if len(wide) else np.zeros((0, len(num_vars)))
         g = _group_summary(values, returned)
         (n_r, m_r, v_r), (n_d, m_d, v_d) = g["r"], g["d"]
         t, p = _welch(m_r, v_r, n_r, m_d, v_d, n_d)
@@ -1008,11 +990,11 @@ def dropout_model(
     from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
     wide, returned, dims, covs = _baseline(scores, candidates, from_wave, to_wave, dimensions, covariates)
-    parts = [pd.DataFrame({d: _to_float(wide[d]) for d in dims}, index=wide.index)]
+    parts = [pd.DataFrame({d: as_float(wide[d]) for d in dims}, index=wide.index)]
     for c in covs:
         col = wide[c]
         if _is_numeric(col):
-            parts.append(pd.DataFrame({c: _to_float(col)}, index=wide.index))
+            parts.append(pd.DataFrame({c: as_float(col)}, index=wide.index))
         else:
             if isinstance(col.dtype, pd.CategoricalDtype):
                 levels = [lv for lv in col.cat.categories if (col == lv).any()]
@@ -1346,7 +1328,7 @@ def attrition_table(
     >>> attrition_table(scores, candidates, covariates=["sexe"]).to_csv(
     ...     "results/attrition.csv", index=False)  # doctest: +SKIP
     """
-    levels = _wave_levels(scores["wave"], waves)
+    levels = level_order(scores["wave"], waves, sort_key=str)
     frames = []
     for a, b in zip(levels[:-1], levels[1:]):
         comp = dropout_comparison(scores, candidates, a, b, covariates, dimensions, min_group, correction)
@@ -1362,6 +1344,6 @@ def attrition_table(
     if not frames:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
     out = pd.concat(frames, ignore_index=True)[columns]
-    out["from_wave"] = _as_wave_categorical(out["from_wave"].astype(object), levels)
-    out["to_wave"] = _as_wave_categorical(out["to_wave"].astype(object), levels)
+    out["from_wave"] = wave_categorical(out["from_wave"].astype(object), levels)
+    out["to_wave"] = wave_categorical(out["to_wave"].astype(object), levels)
     return out

@@ -20,11 +20,12 @@ the ordered Categorical ``wave`` column, else from the sorted unique values.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import combinations
 
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from ._frames import as_float, check_columns, wave_codes, wave_order, wave_pairs
 
 __all__ = ["item_change", "response_distribution", "transition_table"]
 
@@ -32,39 +33,6 @@ __all__ = ["item_change", "response_distribution", "transition_table"]
 # ---------------------------------------------------------------------------
 # Internal helpers
 # ---------------------------------------------------------------------------
-
-
-def _resolve_waves(data: pd.DataFrame, within: str, waves: Sequence | None) -> list:
-    """Return the ordered list of waves to analyse."""
-    if waves is not None:
-        waves = list(waves)
-        if len(set(waves)) != len(waves):
-            raise ValueError(f"`waves` contains duplicates: {waves!r}")
-        return waves
-    col = data[within]
-    if isinstance(col.dtype, pd.CategoricalDtype) and col.cat.ordered:
-        return list(col.cat.categories)
-    return sorted(col.dropna().unique().tolist())
-
-
-def _wave_codes(column: pd.Series, waves: list) -> np.ndarray:
-    """Position of each row's wave in ``waves`` (-1 when absent or missing)."""
-    return pd.Index(waves, dtype=object).get_indexer(pd.Index(column.astype(object)))
-
-
-def _check_columns(data: pd.DataFrame, columns: Sequence[str]) -> None:
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError("`data` must be a pandas DataFrame.")
-    missing = [c for c in columns if c not in data.columns]
-    if missing:
-        raise KeyError(f"Column(s) {missing} not found in `data`.")
-
-
-def _as_float(series: pd.Series) -> np.ndarray:
-    """Numeric column (Int64, Float64, float, object) to float with NaN for NA."""
-    return pd.to_numeric(series, errors="raise").astype("Float64").to_numpy(
-        dtype=float, na_value=np.nan
-    )
 
 
 class _Cube:
@@ -85,9 +53,9 @@ class _Cube:
     """
 
     def __init__(self, data, dv, within, subject, item, waves):
-        _check_columns(data, [dv, within, subject, item])
-        self.waves = _resolve_waves(data, within, waves)
-        wave_code = _wave_codes(data[within], self.waves)
+        check_columns(data, [dv, within, subject, item], short=True)
+        self.waves = wave_order(data, within, waves, name="`waves`")
+        wave_code = wave_codes(data[within], self.waves)
         keep = (wave_code >= 0) & data[subject].notna().to_numpy() & data[item].notna().to_numpy()
         rows = data.loc[keep]
         if rows.duplicated([subject, within, item]).any():
@@ -104,12 +72,12 @@ class _Cube:
         self.values = np.full(shape, np.nan)
         self.present = np.zeros(shape, dtype=bool)
         idx = (self.rows["_i"].to_numpy(), self.rows["_s"].to_numpy(), self.rows["_w"].to_numpy())
-        self.values[idx] = _as_float(rows[dv])
+        self.values[idx] = as_float(rows[dv], errors="raise")
         self.present[idx] = True
 
     @property
     def pairs(self) -> list[tuple[int, int]]:
-        return list(combinations(range(len(self.waves)), 2))
+        return wave_pairs(range(len(self.waves)))
 
     def paired_long(self) -> pd.DataFrame:
         """Long frame of complete pairs: one row per pair x item x subject."""
@@ -401,7 +369,7 @@ def _label_frame(rows, status, dv, order_by, labels):
         {
             "label": rows["_label"],
             "answered": rows[dv].notna().to_numpy(),
-            "order": _as_float(rows[order_by]) if order_by in rows.columns else np.nan,
+            "order": as_float(rows[order_by], errors="raise") if order_by in rows.columns else np.nan,
         }
     )
     if status is not None:
@@ -528,7 +496,7 @@ def response_distribution(
     4   T2          Yes  1  50.0         100.0
     5   T2  Ne sait pas  1  50.0           NaN
     """
-    _check_columns(data, [label])
+    check_columns(data, [label], short=True)
     if status is not None and status not in data.columns:
         status = None
     cube = _Cube(data, dv, within, subject, item, waves)

@@ -31,14 +31,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .reliability import (
-    _check_columns,
-    _levels,
-    _resolve_waves,
-    _wave_categorical,
-    _wave_pairs,
-    _wide_scores,
-)
+from ._frames import as_float, check_columns, level_order, wave_categorical, wave_order, wave_pairs
+from .reliability import _wide_scores
 
 __all__ = [
     "dimension_model",
@@ -213,15 +207,15 @@ def dimension_model(
       dimension      term  estimate  n_candidates
     0         D  T2 vs T1    0.5833             6
     """
-    waves = _resolve_waves(scores, within, waves)
-    _check_columns(scores, [dv, within, subject, dimension], "scores")
-    dims = _levels(scores[dimension])
+    waves = wave_order(scores, within, waves)
+    check_columns(scores, [dv, within, subject, dimension], "scores")
+    dims = level_order(scores[dimension])
     ref = waves[0] if waves else None
     z = stats.norm.ppf(0.5 + confidence / 2.0)
 
     d = scores.loc[scores[within].isin(waves), [dimension, subject, within, dv]].copy()
     d[within] = d[within].astype(object)
-    d[dv] = pd.to_numeric(d[dv], errors="coerce").astype(float)
+    d[dv] = as_float(d[dv])
     d = d[d[dv].notna()]
     blocks = dict(tuple(d.groupby(dimension, observed=True, sort=False)))
 
@@ -278,8 +272,8 @@ def dimension_model(
         "n_candidates", "n_observations", "var_candidate", "var_residual", "converged", "fit_warnings",
     ]
     out = pd.DataFrame(rows, columns=columns)
-    out["from_wave"] = _wave_categorical(out["from_wave"], waves)
-    out["to_wave"] = _wave_categorical(out["to_wave"], waves)
+    out["from_wave"] = wave_categorical(out["from_wave"], waves)
+    out["to_wave"] = wave_categorical(out["to_wave"], waves)
     return out
 
 
@@ -383,8 +377,8 @@ def completers_change(
        n  mean_diff  ci_low  ci_high  d_z
     0  4      0.875  0.4772   1.2728  3.5
     """
-    waves = _resolve_waves(scores, within, waves)
-    pairs = _wave_pairs(waves, pairs)
+    waves = wave_order(scores, within, waves)
+    pairs = wave_pairs(waves, pairs)
     wide = _wide_scores(scores, dv, within, subject, dimension, waves)
     rows = []
     for dim, w in wide.items():
@@ -406,8 +400,8 @@ def completers_change(
         "ci_low", "ci_high", "t", "df", "p_value", "d_z",
     ]
     out = pd.DataFrame(rows, columns=columns)
-    out["from_wave"] = _wave_categorical(out["from_wave"], waves)
-    out["to_wave"] = _wave_categorical(out["to_wave"], waves)
+    out["from_wave"] = wave_categorical(out["from_wave"], waves)
+    out["to_wave"] = wave_categorical(out["to_wave"], waves)
     return out
 
 
@@ -533,7 +527,7 @@ def _covariate_design(candidates: pd.DataFrame | None, covariates, subject: str,
     if candidates is None:
         raise ValueError("covariates were given but candidates is None")
     covariates = [covariates] if isinstance(covariates, str) else list(covariates)
-    _check_columns(candidates, [subject, *covariates], "candidates")
+    check_columns(candidates, [subject, *covariates], "candidates")
     if candidates[subject].duplicated().any():
         raise ValueError(f"candidates has several rows for the same {subject}")
     cov = candidates.set_index(subject)[covariates].reindex(index)
@@ -676,8 +670,8 @@ def imputed_change(
     if int(m) < 2:
         raise ValueError("m must be at least 2")
     m = int(m)
-    waves = _resolve_waves(scores, within, waves)
-    pairs = _wave_pairs(waves, pairs)
+    waves = wave_order(scores, within, waves)
+    pairs = wave_pairs(waves, pairs)
     wide = _wide_scores(scores, dv, within, subject, dimension, waves)
     ss, reported_seed = _seed_sequence(seed)
     children = ss.spawn(len(wide))
@@ -738,8 +732,8 @@ def imputed_change(
         "ci_low", "ci_high", "df", "fmi", "m", "seed",
     ]
     out = pd.DataFrame(rows, columns=columns)
-    out["from_wave"] = _wave_categorical(out["from_wave"], waves)
-    out["to_wave"] = _wave_categorical(out["to_wave"], waves)
+    out["from_wave"] = wave_categorical(out["from_wave"], waves)
+    out["to_wave"] = wave_categorical(out["to_wave"], waves)
     return out
 
 
@@ -822,9 +816,9 @@ def subgroup_change(
     1   M  NaN        NaN        True
     """
     by = [by] if isinstance(by, str) else list(by)
-    waves = _resolve_waves(scores, within, waves)
-    pairs = _wave_pairs(waves, pairs)
-    _check_columns(candidates, [subject, *by], "candidates")
+    waves = wave_order(scores, within, waves)
+    pairs = wave_pairs(waves, pairs)
+    check_columns(candidates, [subject, *by], "candidates")
     if candidates[subject].duplicated().any():
         raise ValueError(f"candidates has several rows for the same {subject}")
     wide = _wide_scores(scores, dv, within, subject, dimension, waves)
@@ -870,6 +864,6 @@ def subgroup_change(
         return pd.DataFrame(columns=columns)
     out = pd.concat(parts, ignore_index=True)[columns]
     out["suppressed"] = out["suppressed"].astype(bool)
-    out["from_wave"] = _wave_categorical(out["from_wave"], waves)
-    out["to_wave"] = _wave_categorical(out["to_wave"], waves)
+    out["from_wave"] = wave_categorical(out["from_wave"], waves)
+    out["to_wave"] = wave_categorical(out["to_wave"], waves)
     return out

@@ -17,11 +17,12 @@ two-tailed power (R ``strict = TRUE``).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from itertools import combinations
 
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
+
+from ._frames import check_columns, wave_categorical, wave_codes, wave_order, wave_pairs
 
 __all__ = ["power_paired", "mdes_paired", "n_pairs_for_effect", "power_table"]
 
@@ -228,13 +229,9 @@ def _presence(data, within, subject, waves):
         if subject not in data.columns:
             raise KeyError(f"Column {subject!r} not found in `data`.")
         if waves is None:
-            col = data[within]
-            if isinstance(col.dtype, pd.CategoricalDtype) and col.cat.ordered:
-                waves = list(col.cat.categories)
-            else:
-                waves = sorted(col.dropna().unique().tolist())
+            waves = wave_order(data, within)
         waves = list(waves)
-        code = pd.Index(waves, dtype=object).get_indexer(pd.Index(data[within].astype(object)))
+        code = wave_codes(data[within], waves)
         keep = (code >= 0) & data[subject].notna().to_numpy()
         s_code, _ = pd.factorize(data.loc[keep, subject])
         present = np.zeros((s_code.max() + 1 if s_code.size else 0, len(waves)), dtype=bool)
@@ -250,9 +247,7 @@ def _presence(data, within, subject, waves):
         waves = [c[3:] for c in flags]
     waves = list(waves)
     cols = [f"in_{w}" for w in waves]
-    missing = [c for c in cols if c not in data.columns]
-    if missing:
-        raise KeyError(f"Column(s) {missing} not found in `data`.")
+    check_columns(data, cols, short=True)
     present = data[cols].fillna(False).astype(bool).to_numpy()
     return present, waves
 
@@ -347,14 +342,14 @@ def power_table(
         if waves is None:
             waves = list(dict.fromkeys(w for pair in data for w in pair))
         waves = list(waves)
-        pairs = list(combinations(waves, 2))
+        pairs = wave_pairs(waves)
         n_pairs = np.array([data.get(p, np.nan) for p in pairs], dtype=float)
         n_first = np.full(len(pairs), np.nan)
         observed = np.full(len(pairs), np.nan)
     elif isinstance(data, pd.DataFrame):
         present, waves = _presence(data, within, subject, waves)
-        pairs = list(combinations(waves, 2))
-        idx = list(combinations(range(len(waves)), 2))
+        pairs = wave_pairs(waves)
+        idx = wave_pairs(range(len(waves)))
         both = np.stack([present[:, i] & present[:, j] for i, j in idx], axis=1) if idx else \
             np.zeros((present.shape[0], 0), dtype=bool)
         n_pairs = both.sum(axis=0).astype(float)
@@ -375,11 +370,10 @@ def power_table(
     if np.any((ret < 0) | (ret > 1)):
         raise ValueError("`retention` must be within [0, 1].")
 
-    wave_dtype = pd.CategoricalDtype(waves, ordered=True)
     out = pd.DataFrame(
         {
-            "from_wave": pd.Categorical([p[0] for p in pairs], dtype=wave_dtype),
-            "to_wave": pd.Categorical([p[1] for p in pairs], dtype=wave_dtype),
+            "from_wave": wave_categorical([p[0] for p in pairs], waves),
+            "to_wave": wave_categorical([p[1] for p in pairs], waves),
             "n_pairs": pd.array(np.where(np.isnan(n_pairs), None, n_pairs), dtype="Int64"),
             "n_first_wave": pd.array(np.where(np.isnan(n_first), None, n_first), dtype="Int64"),
             "retention": ret,

@@ -24,65 +24,19 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from itertools import combinations
 
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from ._frames import as_float, check_columns, level_order, wave_categorical, wave_order, wave_pairs
+
 __all__ = ["cronbach_alpha_by", "reliable_change"]
 
 
 # ---------------------------------------------------------------------------
-# Shared private helpers (also used by impactlib.models)
+# Private helpers (also used by impactlib.models)
 # ---------------------------------------------------------------------------
-
-
-def _check_columns(data: pd.DataFrame, columns: Sequence[str], name: str = "data") -> None:
-    """Raise a clear ``KeyError`` when ``data`` lacks one of ``columns``."""
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"{name} must be a pandas DataFrame, got {type(data).__name__}")
-    missing = [c for c in columns if c not in data.columns]
-    if missing:
-        raise KeyError(f"{name} lacks the column(s) {missing}; it has {list(data.columns)}")
-
-
-def _resolve_waves(data: pd.DataFrame, within: str, waves: Sequence | None) -> list:
-    """Wave order: ``waves`` if given, else ordered categories, else sorted values."""
-    if waves is not None:
-        waves = list(waves)
-        if len(set(waves)) != len(waves):
-            raise ValueError(f"waves contains duplicates: {waves}")
-        return waves
-    col = data[within]
-    if isinstance(col.dtype, pd.CategoricalDtype) and col.cat.ordered:
-        return list(col.cat.categories)
-    return sorted(pd.unique(col.dropna()))
-
-
-def _levels(values: pd.Series) -> list:
-    """Levels of a grouping column: categories if categorical, else sorted values."""
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        return list(values.cat.categories)
-    return sorted(pd.unique(values.dropna()))
-
-
-def _wave_pairs(waves: Sequence, pairs: Sequence | None = None) -> list[tuple]:
-    """Every ordered pair (earlier, later) of ``waves``, or the checked ``pairs``."""
-    if pairs is None:
-        return list(combinations(waves, 2))
-    out = []
-    for pair in pairs:
-        a, b = pair
-        if a not in waves or b not in waves:
-            raise ValueError(f"wave pair {pair!r} uses a wave not in {list(waves)}")
-        out.append((a, b))
-    return out
-
-
-def _wave_categorical(values, waves: Sequence) -> pd.Categorical:
-    """Ordered categorical of wave keys, categories = ``waves``."""
-    return pd.Categorical(list(values), categories=list(waves), ordered=True)
 
 
 def _wide_scores(
@@ -99,7 +53,7 @@ def _wide_scores(
     ``waves`` (in that order), NaN where the score is missing. Dimensions with
     no row get an empty frame.
     """
-    _check_columns(scores, [dv, within, subject, dimension], "scores")
+    check_columns(scores, [dv, within, subject, dimension], "scores")
     d = scores.loc[scores[within].isin(waves), [dimension, subject, within, dv]].copy()
     d[within] = d[within].astype(object)
     if d.duplicated([dimension, subject, within]).any():
@@ -107,8 +61,8 @@ def _wide_scores(
         raise ValueError(
             f"scores has several rows for the same {dimension} x {subject} x {within}:\n{dup}"
         )
-    d[dv] = pd.to_numeric(d[dv], errors="coerce").astype(float)
-    dims = _levels(scores[dimension])
+    d[dv] = as_float(d[dv])
+    dims = level_order(scores[dimension])
     out = {}
     for dim, block in d.groupby(dimension, observed=True, sort=False):
         wide = block.pivot(index=subject, columns=within, values=dv)
@@ -329,15 +283,15 @@ def cronbach_alpha_by(
       dimension wave  n   alpha
     0         D   T1  5  0.9364
     """
-    _check_columns(responses, [dv, within, subject, item, dimension], "responses")
-    waves = _resolve_waves(responses, within, waves)
-    dims = _levels(responses[dimension])
+    check_columns(responses, [dv, within, subject, item, dimension], "responses")
+    waves = wave_order(responses, within, waves)
+    dims = level_order(responses[dimension])
 
     use_status = status is not None and status in responses.columns
     keep = [dimension, within, subject, item, dv] + ([status] if use_status else [])
     d = responses.loc[responses[within].isin(waves), keep].reset_index(drop=True)
     d[within] = d[within].astype(object)
-    d["_value"] = pd.to_numeric(d[dv], errors="coerce").astype(float)
+    d["_value"] = as_float(d[dv])
     if use_status:
         d["_value"] = d["_value"].where(d[status] == "answered")
     if d.duplicated([subject, within, item]).any():
@@ -379,7 +333,7 @@ def cronbach_alpha_by(
     if omega:
         columns += ["omega", "heywood"]
     out = pd.DataFrame(rows, columns=columns)
-    out[within] = _wave_categorical(out[within], waves)
+    out[within] = wave_categorical(out[within], waves)
     return out
 
 
@@ -391,10 +345,10 @@ def cronbach_alpha_by(
 def _reliability_lookup(reliability, dimension: str, within: str, column: str):
     """Return a function ``(dim, wave) -> reliability`` from the accepted inputs."""
     if isinstance(reliability, pd.DataFrame):
-        _check_columns(reliability, [dimension, within, column], "reliability")
+        check_columns(reliability, [dimension, within, column], "reliability")
         keys = zip(reliability[dimension].astype(object), reliability[within].astype(object))
         table = {}
-        for key, val in zip(keys, pd.to_numeric(reliability[column], errors="coerce").astype(float)):
+        for key, val in zip(keys, as_float(reliability[column])):
             if key in table:
                 raise ValueError(f"reliability has several rows for {dimension} x {within} = {key}")
             table[key] = val
@@ -492,8 +446,8 @@ def reliable_change(
       from_wave to_wave  n  pct_reliable_improvement  se_diff
     0        T1      T2  4                      25.0   0.5164
     """
-    waves = _resolve_waves(scores, within, waves)
-    pairs = _wave_pairs(waves, pairs)
+    waves = wave_order(scores, within, waves)
+    pairs = wave_pairs(waves, pairs)
     wide = _wide_scores(scores, dv, within, subject, dimension, waves)
     rel = _reliability_lookup(reliability, dimension, within, reliability_col)
 
@@ -537,6 +491,6 @@ def reliable_change(
         "pct_no_reliable_change", "pct_reliable_deterioration", "se_diff", "sd_from", "alpha_from",
     ]
     out = pd.DataFrame(rows, columns=columns)
-    out["from_wave"] = _wave_categorical(out["from_wave"], waves)
-    out["to_wave"] = _wave_categorical(out["to_wave"], waves)
+    out["from_wave"] = wave_categorical(out["from_wave"], waves)
+    out["to_wave"] = wave_categorical(out["to_wave"], waves)
     return out

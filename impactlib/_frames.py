@@ -1,0 +1,135 @@
+"""Shared helpers for tidy frames: wave order, wave pairs, column checks.
+
+Private to the statistics modules (:mod:`impactlib.change`,
+:mod:`impactlib.reliability`, :mod:`impactlib.models`,
+:mod:`impactlib.attrition`, :mod:`impactlib.power`), which take the long
+tables of ``docs/tidy-tables.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+
+# ---------------------------------------------------------------------------
+# Order of levels and waves
+# ---------------------------------------------------------------------------
+
+
+def level_order(
+    column: pd.Series | None,
+    order: Sequence | None = None,
+    *,
+    ordered_only: bool = False,
+    sort_key: Callable | None = None,
+) -> list:
+    """Levels of a grouping column, in order.
+
+    ``order`` (as a list) when given; else ``[]`` when ``column`` is None;
+    else the categories of a categorical ``column`` (of an *ordered* one only
+    when ``ordered_only``); else its sorted unique non-missing values (plain
+    Python scalars), sorted with ``sort_key``.
+
+    >>> level_order(pd.Series(["T2", "T1", None, "T2"]))
+    ['T1', 'T2']
+    >>> level_order(pd.Series([2, 10, 1]), sort_key=str)
+    [1, 10, 2]
+    """
+    if order is not None:
+        return list(order)
+    if column is None:
+        return []
+    if isinstance(column.dtype, pd.CategoricalDtype) and (column.cat.ordered or not ordered_only):
+        return list(column.cat.categories)
+    return sorted(column.dropna().unique().tolist(), key=sort_key)
+
+
+def wave_order(data: pd.DataFrame, within: str, waves: Sequence | None = None, *, name: str = "waves") -> list:
+    """Ordered waves: ``waves`` if given, else ordered categories, else sorted values.
+
+    ``waves`` is returned as a list (``ValueError`` naming it ``name`` when it
+    repeats a wave) and then ``data`` is not looked at. Otherwise the
+    categories of ``data[within]`` when it is an *ordered* Categorical, else
+    its sorted unique non-missing values.
+
+    >>> df = pd.DataFrame({"wave": ["T2", "T1", "T3"]})
+    >>> wave_order(df, "wave")
+    ['T1', 'T2', 'T3']
+    >>> wave_order(df, "wave", ["T3", "T1"])
+    ['T3', 'T1']
+    """
+    if waves is not None:
+        waves = list(waves)
+        if len(set(waves)) != len(waves):
+            raise ValueError(f"{name} contains duplicates: {waves!r}")
+        return waves
+    return level_order(data[within], ordered_only=True)
+
+
+def wave_pairs(waves: Sequence, pairs: Iterable | None = None) -> list[tuple]:
+    """Every ordered pair ``(earlier, later)`` of ``waves``, or the checked ``pairs``.
+
+    Pairs ``i < j`` in the order of ``waves`` (T1>T2, T1>T3, T2>T3); pass
+    ``range(n)`` for pairs of positions. Given ``pairs`` are returned as
+    tuples, each wave checked to be in ``waves``.
+
+    >>> wave_pairs(["T1", "T2", "T3"])
+    [('T1', 'T2'), ('T1', 'T3'), ('T2', 'T3')]
+    """
+    if pairs is None:
+        return list(combinations(waves, 2))
+    out = []
+    for pair in pairs:
+        a, b = pair
+        if a not in waves or b not in waves:
+            raise ValueError(f"wave pair {pair!r} uses a wave not in {list(waves)}")
+        out.append((a, b))
+    return out
+
+
+def wave_categorical(values, waves: Sequence) -> pd.Categorical:
+    """Ordered Categorical of wave keys, categories = ``waves``."""
+    return pd.Categorical(list(values), categories=list(waves), ordered=True)
+
+
+def wave_codes(column: pd.Series, waves: Sequence) -> np.ndarray:
+    """Position of each row's wave in ``waves`` (-1 when absent or missing)."""
+    return pd.Index(waves, dtype=object).get_indexer(pd.Index(column.astype(object)))
+
+
+# ---------------------------------------------------------------------------
+# Columns
+# ---------------------------------------------------------------------------
+
+
+def check_columns(data: pd.DataFrame, columns: Sequence[str], name: str = "data", *, short: bool = False) -> None:
+    """Raise ``TypeError`` unless ``data`` is a DataFrame, ``KeyError`` if it lacks a column.
+
+    The messages name the table ``name``:
+    ``"scores lacks the column(s) ['score']; it has [...]"``; with ``short``,
+    ``"Column(s) ['score'] not found in `data`."``.
+    """
+    if not isinstance(data, pd.DataFrame):
+        if short:
+            raise TypeError(f"`{name}` must be a pandas DataFrame.")
+        raise TypeError(f"{name} must be a pandas DataFrame, got {type(data).__name__}")
+    missing = [c for c in columns if c not in data.columns]
+    if missing:
+        if short:
+            raise KeyError(f"Column(s) {missing} not found in `{name}`.")
+        raise KeyError(f"{name} lacks the column(s) {missing}; it has {list(data.columns)}")
+
+
+def as_float(values, errors: str = "coerce") -> np.ndarray:
+    """Numeric values (int, Int64, Float64, float, object) as a float array, NaN for NA.
+
+    ``errors`` is passed to :func:`pandas.to_numeric`: ``"coerce"`` turns
+    non-numbers into NaN, ``"raise"`` raises on them.
+
+    >>> as_float(pd.Series([1, None, 3], dtype="Int64"))
+    array([ 1., nan,  3.])
+    """
+    return pd.to_numeric(values, errors=errors).astype("Float64").to_numpy(dtype=float, na_value=np.nan)
