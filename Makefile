@@ -22,7 +22,7 @@ $(DEMO): | $(STAMP)
 report: setup $(DEMO)
 	$(BIN)/impactlib report $(DEMO) --processed data/processed/demo
 
-test: setup
+test: setup $(DEMO)
 	$(BIN)/python -m pytest
 
 lab: setup $(DEMO)

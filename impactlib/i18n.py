@@ -72,6 +72,16 @@ class Translator:
         safe = {k: html.escape(str(v)) for k, v in fields.items()}
         return self.strings[key].format(**safe)
 
+    def period(self, since: str | None = None, until: str | None = None) -> str:
+        """The report's period in words."""
+        if since and until:
+            return self.t("common.period", since=since, until=until)
+        if since:
+            return self.t("common.period_since", since=since)
+        if until:
+            return self.t("common.period_until", until=until)
+        return self.t("common.period_all")
+
     def number(self, value: float, digits: int = 0) -> str:
         """A number written the local way (``1 234,5`` in French)."""
         text = f"{value:,.{digits}f}"

@@ -57,14 +57,67 @@ class ReportView:
                                   classes="impact-table", na_rep="–"))
 
     @property
+    def waves(self) -> list[str]:
+        """Wave keys in study order."""
+        return self.study.wave_keys
+
+    @property
+    def wave_labels(self) -> dict[str, str]:
+        return {w.key: w.label for w in self.study.waves}
+
+    @property
+    def dimensions(self) -> list[str]:
+        """Dimensions in codebook order."""
+        return list(dict.fromkeys(self.data.items["dimension"]))
+
+    @property
+    def scale_range(self) -> tuple[int, int]:
+        """Smallest and largest value of the answer scales."""
+        return int(self.data.items["min"].min()), int(self.data.items["max"].max())
+
+    def label(self, wave: str) -> str:
+        """The study's label of a wave (``Entrée``...), or its key."""
+        return next((w.label for w in self.study.waves if w.key == str(wave)), str(wave))
+
+    def text(self, markdown: str):
+        """Show Markdown already built from the locale files (see narrative)."""
+        from IPython.display import Markdown
+
+        return Markdown(markdown)
+
+    def bullets(self, lines: list[str]):
+        """Show a list of sentences as bullets."""
+        return self.text("\n".join(f"- {line}" for line in lines))
+
+    def fig(self, figure, alt: str | None = None):
+        """Show a figure as an embedded PNG with alternative text, then close it.
+
+        The PNG bytes are deterministic; the alternative text (for screen
+        readers) is the figure's title unless given.
+        """
+        import base64
+
+        import matplotlib.pyplot as plt
+        from IPython.display import HTML
+
+        from .figures import to_png_bytes
+
+        if alt is None:
+            titles = [figure._suptitle.get_text()] if figure._suptitle else []
+            titles += [t.get_text() for t in figure.texts] + [a.get_title() for a in figure.axes]
+            alt = next((t for t in titles if t.strip()), "")
+        data = base64.b64encode(to_png_bytes(figure)).decode("ascii")
+        plt.close(figure)
+        return HTML(f'<img class="impact-figure" alt="{html.escape(alt.replace(chr(10), " "))}" '
+                    f'src="data:image/png;base64,{data}">')
+
+    def table_of(self, frame: pd.DataFrame, section: str):
+        """A table whose headers are ``section.<column>`` strings."""
+        return self.table(frame, labels=section)
+
+    @property
     def period(self) -> str:
-        if self.since and self.until:
-            return self.t("common.period", since=self.since, until=self.until)
-        if self.since:
-            return self.t("common.period_since", since=self.since)
-        if self.until:
-            return self.t("common.period_until", until=self.until)
-        return self.t("common.period_all")
+        return self.tr.period(self.since, self.until)
 
     @property
     def title(self) -> str:

@@ -69,7 +69,8 @@ def _execute(source: str, target: str, parameters: dict, cwd: str) -> None:
                         progress_bar=False, cwd=cwd, log_output=False)
 
 
-def _render_html(executed: Path, target: Path, title: str) -> None:
+def _render_html(executed: Path, target: Path, title: str, tr: Translator) -> None:
+    """The board's page: outputs only (no code, no evaluator notes), images inline."""
     import nbformat
     from nbconvert import HTMLExporter
 
@@ -79,7 +80,8 @@ def _render_html(executed: Path, target: Path, title: str) -> None:
                             exclude_input=True, exclude_markdown=True,
                             exclude_input_prompt=True, exclude_output_prompt=True,
                             embed_images=True)
-    body, _ = exporter.from_notebook_node(nb)
+    exporter.language_code = tr.lang
+    body, _ = exporter.from_notebook_node(nb, resources={"impact_back": tr.t("nav.back")})
     target.write_text(body, encoding="utf-8")
 
 
@@ -204,10 +206,9 @@ def run_report(study_path: str | Path, out: str | Path | None = None,
     try:
         for r in runs:
             _render_html(r.executed, html_dir / f"{r.name}.html",
-                         tr.strings.get("index.notebooks." + r.name, r.name))
+                         tr.strings.get("index.notebooks." + r.name, r.name), tr)
         version = _versions()["impactlib"]
-        view_period = _period_text(tr, since, until)
-        _index(html_dir, runs, tr, study.title, view_period, version)
+        _index(html_dir, runs, tr, study.title, tr.period(since, until), version)
     except Exception:
         shutil.rmtree(html_dir, ignore_errors=True)
         raise
@@ -228,14 +229,15 @@ def run_report(study_path: str | Path, out: str | Path | None = None,
     return out
 
 
-def _period_text(tr: Translator, since, until) -> str:
-    if since and until:
-        return tr.t("common.period", since=since, until=until)
-    if since:
-        return tr.t("common.period_since", since=since)
-    if until:
-        return tr.t("common.period_until", until=until)
-    return tr.t("common.period_all")
+def _source_cell(executed: Path, index: int) -> int:
+    """1-based number of a cell in the source notebook (papermill adds a cell)."""
+    import nbformat
+
+    try:
+        cells = nbformat.read(executed, as_version=4).cells[: index + 1]
+    except Exception:  # the executed notebook could not be written: count as is
+        return index + 1
+    return sum("injected-parameters" not in c.metadata.get("tags", []) for c in cells)
 
 
 def _run_notebooks(runs: list[NotebookRun], parameters: dict, cwd: Path, jobs: int) -> None:
@@ -254,7 +256,7 @@ def _run_notebooks(runs: list[NotebookRun], parameters: dict, cwd: Path, jobs: i
                     future.result()
                 except PapermillExecutionError as err:
                     raise ReportError(
-                        f"notebook failed at cell {err.cell_index + 1} "
+                        f"notebook failed at cell {_source_cell(run.executed, err.cell_index)} "
                         f"(execution {err.exec_count}): {err.ename}: {err.evalue}. "
                         f"The executed notebook shows the error: {run.executed}",
                         run.source) from None

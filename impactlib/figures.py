@@ -1,0 +1,1330 @@
+"""Figures of the board report, drawn from the results tables.
+
+Every function takes tidy tables -- the ``results/*.csv`` tables as read back
+by :func:`impactlib.results.read_results` (plain string wave columns) or the
+same tables as built (ordered Categoricals), or processed tables -- and a
+:class:`~impactlib.i18n.Translator`, and returns a
+:class:`matplotlib.figure.Figure` (with an Agg canvas; nothing is shown and
+pyplot's global state is not used). Statistics come from the results tables:
+the functions only arrange, label and draw them.
+
+* :func:`funnel_figure` -- candidates per wave and retention from the first.
+* :func:`diverging_bars` -- answer distribution per item and wave, diverging
+  around the neutral answer; "don't know" and missing answers apart.
+* :func:`forest_plot` -- mean paired difference per item with its t interval.
+* :func:`rci_scatter` -- from-score vs to-score per candidate with the
+  reliable-change band.
+* :func:`transition_heatmap` -- from-answer x to-answer counts of one item,
+  counts under 5 suppressed.
+* :func:`sensitivity_figure` -- completers, mixed model and multiple
+  imputation estimates side by side.
+* :func:`power_curve` -- minimum detectable effect by number of pairs.
+* :func:`to_png_bytes`, :func:`save_png` -- deterministic PNG output.
+
+Conventions: every text comes from ``locales/<lang>/figures.yml`` (numbers
+through :meth:`Translator.number` and :meth:`Translator.percent`); texts
+taken from the data (item texts, labels, dimensions) are wrapped and their
+``$`` escaped so that matplotlib prints them literally. Categories use the
+Okabe-Ito palette, agreement levels the ColorBrewer ``BrBG`` diverging
+palette (its two sides differ by position around zero and its levels by
+lightness, so both survive greyscale printing). Empty input, or input without
+any usable number, gives a small figure saying there is no data.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import textwrap
+from collections.abc import Mapping, Sequence
+from functools import wraps
+from pathlib import Path
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+from matplotlib import transforms
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch, Rectangle
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from .power import mdes_paired
+
+__all__ = [
+    "funnel_figure",
+    "diverging_bars",
+    "forest_plot",
+    "rci_scatter",
+    "transition_heatmap",
+    "sensitivity_figure",
+    "power_curve",
+    "to_png_bytes",
+    "save_png",
+    "OKABE_ITO",
+    "DIVERGING_CMAP",
+    "PNG_DPI",
+    "MIN_CELL",
+]
+
+#: Okabe & Ito (2008) colour-blind safe palette.
+OKABE_ITO = {
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+    "black": "#000000",
+}
+#: ColorBrewer diverging palette of the agreement levels (unfavourable brown, favourable teal).
+DIVERGING_CMAP = "BrBG"
+#: Resolution of the PNG files.
+PNG_DPI = 110
+#: Cells with fewer candidates than this (and more than none) are not detailed.
+MIN_CELL = 5
+
+WIDTH = 7.5  # inches: the width of the report's text column
+GREY = "#BDBDBD"
+DARK_GREY = "#555555"
+DONT_KNOW_COLOUR = "#D9D9D9"
+MISSING_COLOUR = "#8C8C8C"
+_RC = {
+    "font.size": 9,
+    "axes.titlesize": 9,
+    "axes.labelsize": 9,
+    "xtick.labelsize": 8.5,
+    "ytick.labelsize": 8.5,
+    "legend.fontsize": 8.5,
+    "figure.titlesize": 11.5,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlelocation": "left",
+    "svg.fonttype": "none",
+    "text.usetex": False,
+}
+
+
+# ---------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------
+
+
+def _styled(func):
+    """Create the figure under the report's fixed style (whatever the caller's rcParams)."""
+
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        with mpl.rc_context(_RC):
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+def _isna(value) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _esc(text) -> str:
+    """Text drawn literally: ``$`` escaped (no mathtext), no leading ``_`` (legend)."""
+    s = "" if text is None or _isna(text) else str(text)
+    s = s.replace("$", r"\$")
+    if s.startswith("_"):
+        s = "\u200b" + s
+    return s
+
+
+def _wrap(text, width: int) -> str:
+    """Wrapped and escaped text from the data."""
+    s = "" if text is None or _isna(text) else str(text)
+    lines = textwrap.wrap(s, width, break_long_words=True, break_on_hyphens=False)
+    return _esc("\n".join(lines) if lines else s)
+
+
+def _keys(values) -> pd.Series:
+    """Keys as plain strings (None when missing), whatever the dtype (Categorical, int...)."""
+    s = values if isinstance(values, pd.Series) else pd.Series(values)
+    return s.astype(object).map(lambda v: None if _isna(v) else str(v))
+
+
+def _num(values) -> np.ndarray:
+    s = values if isinstance(values, pd.Series) else pd.Series(values)
+    if s.dtype == bool:
+        s = s.astype(float)
+    return pd.to_numeric(s.astype(object), errors="coerce").astype(float).to_numpy()
+
+
+def _flag(values) -> np.ndarray:
+    """Booleans read back from CSV (bool, ``"True"``, 1...) as a bool array."""
+    return np.array([str(v).strip().lower() in ("true", "1", "1.0", "yes") for v in values], dtype=bool)
+
+
+def _usable(table, columns) -> bool:
+    return isinstance(table, pd.DataFrame) and len(table) > 0 and all(c in table.columns for c in columns)
+
+
+def _pair_rows(table, from_wave, to_wave) -> pd.DataFrame:
+    """Rows of one wave pair (empty frame when the table cannot say)."""
+    if not _usable(table, ["from_wave", "to_wave"]):
+        return pd.DataFrame()
+    keep = (_keys(table["from_wave"]) == str(from_wave)).to_numpy() & (
+        _keys(table["to_wave"]) == str(to_wave)).to_numpy()
+    return table.loc[keep].reset_index(drop=True)
+
+
+def _first_seen(values) -> list:
+    out, seen = [], set()
+    for v in values:
+        if v is not None and v not in seen:
+            seen.add(v)
+            out.append(v)
+    return out
+
+
+def _wave_name(key, wave_labels, tr) -> str:
+    key = str(key)
+    label = None
+    if isinstance(wave_labels, Mapping):
+        label = wave_labels.get(key, wave_labels.get(_maybe_int(key)))
+    if label is None or _isna(label) or str(label) == key:
+        return _esc(key)
+    return _esc(tr.t("figures.common.wave", label=label, key=key))
+
+
+def _maybe_int(key):
+    try:
+        return int(key)
+    except ValueError:
+        return key
+
+
+def _pair(from_wave, to_wave, wave_labels, tr) -> str:
+    return tr.t("figures.common.pair", start=_wave_name(from_wave, wave_labels, tr),
+                end=_wave_name(to_wave, wave_labels, tr))
+
+
+def _count_text(values, tr) -> str:
+    """``149`` or ``147 à 149`` for a set of counts."""
+    v = [x for x in _num(pd.Series(list(values))) if np.isfinite(x)]
+    if not v:
+        return "0"
+    low, high = min(v), max(v)
+    if low == high:
+        return tr.number(low)
+    return tr.t("figures.common.n_range", low=tr.number(low), high=tr.number(high))
+
+
+def _lines(text, width: int) -> list[str]:
+    """Wrapped lines of a text whose ``\n`` separate paragraphs."""
+    if not text:
+        return []
+    out = []
+    for para in str(text).split("\n"):
+        out += textwrap.wrap(para, width, break_on_hyphens=False) or [""]
+    return out
+
+
+def _frame(width: float, body_height: float, title: str, subtitle: str | None = None,
+           note: str | None = None):
+    """A figure with a title block on top, a body and an optional footnote.
+
+    The title (bold), the subtitle and the footnote are laid out in their own
+    subfigures sized from their wrapped line counts, so they never overlap
+    the body, whose axes and legends constrained layout arranges.
+
+    Returns
+    -------
+    (Figure, SubFigure)
+        The figure (with an Agg canvas) and the body to draw in.
+    """
+    title_lines = _lines(title, max(30, int(width * 10.2)))
+    sub_lines = _lines(subtitle, max(40, int(width * 15.0)))
+    note_lines = _lines(note, max(40, int(width * 17.0)))
+    title_h = len(title_lines) * 11.5 * 1.22 / 72
+    sub_h = len(sub_lines) * 8.5 * 1.28 / 72
+    head_h = 0.1 + title_h + (0.06 + sub_h if sub_lines else 0.0) + 0.04
+    foot_h = 0.06 + len(note_lines) * 7.5 * 1.3 / 72 + 0.04 if note_lines else 0.0
+    fig = Figure(figsize=(width, head_h + body_height + foot_h), layout="constrained")
+    FigureCanvasAgg(fig)
+    ratios = [head_h, body_height] + ([foot_h] if note_lines else [])
+    parts = fig.subfigures(len(ratios), 1, height_ratios=ratios, hspace=0)
+    head, body = parts[0], parts[1]
+    x0 = 0.08 / width
+    head.text(x0, 1 - 0.1 / head_h, "\n".join(title_lines), ha="left", va="top", fontsize=11.5,
+              fontweight="bold", gid="title")
+    if sub_lines:
+        head.text(x0, 1 - (0.16 + title_h) / head_h, "\n".join(sub_lines), ha="left", va="top",
+                  fontsize=8.5, color="#333333", gid="subtitle", linespacing=1.15)
+    if note_lines:
+        parts[2].text(x0, 1 - 0.06 / foot_h, "\n".join(note_lines), ha="left", va="top",
+                      fontsize=7.5, color="#333333", gid="note", linespacing=1.2)
+    return fig, body
+
+
+def _legend(body, handles, ncol: int, **kwargs):
+    """Figure legend under the body, handles read row by row."""
+    ncol = max(1, min(ncol, len(handles)))
+    nrows = math.ceil(len(handles) / ncol)
+    ordered = [handles[r * ncol + c] for c in range(ncol) for r in range(nrows)
+               if r * ncol + c < len(handles)]
+    return body.legend(handles=ordered, loc="outside lower center", ncol=ncol, frameon=False,
+                       **kwargs)
+
+
+def _no_data(tr, title: str | None = None) -> Figure:
+    """Small figure that says there is no data."""
+    with mpl.rc_context(_RC):
+        fig, body = _frame(6.0, 0.8, title or "")
+        ax = body.add_subplot()
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, _esc(tr.t("figures.common.no_data")), ha="center", va="center",
+                fontsize=10, color=DARK_GREY, transform=ax.transAxes, gid="no-data")
+        fig.set_gid("no-data")
+        return fig
+
+
+def _text_colour(colour) -> str:
+    r, g, b = mpl.colors.to_rgb(colour)
+    return "white" if 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.45 else "black"
+
+
+def _left_of_axis(ax):
+    """Transform: x in axes fraction, y in data."""
+    return transforms.blended_transform_factory(ax.transAxes, ax.transData)
+
+
+def _item_info(items) -> dict:
+    """``{item: {text, dimension, reverse, scale}}`` from the codebook ``items`` table."""
+    if not _usable(items, ["item"]):
+        return {}
+    keys = _keys(items["item"])
+    out = {}
+    for pos, key in enumerate(keys):
+        if key is None or key in out:
+            continue
+        row = items.iloc[pos]
+        out[key] = {
+            "text": None if "text" not in items.columns or _isna(row["text"]) else str(row["text"]),
+            "dimension": None if "dimension" not in items.columns or _isna(row["dimension"])
+            else str(row["dimension"]),
+            "reverse": bool(_flag([row["reverse"]])[0]) if "reverse" in items.columns else False,
+            "scale": None if "scale" not in items.columns or _isna(row["scale"]) else str(row["scale"]),
+        }
+    return out
+
+
+def _item_text(item, info, width, mark_reverse=True) -> str:
+    """Wrapped item text, ``*`` after the text of a reverse item."""
+    meta = info.get(item, {})
+    text = meta.get("text") or item
+    if mark_reverse and meta.get("reverse"):
+        text = f"{text}\u00a0*"
+    return _wrap(text, width)
+
+
+def _scale_catalogue(scales) -> dict:
+    """``{scale: (answered labels ordered by value, missing-value labels)}``."""
+    if not _usable(scales, ["value", "label"]):
+        return {}
+    names = _keys(scales["scale"]) if "scale" in scales.columns else pd.Series([""] * len(scales))
+    values = _num(scales["value"])
+    labels = _keys(scales["label"])
+    out: dict = {}
+    for name in _first_seen(names):
+        sel = (names == name).to_numpy()
+        vals, labs = values[sel], labels[sel].tolist()
+        answered = sorted([(v, lab) for v, lab in zip(vals, labs) if np.isfinite(v) and lab is not None],
+                          key=lambda p: p[0])
+        missing = [lab for v, lab in zip(vals, labs) if not np.isfinite(v) and lab is not None]
+        out[name] = ([lab for _, lab in answered], missing)
+    return out
+
+
+def _level_colours(k: int) -> list:
+    """``k`` colours of the diverging palette, symmetric around its light middle."""
+    cmap = mpl.colormaps[DIVERGING_CMAP]
+    if k <= 1:
+        return [cmap(0.5)]
+    return [cmap(0.5 + (i - (k - 1) / 2) / (k - 1) * 0.8) for i in range(k)]
+
+
+def _dimension_rows(keys, dims, order_hint):
+    """Keys grouped by dimension (order of ``order_hint`` first, then of appearance)."""
+    dim_order = _first_seen([d for d in order_hint if d in set(dims.values())] + list(dims.values()))
+    groups = []
+    for dim in dim_order:
+        members = [k for k in keys if dims.get(k) == dim]
+        if members:
+            groups.append((dim, members))
+    loose = [k for k in keys if dims.get(k) is None]
+    if loose:
+        groups.append((None, loose))
+    return groups
+
+
+# ---------------------------------------------------------------------------
+# Funnel
+# ---------------------------------------------------------------------------
+
+
+@_styled
+def funnel_figure(funnel: pd.DataFrame, tr, wave_labels=None) -> Figure:
+    """Candidates per wave, with the retention from the first wave.
+
+    Parameters
+    ----------
+    funnel : pandas.DataFrame
+        The ``funnel`` results table: ``wave``, ``n_candidates`` and
+        optionally ``retention_from_first`` (share 0-1 of the first wave's
+        candidates who answered the wave). Waves are drawn in Categorical
+        order, else in row order.
+    tr : impactlib.i18n.Translator
+        Language of the texts.
+    wave_labels : mapping or sequence, optional
+        Names of the waves (``{"T1": "Entrée"}``, or a list in wave order);
+        drawn as ``Entrée (T1)``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One horizontal bar per wave, annotated with the number of candidates
+        and the retention from the first wave.
+    """
+    if not _usable(funnel, ["wave", "n_candidates"]):
+        return _no_data(tr, tr.t("figures.funnel.title"))
+    table = funnel.copy()
+    if isinstance(table["wave"].dtype, pd.CategoricalDtype):
+        table = table.assign(_code=table["wave"].cat.codes).sort_values("_code", kind="stable")
+    waves = _keys(table["wave"]).tolist()
+    n = _num(table["n_candidates"])
+    keep = np.array([w is not None for w in waves]) & np.isfinite(n)
+    if not keep.any():
+        return _no_data(tr, tr.t("figures.funnel.title"))
+    retention = (_num(table["retention_from_first"]) if "retention_from_first" in table.columns
+                 else np.full(len(table), np.nan))
+    if wave_labels is not None and not isinstance(wave_labels, Mapping):
+        wave_labels = dict(zip(waves, list(wave_labels)))
+    waves = [w for w, k in zip(waves, keep) if k]
+    n, retention = n[keep], retention[keep]
+    first = _wave_name(waves[0], wave_labels, tr)
+
+    fig, body = _frame(WIDTH, 0.9 + 0.45 * len(waves), tr.t("figures.funnel.title"),
+                       tr.t("figures.funnel.subtitle", first=first))
+    ax = body.add_subplot()
+    y = np.arange(len(waves))
+    bars = ax.barh(y, n, height=0.6, color=OKABE_ITO["blue"], edgecolor="white")
+    for bar, w in zip(bars, waves):
+        bar.set_gid(f"funnel:{w}")
+    ax.set_yticks(y, [_wave_name(w, wave_labels, tr) for w in waves])
+    ax.invert_yaxis()
+    top = float(np.nanmax(n)) if np.nanmax(n) > 0 else 1.0
+    for k, (value, ret) in enumerate(zip(n, retention)):
+        if k == 0 or not np.isfinite(ret):
+            text = tr.t("figures.funnel.bar_first", n=tr.number(value))
+        else:
+            text = tr.t("figures.funnel.bar", n=tr.number(value), pct=tr.percent(ret))
+        ax.annotate(_esc(text), xy=(value, k), xytext=(4, 0), textcoords="offset points",
+                    va="center", ha="left", fontsize=8.5)
+    ax.set_xlim(0, top * 1.75)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: tr.number(v)))
+    ax.set_xlabel(tr.t("figures.funnel.xlabel"))
+    ax.tick_params(axis="y", length=0)
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# Diverging bars
+# ---------------------------------------------------------------------------
+
+
+def _item_levels(item, rows, info, catalogue):
+    """Ordered answered labels (unfavourable first), dont-know labels, other labels."""
+    labels = _keys(rows["label"]).tolist()
+    if "answered" in rows.columns:
+        answered = _flag(rows["answered"])
+    elif "status" in rows.columns:
+        answered = (_keys(rows["status"]) == "answered").to_numpy()
+    else:
+        answered = np.array([not str(lab).startswith("(") for lab in labels])
+    status = _keys(rows["status"]).tolist() if "status" in rows.columns else [None] * len(labels)
+    counts = np.nan_to_num(_num(rows["n"]))
+    seen_answered = _first_seen([lab for lab, a in zip(labels, answered) if a])
+    meta = info.get(item, {})
+    scale = meta.get("scale")
+    if scale not in catalogue and len(catalogue) == 1:
+        scale = next(iter(catalogue))
+    scale_levels, scale_missing = catalogue.get(scale, ([], []))
+    used = {lab for lab, a, c in zip(labels, answered, counts) if a and c > 0}
+    if scale_levels and used <= set(scale_levels):
+        levels = list(scale_levels)
+        standard = list(scale_levels)
+    else:
+        levels = seen_answered
+        standard = list(seen_answered)
+    if meta.get("reverse"):
+        levels = levels[::-1]
+    dont_know = {lab for lab, st in zip(labels, status) if st == "dont_know"} | set(scale_missing)
+    return levels, standard, dont_know
+
+
+@_styled
+def diverging_bars(distribution: pd.DataFrame, items: pd.DataFrame | None, tr, from_wave, to_wave,
+                   dimension: str | None = None, scales: pd.DataFrame | None = None,
+                   wave_labels: Mapping | None = None, min_label: float = 7.0) -> Figure:
+    """Diverging stacked bars of the answers per item, at both waves of a pair.
+
+    Parameters
+    ----------
+    distribution : pandas.DataFrame
+        The ``item_distribution`` results table (columns ``item``,
+        ``from_wave``, ``to_wave``, ``wave``, ``label``, ``n`` and, as written
+        by :func:`impactlib.change.response_distribution`, ``status``,
+        ``answered``, ``dimension``). It holds the same candidates at both
+        waves of a pair.
+    items : pandas.DataFrame or None
+        Codebook ``items`` table (``item``, ``text``, ``dimension``, and
+        ``scale``, ``reverse`` when known). Item texts label the bars.
+    tr : impactlib.i18n.Translator
+        Language of the texts.
+    from_wave, to_wave : str
+        The wave pair.
+    dimension : str, optional
+        Draw the items of this dimension only.
+    scales : pandas.DataFrame, optional
+        Codebook ``scales`` table (``scale``, ``value``, ``label``): gives the
+        order of the answer labels. Default: the order of the table (labels
+        by scale value as answered, which is how
+        :func:`~impactlib.change.response_distribution` orders them).
+    wave_labels : mapping, optional
+        Names of the waves for the title.
+    min_label : float
+        Segments narrower than this percentage are not labelled.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Left panel: one bar per item and wave; the percentages of the
+        answered labels (``n`` over the answers given), unfavourable labels
+        left of zero, the neutral label (middle of an odd scale) centred on
+        zero, favourable labels right. Labels are ordered by *recoded* value
+        (higher is better): the table orders them by the value as answered,
+        so the order is turned round for the codebook's reverse items, which
+        are marked ``*`` with a footnote. Right panel: "don't know"
+        (status ``dont_know`` or a scale label without value) and missing or
+        invalid answers, in percent of the candidates. Patches carry the
+        gid ``"bar:<item>:<wave>:<label>"`` (``"side:..."`` on the right).
+    """
+    need = ["item", "wave", "label", "n"]
+    d = _pair_rows(distribution, from_wave, to_wave)
+    pair = _pair(from_wave, to_wave, wave_labels, tr)
+    title = (tr.t("figures.diverging.title_dimension", dimension=_esc(dimension), pair=pair)
+             if dimension is not None else tr.t("figures.diverging.title", pair=pair))
+    if not _usable(d, need):
+        return _no_data(tr, title)
+    info = _item_info(items)
+    d = d.assign(_item=_keys(d["item"]), _wave=_keys(d["wave"]))
+    if "dimension" in d.columns:
+        d["_dim"] = _keys(d["dimension"])
+        d["_dim"] = [dim if dim is not None else info.get(it, {}).get("dimension")
+                     for it, dim in zip(d["_item"], d["_dim"])]
+    else:
+        d["_dim"] = [info.get(it, {}).get("dimension") for it in d["_item"]]
+    if dimension is not None:
+        d = d.loc[d["_dim"] == str(dimension)]
+    d = d.loc[d["_wave"].isin([str(from_wave), str(to_wave)])]
+    counts = _num(d["n"])
+    if len(d) == 0 or not np.isfinite(counts).any() or np.nansum(counts) <= 0:
+        return _no_data(tr, title)
+
+    catalogue = _scale_catalogue(scales)
+    item_order = _first_seen([k for k in info if k in set(d["_item"])] + d["_item"].tolist())
+    dims = {it: dim for it, dim in zip(d["_item"], d["_dim"])}
+    groups = _dimension_rows(item_order, dims, [m.get("dimension") for m in info.values()])
+    show_heads = len(groups) > 1
+    waves = [str(from_wave), str(to_wave)]
+
+    rows_out = []  # (y, item, wave, segments [(label, left, width, colour, level)], dk, miss)
+    heads, item_centres = [], []
+    legend_sets, reverse_standard = [], None
+    y = 0.0
+    for dim, members in groups:
+        if show_heads:
+            heads.append((y, dim))
+            y += 1.1
+        for item in members:
+            rows = d.loc[d["_item"] == item]
+            levels, standard, dont_know = _item_levels(item, rows, info, catalogue)
+            k = len(levels)
+            colours = _level_colours(k)
+            if tuple(standard) not in [tuple(s) for s in legend_sets] and standard:
+                legend_sets.append(standard)
+            if info.get(item, {}).get("reverse") and standard and reverse_standard is None:
+                reverse_standard = standard
+            ys = []
+            for wave in waves:
+                wr = rows.loc[rows["_wave"] == wave]
+                labs = _keys(wr["label"]).tolist()
+                cnt = np.nan_to_num(_num(wr["n"]))
+                by_label: dict = {}
+                for lab, c in zip(labs, cnt):
+                    by_label[lab] = by_label.get(lab, 0.0) + c
+                total = sum(by_label.values())
+                n_ans = sum(by_label.get(lab, 0.0) for lab in levels)
+                n_dk = sum(c for lab, c in by_label.items() if lab not in levels and lab in dont_know)
+                n_miss = total - n_ans - n_dk
+                pct = [100 * by_label.get(lab, 0.0) / n_ans if n_ans > 0 else 0.0 for lab in levels]
+                half = k // 2
+                left = -(sum(pct[:half]) + (pct[half] / 2 if k % 2 else 0.0))
+                segs = []
+                for i, (lab, p) in enumerate(zip(levels, pct)):
+                    segs.append((lab, left, p, colours[i], i))
+                    left += p
+                dk = 100 * n_dk / total if total > 0 else 0.0
+                miss = 100 * n_miss / total if total > 0 else 0.0
+                rows_out.append((y, item, wave, segs, dk, miss))
+                ys.append(y)
+                y += 1.0
+            item_centres.append((float(np.mean(ys)), item))
+            y += 0.7
+    n_rows = y
+
+    n_text = _count_text(d["n_candidates"] if "n_candidates" in d.columns else [], tr)
+    note = (tr.t("figures.diverging.reverse_note", high=_esc(reverse_standard[-1]),
+                 low=_esc(reverse_standard[0])) if reverse_standard is not None else None)
+    n_legend = sum(len(st) for st in legend_sets) + 2
+    fig, body = _frame(WIDTH, 1.25 + 0.21 * n_rows + 0.2 * math.ceil(n_legend / 4), title,
+                       tr.t("figures.diverging.subtitle", n=n_text), note)
+    gs = body.add_gridspec(1, 2, width_ratios=[5.0, 1.1])
+    ax = body.add_subplot(gs[0, 0])
+    side = body.add_subplot(gs[0, 1], sharey=ax)
+    reach = 10.0
+    for (yy, item, wave, segs, dk, miss) in rows_out:
+        for lab, left, width, colour, level in segs:
+            if width <= 0:
+                continue
+            neutral = len(segs) % 2 == 1 and level == len(segs) // 2
+            patch = ax.barh(yy, width, left=left, height=0.8, color=colour,
+                            edgecolor=GREY if neutral else "white", linewidth=0.6)[0]
+            patch.set_gid(f"bar:{item}:{wave}:{lab}")
+            if width >= min_label:
+                ax.text(left + width / 2, yy, tr.number(width), ha="center", va="center",
+                        fontsize=7, color=_text_colour(colour))
+        if segs:
+            reach = max(reach, -min(s[1] for s in segs), max(s[1] + s[2] for s in segs))
+        left = 0.0
+        for value, colour, hatch, kind in [(dk, DONT_KNOW_COLOUR, None, "dont_know"),
+                                           (miss, MISSING_COLOUR, "////", "missing")]:
+            if value > 0:
+                patch = side.barh(yy, value, left=left, height=0.8, color=colour, hatch=hatch,
+                                  edgecolor="white", linewidth=0.6)[0]
+                patch.set_gid(f"side:{item}:{wave}:{kind}")
+            left += value
+        if left > 0:
+            side.text(left, yy, " " + tr.number(left), ha="left", va="center", fontsize=7)
+    reach = min(100.0, math.ceil(reach / 10.0) * 10.0)
+    ax.set_xlim(-reach, reach)
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: tr.percent(abs(v) / 100)))
+    ax.set_xlabel(tr.t("figures.diverging.xlabel"))
+    ax.set_yticks([r[0] for r in rows_out], [_esc(r[2]) for r in rows_out])
+    ax.tick_params(axis="y", length=0)
+    ax.set_ylim(n_rows - 0.4, -0.8)
+    ax.spines["left"].set_visible(False)
+    tick_chars = max(len(r[2]) for r in rows_out)
+    offset = -(10 + 5.5 * tick_chars)
+    blend = _left_of_axis(ax)
+    for yy, item in item_centres:
+        ax.annotate(_item_text(item, info, 34), xy=(0, yy), xycoords=blend, xytext=(offset, 0),
+                    textcoords="offset points", ha="right", va="center", fontsize=8.5)
+    for yy, dim in heads:
+        ax.annotate(_wrap(dim, 40), xy=(0, yy), xycoords=blend, xytext=(offset, 0),
+                    textcoords="offset points", ha="right", va="center", fontsize=9,
+                    fontweight="bold")
+    top_side = max([r[4] + r[5] for r in rows_out] + [0.0])
+    side.set_xlim(0, max(10.0, math.ceil(top_side * 1.35 / 5.0) * 5.0))
+    side.set_xticks([0, side.get_xlim()[1]])
+    side.xaxis.set_major_formatter(FuncFormatter(lambda v, _: tr.percent(v / 100)))
+    side.tick_params(axis="y", left=False, labelleft=False)
+    side.spines["left"].set_visible(False)
+    side.set_title(tr.t("figures.diverging.side_title"), fontsize=8, loc="left")
+
+    handles = []
+    seen = set()
+    for standard in legend_sets:
+        for lab, colour in zip(standard, _level_colours(len(standard))):
+            if (lab, colour) not in seen:
+                seen.add((lab, colour))
+                handles.append(Patch(facecolor=colour, edgecolor=DARK_GREY, linewidth=0.4,
+                                     label=_esc(lab)))
+    handles += [Patch(facecolor=DONT_KNOW_COLOUR, edgecolor=DARK_GREY, linewidth=0.4,
+                      label=tr.t("figures.diverging.dont_know")),
+                Patch(facecolor=MISSING_COLOUR, edgecolor="white", hatch="////",
+                      label=tr.t("figures.diverging.missing"))]
+    _legend(body, handles, 4, fontsize=8)
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# Forest plot
+# ---------------------------------------------------------------------------
+
+
+@_styled
+def forest_plot(item_change: pd.DataFrame, items: pd.DataFrame | None, tr, from_wave, to_wave,
+                wave_labels: Mapping | None = None, alpha: float = 0.05) -> Figure:
+    """Mean paired difference of every item with its 95% t interval.
+
+    Parameters
+    ----------
+    item_change : pandas.DataFrame
+        The ``item_change`` results table (``item``, ``from_wave``,
+        ``to_wave``, ``n_pairs``, ``mean_diff``, ``ci_low``, ``ci_high``,
+        ``p_adjusted``, optionally ``dimension``).
+    items : pandas.DataFrame or None
+        Codebook ``items`` table (``item``, ``text``, ``dimension``,
+        ``reverse``): row labels and grouping.
+    tr : impactlib.i18n.Translator
+        Language of the texts.
+    from_wave, to_wave : str
+        The wave pair.
+    wave_labels : mapping, optional
+        Names of the waves for the title.
+    alpha : float
+        Threshold of ``p_adjusted`` (Benjamini-Hochberg) for the filled
+        marker.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One row per item with a mean difference, grouped by dimension: the
+        point is ``mean_diff`` (answers recoded, positive = improvement), the
+        line the t interval ``ci_low``-``ci_high`` of the mean paired
+        difference; filled blue points when ``p_adjusted < alpha``, open
+        grey ones otherwise; ``n = n_pairs`` on the right. Points are two
+        scatter collections with gids ``"significant"`` and
+        ``"not-significant"``.
+    """
+    pair = _pair(from_wave, to_wave, wave_labels, tr)
+    title = tr.t("figures.forest.title", pair=pair)
+    d = _pair_rows(item_change, from_wave, to_wave)
+    if not _usable(d, ["item", "mean_diff"]):
+        return _no_data(tr, title)
+    d = d.assign(_item=_keys(d["item"]), _diff=_num(d["mean_diff"]))
+    d = d.loc[np.isfinite(d["_diff"].to_numpy()) & d["_item"].notna().to_numpy()]
+    if len(d) == 0:
+        return _no_data(tr, title)
+    info = _item_info(items)
+    low = _num(d["ci_low"]) if "ci_low" in d.columns else np.full(len(d), np.nan)
+    high = _num(d["ci_high"]) if "ci_high" in d.columns else np.full(len(d), np.nan)
+    padj = _num(d["p_adjusted"]) if "p_adjusted" in d.columns else np.full(len(d), np.nan)
+    npairs = _num(d["n_pairs"]) if "n_pairs" in d.columns else np.full(len(d), np.nan)
+    table_dims = _keys(d["dimension"]).tolist() if "dimension" in d.columns else [None] * len(d)
+    records = {}
+    for item, diff, lo, hi, p, n, dim in zip(d["_item"], d["_diff"], low, high, padj, npairs, table_dims):
+        records.setdefault(item, (diff, lo, hi, p, n, dim or info.get(item, {}).get("dimension")))
+    order = _first_seen([k for k in info if k in records] + list(records))
+    groups = _dimension_rows(order, {k: records[k][5] for k in order},
+                             [m.get("dimension") for m in info.values()])
+    show_heads = len(groups) > 1
+
+    wrap = 52
+    ypos, heads = {}, []
+    y = 0.0
+    for dim, members in groups:
+        if show_heads:
+            y += 0.2 if heads else 0.0
+            heads.append((y, dim))
+            y += 1.1
+        for item in members:
+            lines = _item_text(item, info, wrap).count("\n") + 1
+            step = 0.55 + 0.5 * lines
+            ypos[item] = y + (step - 1.05) / 2
+            y += step
+    n_rows = y
+    note = (tr.t("figures.forest.reverse_note")
+            if any(info.get(k, {}).get("reverse") for k in order) else None)
+    fig, body = _frame(WIDTH, 1.1 + 0.25 * n_rows, title, tr.t("figures.forest.subtitle"), note)
+    ax = body.add_subplot()
+    sig_xy, ns_xy = [], []
+    for item in order:
+        diff, lo, hi, p, n, _ = records[item]
+        yy = ypos[item]
+        sig = bool(np.isfinite(p) and p < alpha)
+        colour = OKABE_ITO["blue"] if sig else "#767676"
+        if np.isfinite(lo) and np.isfinite(hi):
+            ax.plot([lo, hi], [yy, yy], color=colour, linewidth=1.6, solid_capstyle="butt")
+        (sig_xy if sig else ns_xy).append((diff, yy))
+        if np.isfinite(n):
+            ax.annotate(tr.t("figures.common.n", n=tr.number(n)), xy=(1, yy), xycoords=_left_of_axis(ax),
+                        xytext=(6, 0), textcoords="offset points", va="center", ha="left",
+                        fontsize=7.5, color=DARK_GREY)
+    sig_coll = ax.scatter(*zip(*sig_xy) if sig_xy else ([], []), s=42, marker="o",
+                          color=OKABE_ITO["blue"], edgecolor="white", linewidth=0.6, zorder=3)
+    sig_coll.set_gid("significant")
+    ns_coll = ax.scatter(*zip(*ns_xy) if ns_xy else ([], []), s=38, marker="o", facecolor="white",
+                         edgecolor="#555555", linewidth=1.2, zorder=3)
+    ns_coll.set_gid("not-significant")
+    ax.axvline(0, color="black", linewidth=0.8, zorder=1)
+    ticks = [ypos[k] for k in order] + [h[0] for h in heads]
+    tick_labels = [_item_text(k, info, wrap) for k in order] + [_wrap(h[1], wrap) for h in heads]
+    ax.set_yticks(ticks, tick_labels)
+    for label in ax.get_yticklabels()[len(order):]:
+        label.set_fontweight("bold")
+        label.set_fontsize(9)
+    ax.tick_params(axis="y", length=0)
+    ax.set_ylim(n_rows - 0.45, -0.65)
+    ax.grid(axis="x", color="#E5E5E5", linewidth=0.6)
+    ax.set_axisbelow(True)
+    xs = np.concatenate([d["_diff"].to_numpy(), low[np.isfinite(low)], high[np.isfinite(high)], [0.0]])
+    span = max(float(np.max(np.abs(xs))), 0.1)
+    ax.set_xlim(min(-0.1 * span, float(np.min(xs)) - 0.08 * span), float(np.max(xs)) + 0.08 * span)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: tr.number(v, 1)))
+    ax.set_xlabel("\n".join(textwrap.wrap(tr.t("figures.forest.xlabel", start=_wave_name(from_wave, None, tr),
+                                                 end=_wave_name(to_wave, None, tr)), 60)))
+    handles = [Line2D([], [], marker="o", linestyle="-", color=OKABE_ITO["blue"], markeredgecolor="white",
+                      markersize=7, label=tr.t("figures.forest.significant", alpha=tr.number(alpha, 2))),
+               Line2D([], [], marker="o", linestyle="-", color="#767676", markerfacecolor="white",
+                      markeredgecolor="#555555", markersize=6.5,
+                      label=tr.t("figures.forest.not_significant"))]
+    _legend(body, handles, 2)
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# Reliable change scatter
+# ---------------------------------------------------------------------------
+
+
+def _rci_row(rci, dimension, from_wave, to_wave):
+    if isinstance(rci, pd.Series):
+        return rci
+    rows = _pair_rows(rci, from_wave, to_wave)
+    if not _usable(rows, ["dimension"]):
+        return None
+    rows = rows.loc[(_keys(rows["dimension"]) == str(dimension)).to_numpy()]
+    return rows.iloc[0] if len(rows) else None
+
+
+@_styled
+def rci_scatter(scores: pd.DataFrame, rci, dimension: str, from_wave, to_wave, tr,
+                wave_labels: Mapping | None = None, critical: float = 1.96) -> Figure:
+    """Score at the from-wave against score at the to-wave, with the reliable-change band.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        Processed long ``scores`` table (``candidate``, ``wave``,
+        ``dimension``, ``score``). Candidate ids are used to pair the two
+        waves only; they are never drawn.
+    rci : pandas.DataFrame or pandas.Series
+        The ``rci`` results table (or its row for this dimension and pair):
+        ``se_diff`` and the ``pct_reliable_*`` percentages.
+    dimension : str
+        The dimension drawn.
+    from_wave, to_wave : str
+        The wave pair.
+    tr : impactlib.i18n.Translator
+        Language of the texts.
+    wave_labels : mapping, optional
+        Names of the waves.
+    critical : float
+        Critical value of the reliable change index (1.96, as in
+        :func:`impactlib.reliability.reliable_change`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One point per candidate scored at both waves (gid ``"improved"``,
+        ``"no-change"``, ``"deteriorated"`` or ``"unclassified"`` on the
+        three or one scatter collections), the identity line and the band
+        ``identity +/- critical * se_diff``; the legend gives the
+        percentages of the ``rci`` row.
+    """
+    pair = _pair(from_wave, to_wave, wave_labels, tr)
+    title = tr.t("figures.rci.title", dimension=_esc(dimension), pair=pair)
+    if not _usable(scores, ["candidate", "wave", "dimension", "score"]):
+        return _no_data(tr, title)
+    s = pd.DataFrame({"c": _keys(scores["candidate"]), "w": _keys(scores["wave"]),
+                      "d": _keys(scores["dimension"]), "y": _num(scores["score"])})
+    s = s.loc[(s["d"] == str(dimension)) & s["w"].isin([str(from_wave), str(to_wave)])
+              & s["c"].notna() & np.isfinite(s["y"])]
+    wide = s.pivot_table(index="c", columns="w", values="y", aggfunc="first")
+    if str(from_wave) not in wide.columns or str(to_wave) not in wide.columns:
+        return _no_data(tr, title)
+    wide = wide[[str(from_wave), str(to_wave)]].dropna()
+    if len(wide) == 0:
+        return _no_data(tr, title)
+    x = wide[str(from_wave)].to_numpy(dtype=float)
+    y = wide[str(to_wave)].to_numpy(dtype=float)
+    row = _rci_row(rci, dimension, from_wave, to_wave)
+    se = float(_num([row["se_diff"]])[0]) if row is not None and "se_diff" in row.index else np.nan
+    has_band = bool(np.isfinite(se) and se > 0)
+
+    n_text = tr.number(len(x))
+    subtitle = (tr.t("figures.rci.subtitle", n=n_text, critical=tr.number(critical, 2),
+                     se=tr.number(se, 2)) if has_band
+                else tr.t("figures.rci.subtitle_no_band", n=n_text))
+    fig, body = _frame(6.4, 5.9, title, subtitle)
+    ax = body.add_subplot()
+    lo = math.floor(min(x.min(), y.min()))
+    hi = math.ceil(max(x.max(), y.max()))
+    if hi - lo < 1:
+        lo, hi = lo - 0.5, hi + 0.5
+    pad = 0.04 * (hi - lo)
+    grid = np.array([lo - pad, hi + pad])
+    handles = []
+    if has_band:
+        band = ax.fill_between(grid, grid - critical * se, grid + critical * se, color="#E3E3E3",
+                               linewidth=0, zorder=0, label=tr.t("figures.rci.band"))
+        for sign in (-1, 1):
+            ax.plot(grid, grid + sign * critical * se, color="#9E9E9E", linewidth=0.8,
+                    linestyle="--", zorder=1)
+        handles.append(band)
+    ident, = ax.plot(grid, grid, color="black", linewidth=0.9, zorder=1,
+                     label=tr.t("figures.rci.identity"))
+    handles.append(ident)
+
+    def pct(col):
+        value = float(_num([row[col]])[0]) if row is not None and col in row.index else np.nan
+        return tr.percent(value / 100) if np.isfinite(value) else "–"
+
+    if has_band:
+        z = (y - x) / se
+        classes = [
+            ("improved", z > critical, OKABE_ITO["blue"], "^", 34,
+             tr.t("figures.rci.improved", pct=pct("pct_reliable_improvement"))),
+            ("no-change", np.abs(z) <= critical, "#8C8C8C", "o", 22,
+             tr.t("figures.rci.no_change", pct=pct("pct_no_reliable_change"))),
+            ("deteriorated", z < -critical, OKABE_ITO["vermillion"], "v", 34,
+             tr.t("figures.rci.deteriorated", pct=pct("pct_reliable_deterioration"))),
+        ]
+    else:
+        classes = [("unclassified", np.ones(len(x), dtype=bool), "#555555", "o", 22,
+                    tr.t("figures.rci.unclassified"))]
+    for gid, mask, colour, marker, size, label in classes:
+        coll = ax.scatter(x[mask], y[mask], s=size, marker=marker, color=colour, alpha=0.7,
+                          edgecolor="white", linewidth=0.4, zorder=3, label=label)
+        coll.set_gid(gid)
+        handles.append(coll)
+    ax.set_xlim(grid)
+    ax.set_ylim(grid)
+    ax.set_aspect("equal")
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: tr.number(v, 0 if float(v).is_integer() else 1)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: tr.number(v, 0 if float(v).is_integer() else 1)))
+    ax.set_xlabel(tr.t("figures.rci.xlabel", wave=_wave_name(from_wave, wave_labels, tr)))
+    ax.set_ylabel(tr.t("figures.rci.ylabel", wave=_wave_name(to_wave, wave_labels, tr)))
+    ax.grid(color="#EFEFEF", linewidth=0.6)
+    ax.set_axisbelow(True)
+    _legend(body, handles, 2)
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# Transition heatmap
+# ---------------------------------------------------------------------------
+
+
+def _value_labels(values, item, items, scales):
+    """Tick labels of recoded values: ``value`` or the scale label when it is known."""
+    info = _item_info(items)
+    catalogue = _scale_catalogue(scales)
+    meta = info.get(str(item))
+    if meta is None or not catalogue:
+        return None
+    scale = meta.get("scale")
+    if scale not in catalogue and len(catalogue) == 1:
+        scale = next(iter(catalogue))
+    if scale not in catalogue or not _usable(scales, ["value", "label"]):
+        return None
+    names = _keys(scales["scale"]) if "scale" in scales.columns else pd.Series([scale] * len(scales))
+    sel = (names == scale).to_numpy()
+    vals = _num(scales["value"])[sel]
+    labs = _keys(scales["label"])[sel].tolist()
+    pairs = {v: lab for v, lab in zip(vals, labs) if np.isfinite(v) and lab is not None}
+    if not pairs:
+        return None
+    vmin, vmax = min(pairs), max(pairs)
+    out = []
+    for v in values:
+        raw = vmin + vmax - v if meta.get("reverse") else v
+        out.append(pairs.get(raw))
+    return out if all(lab is not None for lab in out) else None
+
+
+@_styled
+def transition_heatmap(transitions: pd.DataFrame, item, from_wave, to_wave, tr,
+                       scales: pd.DataFrame | None = None, items: pd.DataFrame | None = None,
+                       wave_labels: Mapping | None = None, min_count: int = MIN_CELL) -> Figure:
+    """From-answer x to-answer counts of one item, small counts suppressed.
+
+    Parameters
+    ----------
+    transitions : pandas.DataFrame
+        The ``item_transitions`` results table (``item``, ``from_wave``,
+        ``to_wave``, ``value_from``, ``value_to``, ``n``); values are recoded
+        (higher is better).
+    item : str
+        The item drawn.
+    from_wave, to_wave : str
+        The wave pair.
+    tr : impactlib.i18n.Translator
+        Language of the texts.
+    scales : pandas.DataFrame, optional
+        Codebook ``scales`` table; with ``items``, the axes show the answer
+        labels (turned round for reverse items) instead of the values.
+    items : pandas.DataFrame, optional
+        Codebook ``items`` table (``item``, ``text``, ``scale``,
+        ``reverse``): the title shows the item text.
+    wave_labels : mapping, optional
+        Names of the waves.
+    min_count : int
+        Cells with ``0 < n < min_count`` are suppressed: annotated ``<5``
+        and coloured neutral grey, whatever their true count; the colour
+        scale spans the shown counts only. Empty cells show ``0``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Rows: answer at ``from_wave`` (lowest on top); columns: answer at
+        ``to_wave``; cells above the diagonal are improvements. The image
+        has gid ``"transitions"``; its suppressed cells are masked.
+    """
+    info = _item_info(items)
+    item_key = str(item)
+    text = _esc(info.get(item_key, {}).get("text") or item_key)
+    title = tr.t("figures.heatmap.title", item=text, start=_wave_name(from_wave, wave_labels, tr),
+                 end=_wave_name(to_wave, wave_labels, tr))
+    d = _pair_rows(transitions, from_wave, to_wave)
+    if not _usable(d, ["item", "value_from", "value_to", "n"]):
+        return _no_data(tr, title)
+    d = d.loc[(_keys(d["item"]) == item_key).to_numpy()]
+    vf, vt, n = _num(d["value_from"]), _num(d["value_to"]), _num(d["n"])
+    ok = np.isfinite(vf) & np.isfinite(vt)
+    if not ok.any() or not np.isfinite(n[ok]).any() or np.nansum(n[ok]) <= 0:
+        return _no_data(tr, title)
+    vf, vt, n = vf[ok], vt[ok], np.nan_to_num(n[ok])
+    values = sorted(set(vf) | set(vt))
+    index = {v: i for i, v in enumerate(values)}
+    counts = np.zeros((len(values), len(values)))
+    for a, b, c in zip(vf, vt, n):
+        counts[index[a], index[b]] += c
+    suppressed = (counts > 0) & (counts < min_count)
+    shown = np.ma.masked_array(counts, mask=suppressed)
+    vmax = float(shown.max()) if shown.count() and shown.max() > 0 else 1.0
+    cmap = mpl.colormaps["Blues"].with_extremes(bad=GREY)
+
+    n_pairs = _count_text(d["n_pairs"], tr) if "n_pairs" in d.columns else tr.number(counts.sum())
+    names = _value_labels(values, item_key, items, scales)
+    subtitle = tr.t("figures.heatmap.subtitle", n=n_pairs, end=_wave_name(to_wave, wave_labels, tr),
+                    suppressed=tr.t("figures.heatmap.suppressed"))
+    if names is None:
+        subtitle += " " + tr.t("figures.heatmap.values_note")
+    size = max(3.8, 0.8 + 0.62 * len(values))
+    fig, body = _frame(min(WIDTH, size + 2.4), size + 0.6, title, subtitle)
+    ax = body.add_subplot()
+    image = ax.imshow(shown, cmap=cmap, vmin=0, vmax=vmax, aspect="equal")
+    image.set_gid("transitions")
+    for i in range(len(values)):
+        for j in range(len(values)):
+            if suppressed[i, j]:
+                label, colour = tr.t("figures.heatmap.suppressed"), "black"
+            else:
+                label = tr.number(counts[i, j])
+                colour = _text_colour(cmap(counts[i, j] / vmax))
+            ax.text(j, i, label, ha="center", va="center", fontsize=8.5, color=colour)
+        ax.add_patch(Rectangle((i - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="black", linewidth=1.2))
+    digits = 0 if all(float(v).is_integer() for v in values) else 1
+    ticks = [tr.number(v, digits) for v in values]
+    if names is not None:
+        ticks = [f"{t}\n{_wrap(lab, 13)}" for t, lab in zip(ticks, names)]
+    ax.set_xticks(range(len(values)), ticks, fontsize=7.5)
+    ax.set_yticks(range(len(values)), [t.replace("\n", " ", 1) for t in ticks], fontsize=7.5)
+    ax.tick_params(length=0)
+    for side in ("top", "right", "left", "bottom"):
+        ax.spines[side].set_visible(False)
+    ax.set_xlabel(tr.t("figures.heatmap.xlabel", wave=_wave_name(to_wave, wave_labels, tr)))
+    ax.set_ylabel(tr.t("figures.heatmap.ylabel", wave=_wave_name(from_wave, wave_labels, tr)))
+    bar = body.colorbar(image, ax=ax, shrink=0.7, pad=0.02)
+    bar.set_label(tr.t("figures.heatmap.colorbar"))
+    bar.ax.yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
+    bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: tr.number(v)))
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# Sensitivity
+# ---------------------------------------------------------------------------
+
+
+def _estimates(table, from_wave, to_wave, value, low="ci_low", high="ci_high", n="n"):
+    rows = _pair_rows(table, from_wave, to_wave)
+    if not _usable(rows, ["dimension", value]):
+        return {}
+    out = {}
+    nn = _num(rows[n]) if n in rows.columns else np.full(len(rows), np.nan)
+    lo = _num(rows[low]) if low in rows.columns else np.full(len(rows), np.nan)
+    hi = _num(rows[high]) if high in rows.columns else np.full(len(rows), np.nan)
+    for dim, est, a, b, k in zip(_keys(rows["dimension"]), _num(rows[value]), lo, hi, nn):
+        if dim is not None and np.isfinite(est) and dim not in out:
+            out[dim] = (est, a, b, k)
+    return out
+
+
+@_styled
+def sensitivity_figure(dimension_model: pd.DataFrame, completers_change: pd.DataFrame,
+                       imputed_change: pd.DataFrame, tr, from_wave, to_wave,
+                       wave_labels: Mapping | None = None) -> Figure:
+    """Change of every dimension by three methods: does it depend on who stayed?
+
+    Parameters
+    ----------
+    dimension_model : pandas.DataFrame
+        The ``dimension_model`` results table (``dimension``, ``from_wave``,
+        ``to_wave``, ``estimate``, ``ci_low``, ``ci_high``,
+        ``n_candidates``): all available data. It compares every wave with
+        the first one only; other pairs have no estimate here.
+    completers_change : pandas.DataFrame
+        The ``completers_change`` results table (``mean_diff``, ``ci_low``,
+        ``ci_high``, ``n``): candidates scored at both waves.
+    imputed_change : pandas.DataFrame
+        The ``imputed_change`` results table (``estimate``, ``ci_low``,
+        ``ci_high``, ``n``): multiple imputation.
+    tr : impactlib.i18n.Translator
+        Language of the texts.
+    from_wave, to_wave : str
+        The wave pair.
+    wave_labels : mapping, optional
+        Names of the waves.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One row per dimension, three dodged points with their 95% intervals
+        (gids ``"completers"``, ``"model"``, ``"imputed"`` on the scatter
+        collections) and a zero line.
+    """
+    pair = _pair(from_wave, to_wave, wave_labels, tr)
+    title = tr.t("figures.sensitivity.title", pair=pair)
+    methods = [
+        ("completers", _estimates(completers_change, from_wave, to_wave, "mean_diff"),
+         OKABE_ITO["orange"], "s", "figures.sensitivity.completers"),
+        ("model", _estimates(dimension_model, from_wave, to_wave, "estimate", n="n_candidates"),
+         OKABE_ITO["blue"], "o", "figures.sensitivity.model"),
+        ("imputed", _estimates(imputed_change, from_wave, to_wave, "estimate"),
+         OKABE_ITO["bluish_green"], "D", "figures.sensitivity.imputed"),
+    ]
+    dims = _first_seen([dim for _, est, *_ in methods for dim in est])
+    if not dims:
+        return _no_data(tr, title)
+    n_methods = sum(1 for m in methods if m[1])
+    note = tr.t("figures.sensitivity.model_missing") if not methods[1][1] else None
+    fig, body = _frame(WIDTH, 1.0 + 0.2 * n_methods + (0.18 * n_methods + 0.1) * len(dims), title,
+                       tr.t("figures.sensitivity.subtitle"), note)
+    ax = body.add_subplot()
+    present = [m[0] for m in methods if m[1]]
+    spread = np.linspace(-0.24, 0.24, len(present)) if len(present) > 1 else [0.0]
+    offsets = dict(zip(present, spread))
+    values = [0.0]
+    handles = []
+    for key, est, colour, marker, label_key in methods:
+        if not est:
+            continue
+        xs, ys = [], []
+        for i, dim in enumerate(dims):
+            if dim not in est:
+                continue
+            e, lo, hi, _ = est[dim]
+            yy = i + offsets[key]
+            if np.isfinite(lo) and np.isfinite(hi):
+                ax.plot([lo, hi], [yy, yy], color=colour, linewidth=1.6, solid_capstyle="butt")
+                values += [lo, hi]
+            xs.append(e)
+            ys.append(yy)
+            values.append(e)
+        coll = ax.scatter(xs, ys, s=36, marker=marker, color=colour, edgecolor="white",
+                          linewidth=0.5, zorder=3)
+        coll.set_gid(key)
+        n_text = _count_text([v[3] for v in est.values()], tr)
+        handles.append(Line2D([], [], color=colour, marker=marker, markeredgecolor="white",
+                              markersize=7, label=tr.t(label_key, n=tr.t("figures.common.n", n=n_text))))
+    ax.axvline(0, color="black", linewidth=0.8, zorder=1)
+    ax.set_yticks(range(len(dims)), [_wrap(dim, 28) for dim in dims])
+    ax.tick_params(axis="y", length=0)
+    ax.set_ylim(len(dims) - 0.5, -0.5)
+    for i in range(1, len(dims)):
+        ax.axhline(i - 0.5, color="#E5E5E5", linewidth=0.6)
+    ax.grid(axis="x", color="#EFEFEF", linewidth=0.6)
+    ax.set_axisbelow(True)
+    span = max(max(abs(v) for v in values), 0.1)
+    ax.set_xlim(min(min(values) - 0.08 * span, -0.1 * span), max(values) + 0.08 * span)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: tr.number(v, 1)))
+    ax.set_xlabel(tr.t("figures.sensitivity.xlabel", start=_wave_name(from_wave, None, tr),
+                       end=_wave_name(to_wave, None, tr)))
+    _legend(body, handles, 1)
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# Power
+# ---------------------------------------------------------------------------
+
+
+def _effect_key(d: float) -> str:
+    if d <= 0.25:
+        return "figures.power.ref_small"
+    if d < 0.45:
+        return "figures.power.ref_small_medium"
+    if d < 0.65:
+        return "figures.power.ref_medium"
+    return "figures.power.ref_large"
+
+
+@_styled
+def power_curve(power: pd.DataFrame, tr, from_wave, to_wave, wave_labels: Mapping | None = None,
+                effects: Sequence[float] = (0.2, 0.3, 0.5), alpha: float = 0.05,
+                target: float = 0.80) -> Figure:
+    """Minimum detectable effect as a function of the number of pairs.
+
+    Parameters
+    ----------
+    power : pandas.DataFrame
+        The ``power`` results table (``from_wave``, ``to_wave``,
+        ``n_pairs``, ``mdes`` and ``n_for_d_<d>``).
+    tr : impactlib.i18n.Translator
+        Language of the texts.
+    from_wave, to_wave : str
+        The wave pair.
+    wave_labels : mapping, optional
+        Names of the waves.
+    effects : sequence of float
+        Reference effects ``d_z`` drawn as horizontal lines (labelled with
+        Cohen's words: 0.2 small, 0.5 medium, 0.8 large, in between
+        "small to medium"); where the table has ``n_for_d_<d>`` the pairs
+        needed are marked on the curve.
+    alpha, target : float
+        Two-sided level and power of the curve (those of the table:
+        0.05 and 0.80).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The curve :func:`impactlib.power.mdes_paired` over a grid of pairs
+        (gid ``"mdes-curve"``), the observed ``n_pairs`` and its ``mdes``
+        (gid ``"observed"``) and the reference lines.
+    """
+    pair = _pair(from_wave, to_wave, wave_labels, tr)
+    title = tr.t("figures.power.title", pair=pair)
+    rows = _pair_rows(power, from_wave, to_wave)
+    if not _usable(rows, ["n_pairs"]):
+        return _no_data(tr, title)
+    row = rows.iloc[0]
+    n_obs = float(_num([row["n_pairs"]])[0])
+    if not np.isfinite(n_obs):
+        return _no_data(tr, title)
+    m_obs = float(_num([row["mdes"]])[0]) if "mdes" in row.index else np.nan
+    if not np.isfinite(m_obs) and n_obs >= 2:
+        m_obs = float(mdes_paired(n_obs, alpha=alpha, power=target))
+    needed = {}
+    for d in effects:
+        col = f"n_for_d_{format(d, 'g')}"
+        value = float(_num([row[col]])[0]) if col in row.index else np.nan
+        if np.isfinite(value):
+            needed[d] = value
+    n_max = max([60.0, 2.0 * n_obs] + [1.25 * v for v in needed.values()])
+    grid = np.unique(np.round(np.geomspace(4, n_max, 160)).astype(int))
+    curve = np.asarray(mdes_paired(grid, alpha=alpha, power=target), dtype=float)
+
+    fig, body = _frame(WIDTH, 3.9, title, tr.t("figures.power.subtitle", power=tr.percent(target),
+                                                  alpha=tr.percent(alpha)))
+    ax = body.add_subplot()
+    line, = ax.plot(grid, curve, color=OKABE_ITO["blue"], linewidth=2, label=tr.t("figures.power.curve"))
+    line.set_gid("mdes-curve")
+    y_top = max(1.2, min(2.0, (m_obs if np.isfinite(m_obs) else 0) * 1.3), max(effects, default=0) * 1.5)
+    for d in effects:
+        ax.axhline(d, color=DARK_GREY, linewidth=0.8, linestyle=":")
+        digits = 1 if round(d, 1) == d else 2
+        ax.annotate(_esc(tr.t(_effect_key(d), d=tr.number(d, digits))), xy=(1, d),
+                    xycoords=(ax.transAxes, ax.transData), xytext=(-2, 2), textcoords="offset points",
+                    ha="right", va="bottom", fontsize=7.5, color=DARK_GREY)
+        if d in needed:
+            ax.plot([needed[d]], [d], marker="o", markersize=4, color=DARK_GREY, zorder=3)
+            ax.annotate(tr.t("figures.power.needed", n=tr.number(needed[d])), xy=(needed[d], d),
+                        xytext=(-4, -4), textcoords="offset points", fontsize=7.5, color=DARK_GREY,
+                        ha="right", va="top")
+    if np.isfinite(m_obs) and n_obs >= 2:
+        ax.plot([n_obs, n_obs], [0, m_obs], color=OKABE_ITO["vermillion"], linewidth=1, linestyle="--")
+        point, = ax.plot([n_obs], [m_obs], marker="D", markersize=8, color=OKABE_ITO["vermillion"],
+                         markeredgecolor="white", linestyle="none", zorder=4,
+                         label=tr.t("figures.power.observed", n=tr.number(n_obs), d=tr.number(m_obs, 2)))
+        point.set_gid("observed")
+        text = "\n".join(textwrap.wrap(
+            tr.t("figures.power.observed", n=tr.number(n_obs), d=tr.number(m_obs, 2)), 34))
+        right = n_obs < 0.55 * grid[-1]
+        ax.annotate(text, xy=(n_obs, m_obs), xytext=(n_obs + (0.04 if right else -0.04) * grid[-1],
+                                                     m_obs + 0.3 * y_top),
+                    textcoords="data", fontsize=8.5, color=OKABE_ITO["vermillion"],
+                    fontweight="bold", ha="left" if right else "right", va="bottom",
+                    arrowprops={"arrowstyle": "-", "color": OKABE_ITO["vermillion"], "linewidth": 0.8})
+    ax.set_xlim(0, grid[-1])
+    ax.set_ylim(0, y_top)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=8, integer=True))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: tr.number(v)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: tr.number(v, 1)))
+    ax.set_xlabel(tr.t("figures.power.xlabel"))
+    ax.set_ylabel(tr.t("figures.power.ylabel"))
+    ax.grid(color="#EFEFEF", linewidth=0.6)
+    ax.set_axisbelow(True)
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# PNG output
+# ---------------------------------------------------------------------------
+
+
+def to_png_bytes(fig: Figure, dpi: int = PNG_DPI) -> bytes:
+    """The figure as PNG bytes; the same figure always gives the same bytes.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        A figure of this module (or any figure).
+    dpi : int
+        Resolution (default :data:`PNG_DPI`).
+
+    Returns
+    -------
+    bytes
+        PNG without the ``Software`` metadata (no matplotlib version in the file).
+    """
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def save_png(fig: Figure, path, dpi: int = PNG_DPI) -> Path:
+    """Write the figure to ``path`` as a deterministic PNG (see :func:`to_png_bytes`).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    path : str or pathlib.Path
+        File to write (its folder is created if needed).
+    dpi : int
+        Resolution (default :data:`PNG_DPI`).
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(to_png_bytes(fig, dpi=dpi))
+    return path

@@ -1,0 +1,63 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# Item-level change for the same candidates between two questionnaires:
+# diverging stacked bars ("Ne sait pas" apart), a forest plot of the mean
+# change with its 95% t interval, the detailed table (Wilcoxon signed-rank,
+# Benjamini-Hochberg, rank-biserial r) and transition heatmaps.
+
+# %% tags=["parameters"]
+study = "../data/raw/demo/study.yml"
+processed = "../data/processed/demo"
+results = None
+since = None
+until = None
+lang = None
+
+# %%
+from IPython.display import display
+
+from impactlib import figures, narrative
+from impactlib.notebook import open_report
+
+report = open_report(study, processed, results, since, until, lang)
+display(report.md("items.title", level=1), report.md("items.intro"))
+
+# %%
+pairs = narrative.item_pairs(report)
+if not pairs:
+    display(report.md("items.none"))
+for from_wave, to_wave, n in pairs:
+    display(report.md("items.pair_title", level=2, from_label=report.label(from_wave),
+                      to_label=report.label(to_wave), n=n),
+            report.fig(figures.forest_plot(report.results["item_change"], report.data.items,
+                                           report.tr, from_wave, to_wave)),
+            report.md("items.forest_note"))
+    for dimension in report.dimensions:
+        display(report.fig(figures.diverging_bars(
+            report.results["item_distribution"], report.data.items, report.tr, from_wave,
+            to_wave, dimension=dimension, scales=report.data.scales)))
+    display(report.md("items.bars_note"), report.md("items.table_title", level=3),
+            report.table_of(narrative.item_table(report, from_wave, to_wave), "items.columns"))
+
+# %%
+pair = narrative.main_pair(report)
+if pair:
+    display(report.md("items.transitions_title", level=2), report.md("items.transitions_intro"))
+    for item in narrative.top_items(report, *pair, n=3):
+        display(report.fig(figures.transition_heatmap(report.results["item_transitions"], item,
+                                                      pair[0], pair[1], report.tr,
+                                                      scales=report.data.scales,
+                                                      items=report.data.items,
+                                                      wave_labels=report.wave_labels)))

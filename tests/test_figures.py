@@ -1,0 +1,468 @@
+"""Figures: one Figure per call, bars and points as in the tables, texts from the locale."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
+
+from impactlib import figures as F  # noqa: E402
+from impactlib.i18n import Translator  # noqa: E402
+from impactlib.results import read_results, study_results, write_results  # noqa: E402
+from impactlib.study import load_study  # noqa: E402
+
+from conftest import TEST_KEY  # noqa: E402
+
+FR, EN = Translator("fr"), Translator("en")
+LABELS = ["Pas du tout d'accord", "Pas d'accord", "Ni d'accord ni pas d'accord", "D'accord",
+          "Tout à fait d'accord"]
+SCALES = pd.DataFrame({"scale": "accord5", "value": pd.array([1, 2, 3, 4, 5, None], dtype="Int64"),
+                       "label": LABELS + ["Ne sait pas"]})
+ITEMS = pd.DataFrame({
+    "item": ["A1", "A2", "B1"],
+    "text": ["Je me sens capable", "Je doute de moi", "Je gagne 5$ et \\oops 10$ par jour"],
+    "dimension": ["Confiance", "Confiance", "Recherche"],
+    "scale": "accord5", "reverse": [False, True, False]})
+
+
+# ---------------------------------------------------------------------------
+# Helpers and fixtures
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def texts(fig) -> list[str]:
+    return [t.get_text() for t in fig.findobj(Text)]
+
+
+def title(fig) -> str:
+    return next(t.get_text() for t in fig.findobj(Text) if t.get_gid() == "title")
+
+
+def by_gid(fig, prefix: str) -> list:
+    return [a for a in fig.findobj(lambda a: str(a.get_gid() or "").startswith(prefix))]
+
+
+def collection(fig, gid: str):
+    (coll,) = by_gid(fig, gid)
+    return coll
+
+
+def n_points(fig, gid: str) -> int:
+    found = [a for a in by_gid(fig, gid) if hasattr(a, "get_offsets")]
+    return sum(len(a.get_offsets()) for a in found)
+
+
+def is_no_data(fig) -> bool:
+    return fig.get_gid() == "no-data"
+
+
+def draws(fig) -> bytes:
+    data = F.to_png_bytes(fig)
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return data
+
+
+def distribution(items=("A1", "A2"), pair=("T1", "T2"), labels=LABELS, answered_n=None):
+    """A hand-made item_distribution table (as read back from CSV: plain strings)."""
+    rows = []
+    answered_n = answered_n or {"T1": [2, 4, 6, 5, 3], "T2": [1, 2, 5, 7, 5]}
+    for item in items:
+        for wave in pair:
+            counts = list(answered_n[wave])
+            for lab, n in zip(labels, counts):
+                rows.append((item, wave, lab, "answered", True, n))
+            rows.append((item, wave, "Ne sait pas", "dont_know", False, 2))
+            rows.append((item, wave, "(missing)", "missing", False, 1))
+    out = pd.DataFrame(rows, columns=["item", "wave", "label", "status", "answered", "n"])
+    out.insert(1, "from_wave", pair[0])
+    out.insert(2, "to_wave", pair[1])
+    out["n_candidates"] = out.groupby(["item", "wave"])["n"].transform("sum")
+    out["pct"] = 100 * out["n"] / out["n_candidates"]
+    return out
+
+
+def bar_rows(fig) -> set:
+    return {tuple(p.get_gid().split(":")[1:3]) for p in by_gid(fig, "bar:")}
+
+
+@pytest.fixture(scope="session")
+def demo_results(demo_study, demo_processed, tmp_path_factory):
+    """Every results table of the demo, written to CSV and read back."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("IMPACTLIB_KEY", TEST_KEY)
+    try:
+        built = study_results(load_study(demo_study), demo_processed)
+    finally:
+        mp.undo()
+    folder = write_results(built, tmp_path_factory.mktemp("results"))
+    return read_results(folder), built
+
+
+# ---------------------------------------------------------------------------
+# Funnel
+# ---------------------------------------------------------------------------
+
+
+def test_funnel_has_one_bar_per_wave_and_local_texts():
+    funnel = pd.DataFrame({"wave": ["T1", "T2", "T3"], "n_candidates": [120, 60, 1234],
+                           "retention_from_first": [1.0, 0.5, 0.25]})
+    fig = F.funnel_figure(funnel, FR, wave_labels={"T1": "Entrée"})
+    assert isinstance(fig, Figure)
+    assert [p.get_gid() for p in by_gid(fig, "funnel:")] == ["funnel:T1", "funnel:T2", "funnel:T3"]
+    assert title(fig) == FR.t("figures.funnel.title")
+    assert any("(Entrée (T1))" in t for t in texts(fig))
+    assert "60 candidats (50\u00a0% des candidats du premier questionnaire)" in texts(fig)
+    assert "1\u202f234 candidats (25\u00a0% des candidats du premier questionnaire)" in texts(fig)
+    fig_en = F.funnel_figure(funnel, EN)
+    assert title(fig_en) == "How many candidates answered each questionnaire?"
+    assert "1,234 candidates (25% of the first questionnaire's candidates)" in texts(fig_en)
+
+
+def test_funnel_follows_categorical_order():
+    funnel = pd.DataFrame({"wave": pd.Categorical(["T2", "T1"], categories=["T1", "T2"], ordered=True),
+                           "n_candidates": [5, 10]})
+    fig = F.funnel_figure(funnel, FR)
+    assert [p.get_gid() for p in by_gid(fig, "funnel:")] == ["funnel:T1", "funnel:T2"]
+
+
+# ---------------------------------------------------------------------------
+# Diverging bars
+# ---------------------------------------------------------------------------
+
+
+def test_diverging_bars_one_bar_per_item_and_wave_neutral_centred():
+    fig = F.diverging_bars(distribution(), ITEMS, FR, "T1", "T2", scales=SCALES)
+    assert bar_rows(fig) == {("A1", "T1"), ("A1", "T2"), ("A2", "T1"), ("A2", "T2")}
+    for item in ("A1", "A2"):
+        for wave in ("T1", "T2"):
+            (neutral,) = by_gid(fig, f"bar:{item}:{wave}:Ni d'accord")
+            assert neutral.get_x() + neutral.get_width() / 2 == pytest.approx(0.0)
+            # percentages of the answers given: 6 of 20 at T1
+            segments = by_gid(fig, f"bar:{item}:{wave}:")
+            assert sum(p.get_width() for p in segments) == pytest.approx(100.0)
+    (neutral,) = by_gid(fig, "bar:A1:T1:Ni d'accord")
+    assert neutral.get_width() == pytest.approx(30.0)
+    # don't know and missing apart, in percent of all candidates (2 and 1 of 23)
+    (dk,) = by_gid(fig, "side:A1:T1:dont_know")
+    (miss,) = by_gid(fig, "side:A1:T1:missing")
+    assert dk.get_width() == pytest.approx(200 / 23)
+    assert miss.get_width() == pytest.approx(100 / 23)
+    assert not any(p.get_gid().endswith(("Ne sait pas", "(missing)")) for p in by_gid(fig, "bar:"))
+    draws(fig)
+
+
+def test_diverging_bars_put_better_on_the_right_for_reverse_items():
+    fig = F.diverging_bars(distribution(), ITEMS, FR, "T1", "T2", scales=SCALES)
+
+    def x(item, label):
+        (patch,) = by_gid(fig, f"bar:{item}:T1:{label}")
+        return patch.get_x()
+
+    assert x("A1", "Pas du tout d'accord") < 0 < x("A1", "Tout à fait d'accord")
+    # A2 is reversed: strong agreement is the least favourable answer
+    assert x("A2", "Tout à fait d'accord") < 0 < x("A2", "Pas du tout d'accord")
+    assert any(t.startswith("* Phrase formulée négativement") for t in texts(fig))
+    # without scales the table's order (value as answered) is used, reversed the same way
+    fig2 = F.diverging_bars(distribution(), ITEMS, FR, "T1", "T2")
+    (patch,) = by_gid(fig2, "bar:A2:T1:Tout à fait d'accord")
+    assert patch.get_x() < 0
+
+
+def test_diverging_bars_even_scale_splits_at_zero_and_filters_dimension():
+    labels = LABELS[:2] + LABELS[3:]
+    dist = distribution(items=("A1", "B1"), labels=labels,
+                        answered_n={"T1": [1, 2, 3, 4], "T2": [4, 3, 2, 1]})
+    scales = SCALES.loc[SCALES["value"].ne(3).fillna(True)].reset_index(drop=True)
+    fig = F.diverging_bars(dist, ITEMS, EN, "T1", "T2", dimension="Confiance", scales=scales)
+    assert bar_rows(fig) == {("A1", "T1"), ("A1", "T2")}
+    (agree,) = by_gid(fig, "bar:A1:T1:D'accord")
+    assert agree.get_x() == pytest.approx(0.0)
+    assert title(fig).startswith("Confiance: answers question by question")
+
+
+def test_diverging_bars_without_data():
+    fig = F.diverging_bars(distribution(), ITEMS, FR, "T1", "T3")
+    assert is_no_data(fig)
+    assert FR.t("figures.common.no_data") in texts(fig)
+    empty = distribution().assign(n=0)
+    assert is_no_data(F.diverging_bars(empty, ITEMS, FR, "T1", "T2"))
+    assert is_no_data(F.diverging_bars(pd.DataFrame(), None, FR, "T1", "T2"))
+
+
+# ---------------------------------------------------------------------------
+# Forest plot
+# ---------------------------------------------------------------------------
+
+
+def item_change():
+    return pd.DataFrame({
+        "item": ["A1", "A2", "B1", "A1"], "dimension": ["Confiance", "Confiance", "Recherche", "Confiance"],
+        "from_wave": ["T1", "T1", "T1", "T1"], "to_wave": ["T2", "T2", "T2", "T3"],
+        "n_pairs": [40, 38, 12, 9], "mean_diff": [0.5, -0.1, 0.2, 0.3],
+        "ci_low": [0.2, -0.4, np.nan, 0.0], "ci_high": [0.8, 0.2, np.nan, 0.6],
+        "p_adjusted": [0.001, 0.6, np.nan, 0.2]})
+
+
+def test_forest_plot_one_point_per_item_marker_by_adjusted_p():
+    fig = F.forest_plot(item_change(), ITEMS, FR, "T1", "T2")
+    assert n_points(fig, "significant") == 1
+    assert n_points(fig, "not-significant") == 2
+    assert collection(fig, "significant").get_offsets()[0][0] == pytest.approx(0.5)
+    all_text = texts(fig)
+    assert "n = 40" in all_text and "n = 12" in all_text
+    assert "intervalle t de la différence moyenne appariée" in " ".join(all_text)
+    assert "95 %" in " ".join(all_text)
+    assert title(fig) == "Évolution question par question : T1 → T2"
+    assert title(F.forest_plot(item_change(), ITEMS, EN, "T1", "T2")) == "Change question by question: T1 → T2"
+    draws(fig)
+
+
+def test_forest_plot_empty_and_all_nan():
+    assert is_no_data(F.forest_plot(item_change().iloc[:0], ITEMS, FR, "T1", "T2"))
+    assert is_no_data(F.forest_plot(item_change().assign(mean_diff=np.nan), ITEMS, FR, "T1", "T2"))
+
+
+# ---------------------------------------------------------------------------
+# Reliable change
+# ---------------------------------------------------------------------------
+
+
+def scores():
+    from_ = [2.0, 3.0, 3.0, 4.0, 2.5, 4.5]
+    to = [4.0, 3.2, 1.0, 4.2, 2.5, np.nan]
+    rows = [(f"pid-{i}", w, "Confiance", v) for i, pair in enumerate(zip(from_, to))
+            for w, v in zip(("T1", "T2"), pair)]
+    rows.append(("pid-9", "T1", "Confiance", 3.0))  # only at T1
+    rows.append(("pid-0", "T1", "Recherche", 1.0))
+    return pd.DataFrame(rows, columns=["candidate", "wave", "dimension", "score"])
+
+
+RCI = pd.DataFrame({"dimension": ["Confiance"], "from_wave": ["T1"], "to_wave": ["T2"], "n": [5],
+                    "pct_reliable_improvement": [20.0], "pct_no_reliable_change": [60.0],
+                    "pct_reliable_deterioration": [20.0], "se_diff": [0.5]})
+
+
+def test_rci_scatter_points_bands_and_percentages():
+    fig = F.rci_scatter(scores(), RCI, "Confiance", "T1", "T2", FR)
+    assert n_points(fig, "improved") == 1
+    assert n_points(fig, "deteriorated") == 1
+    assert n_points(fig, "no-change") == 3
+    all_text = texts(fig)
+    assert "Amélioration fiable : 20\u00a0%" in all_text
+    assert "Pas de changement fiable : 60\u00a0%" in all_text
+    assert not any("pid-" in t for t in all_text)
+    assert title(fig) == "Confiance : changement fiable, T1 → T2"
+    fig_en = F.rci_scatter(scores(), RCI, "Confiance", "T1", "T2", EN)
+    assert "Reliable improvement: 20%" in texts(fig_en)
+    draws(fig)
+
+
+def test_rci_scatter_without_reliability_or_data():
+    fig = F.rci_scatter(scores(), RCI.assign(se_diff=np.nan), "Confiance", "T1", "T2", FR)
+    assert n_points(fig, "unclassified") == 5
+    assert is_no_data(F.rci_scatter(scores(), RCI, "Autre", "T1", "T2", FR))
+    assert is_no_data(F.rci_scatter(scores().assign(score=np.nan), RCI, "Confiance", "T1", "T2", FR))
+
+
+# ---------------------------------------------------------------------------
+# Transitions
+# ---------------------------------------------------------------------------
+
+
+def transitions(item="A1"):
+    counts = np.array([[6, 2, 0], [1, 12, 4], [0, 3, 9]])
+    rows = [(item, "T1", "T2", a + 1, b + 1, counts[a, b]) for a in range(3) for b in range(3)]
+    out = pd.DataFrame(rows, columns=["item", "from_wave", "to_wave", "value_from", "value_to", "n"])
+    out["n_pairs"] = counts.sum()
+    return out
+
+
+def test_transition_heatmap_suppresses_small_cells():
+    fig = F.transition_heatmap(transitions(), "A1", "T1", "T2", FR)
+    image = collection(fig, "transitions")
+    data = image.get_array()
+    assert data.shape == (3, 3)
+    small = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]], dtype=bool)
+    assert (np.ma.getmaskarray(data) == small).all()   # drawn in the neutral grey, not by count
+    cells = [t.get_text() for t in fig.axes[0].texts]
+    assert cells == ["6", "<5", "0", "<5", "12", "<5", "0", "<5", "9"]
+    assert "Réponse à T2" in texts(fig)
+    assert "Answer at T2" in texts(F.transition_heatmap(transitions(), "A1", "T1", "T2", EN))
+    draws(fig)
+
+
+def test_transition_heatmap_labels_reverse_items_with_the_scale():
+    fig = F.transition_heatmap(transitions("A2"), "A2", "T1", "T2", FR, scales=SCALES, items=ITEMS)
+    ax = fig.axes[0]
+    ticks = [t.get_text() for t in ax.get_xticklabels()]
+    # recoded 1 of a reverse item is "Tout à fait d'accord"
+    assert ticks[0].startswith("1\n") and "Tout à fait" in ticks[0]
+    assert "Je doute de moi" in title(fig)
+    assert is_no_data(F.transition_heatmap(transitions(), "ZZ", "T1", "T2", FR))
+
+
+# ---------------------------------------------------------------------------
+# Sensitivity
+# ---------------------------------------------------------------------------
+
+
+def sensitivity_tables():
+    dims = ["Confiance", "Recherche"]
+    model = pd.DataFrame({"dimension": dims, "term": "T2 vs T1", "from_wave": "T1", "to_wave": "T2",
+                          "estimate": [0.3, 0.1], "ci_low": [0.1, -0.1], "ci_high": [0.5, 0.3],
+                          "n_candidates": [100, 100]})
+    completers = pd.DataFrame({"dimension": dims * 2, "from_wave": "T1",
+                               "to_wave": ["T2", "T2", "T3", "T3"], "n": [50, 49, 20, 20],
+                               "mean_diff": [0.35, 0.05, 0.4, 0.2], "ci_low": [0.1, -0.2, 0.1, 0.0],
+                               "ci_high": [0.6, 0.3, 0.7, 0.4]})
+    imputed = completers.assign(estimate=[0.32, 0.08, 0.5, 0.3], n=100).drop(columns="mean_diff")
+    return model, completers, imputed
+
+
+def test_sensitivity_figure_three_estimates_per_dimension():
+    model, completers, imputed = sensitivity_tables()
+    fig = F.sensitivity_figure(model, completers, imputed, FR, "T1", "T2")
+    assert [n_points(fig, k) for k in ("completers", "model", "imputed")] == [2, 2, 2]
+    assert title(fig) == "L'évolution dépend-elle de qui est resté ? T1 → T2"
+    assert any("n = 49 à 50" in t for t in texts(fig))
+    # T1 -> T3: the model has no estimate; the figure says so
+    fig13 = F.sensitivity_figure(model, completers, imputed, EN, "T1", "T3")
+    assert [n_points(fig13, k) for k in ("completers", "model", "imputed")] == [2, 0, 2]
+    assert EN.t("figures.sensitivity.model_missing") in " ".join(texts(fig13)).replace("\n", " ")
+    assert is_no_data(F.sensitivity_figure(model, completers, imputed, FR, "T2", "T3"))
+    assert is_no_data(F.sensitivity_figure(pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), FR, "T1", "T2"))
+
+
+# ---------------------------------------------------------------------------
+# Power
+# ---------------------------------------------------------------------------
+
+
+def test_power_curve_marks_the_observed_pairs():
+    power = pd.DataFrame({"from_wave": ["T1"], "to_wave": ["T2"], "n_pairs": [30], "mdes": [0.5292],
+                          "n_for_d_0.2": [199], "n_for_d_0.3": [90], "n_for_d_0.5": [34]})
+    fig = F.power_curve(power, FR, "T1", "T2")
+    (point,) = by_gid(fig, "observed")
+    assert point.get_xdata()[0] == 30 and point.get_ydata()[0] == pytest.approx(0.5292)
+    (curve,) = by_gid(fig, "mdes-curve")
+    x, y = curve.get_xdata(), curve.get_ydata()
+    assert np.all(np.diff(y) < 0) and y[x == 30][0] == pytest.approx(0.5292, abs=1e-3)
+    all_text = texts(fig)
+    assert "d = 0,5 : effet moyen" in all_text and "d = 0,2 : petit effet" in all_text
+    assert "199 paires" in all_text
+    assert "d = 0.5: medium effect" in texts(F.power_curve(power, EN, "T1", "T2"))
+    assert is_no_data(F.power_curve(power, FR, "T2", "T3"))
+    assert is_no_data(F.power_curve(power.assign(n_pairs=np.nan), FR, "T1", "T2"))
+
+
+# ---------------------------------------------------------------------------
+# Texts from the data, empty inputs, PNG output
+# ---------------------------------------------------------------------------
+
+
+def test_dollar_in_item_text_is_printed_literally():
+    dist = distribution(items=("B1",))
+    for fig in (F.diverging_bars(dist, ITEMS, FR, "T1", "T2", scales=SCALES),
+                F.forest_plot(item_change(), ITEMS, FR, "T1", "T2"),
+                F.transition_heatmap(transitions("B1"), "B1", "T1", "T2", FR, items=ITEMS)):
+        fig.canvas.draw()
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png")
+        assert any("5\\$" in t for t in texts(fig))
+
+
+@pytest.mark.parametrize("call", [
+    lambda t: F.funnel_figure(t, FR),
+    lambda t: F.diverging_bars(t, None, FR, "T1", "T2"),
+    lambda t: F.forest_plot(t, None, FR, "T1", "T2"),
+    lambda t: F.rci_scatter(t, t, "D", "T1", "T2", FR),
+    lambda t: F.transition_heatmap(t, "A1", "T1", "T2", FR),
+    lambda t: F.sensitivity_figure(t, t, t, FR, "T1", "T2"),
+    lambda t: F.power_curve(t, FR, "T1", "T2"),
+])
+@pytest.mark.parametrize("table", [pd.DataFrame(), None])
+def test_empty_input_gives_the_no_data_figure(call, table):
+    fig = call(table)
+    assert isinstance(fig, Figure) and is_no_data(fig)
+    assert "Pas de données à représenter pour cette figure." in texts(fig)
+    draws(fig)
+
+
+def test_png_bytes_are_deterministic(tmp_path):
+    model, completers, imputed = sensitivity_tables()
+    fig = F.sensitivity_figure(model, completers, imputed, FR, "T1", "T2")
+    first, second = F.to_png_bytes(fig), F.to_png_bytes(fig)
+    assert first == second
+    again = F.to_png_bytes(F.sensitivity_figure(model, completers, imputed, FR, "T1", "T2"))
+    assert again == first
+    assert b"matplotlib" not in first.lower()
+    path = F.save_png(fig, tmp_path / "out" / "fig.png")
+    assert path.read_bytes() == first
+
+
+# ---------------------------------------------------------------------------
+# Demo study
+# ---------------------------------------------------------------------------
+
+
+def test_demo_figures(demo_results, demo_processed):
+    res, built = demo_results
+    items, scales, demo_scores = demo_processed.items, demo_processed.scales, demo_processed.scores
+
+    fig = F.funnel_figure(res["funnel"], EN)
+    assert len(by_gid(fig, "funnel:")) == len(res["funnel"])
+
+    dims = items["dimension"].unique()
+    dim_items = items.loc[items["dimension"] == dims[0], "item"].tolist()
+    for table in (res["item_distribution"], built["item_distribution"]):   # CSV and Categoricals
+        fig = F.diverging_bars(table, items, FR, "T1", "T2", dimension=dims[0], scales=scales)
+        assert bar_rows(fig) == {(i, w) for i in dim_items for w in ("T1", "T2")}
+        neutral = [p for p in by_gid(fig, "bar:") if p.get_gid().endswith("Ni d'accord ni pas d'accord")]
+        assert len(neutral) == 2 * len(dim_items)
+        assert all(p.get_x() + p.get_width() / 2 == pytest.approx(0.0) for p in neutral)
+
+    change = res["item_change"]
+    pair = change.loc[(change["from_wave"] == "T1") & (change["to_wave"] == "T2")]
+    fig = F.forest_plot(change, items, FR, "T1", "T2")
+    assert n_points(fig, "significant") + n_points(fig, "not-significant") == pair["mean_diff"].notna().sum()
+    assert n_points(fig, "significant") == (pair["p_adjusted"] < 0.05).sum()
+
+    rci = res["rci"]
+    row = rci.loc[(rci["dimension"] == dims[0]) & (rci["from_wave"] == "T1") & (rci["to_wave"] == "T2")].iloc[0]
+    fig = F.rci_scatter(demo_scores, rci, dims[0], "T1", "T2", FR)
+    counts = {k: n_points(fig, k) for k in ("improved", "no-change", "deteriorated")}
+    assert sum(counts.values()) == row["n"]
+    assert 100 * counts["improved"] / row["n"] == pytest.approx(row["pct_reliable_improvement"])
+    assert not any(c in " ".join(texts(fig)) for c in demo_scores["candidate"].head(20))
+
+    fig = F.transition_heatmap(res["item_transitions"], dim_items[0], "T1", "T3", FR,
+                               scales=scales, items=items)
+    trans = res["item_transitions"]
+    cells = trans.loc[(trans["item"] == dim_items[0]) & (trans["from_wave"] == "T1") & (trans["to_wave"] == "T3")]
+    n_small = int(((cells["n"] > 0) & (cells["n"] < 5)).sum())
+    assert n_small > 0
+    assert sum(t == "<5" for t in texts(fig)) == n_small
+
+    fig = F.sensitivity_figure(res["dimension_model"], res["completers_change"], res["imputed_change"],
+                               FR, "T1", "T2")
+    assert [n_points(fig, k) for k in ("completers", "model", "imputed")] == [len(dims)] * 3
+
+    fig = F.power_curve(res["power"], EN, "T1", "T3")
+    (point,) = by_gid(fig, "observed")
+    assert point.get_xdata()[0] == res["power"]["n_pairs"].iloc[1]
+    assert title(fig) == "What change can be detected? T1 → T3"

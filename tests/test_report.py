@@ -1,0 +1,143 @@
+"""Reports: every notebook run by papermill, HTML for the board, manifest, failures."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import nbformat
+import pandas as pd
+import pytest
+
+from impactlib.report import ReportError, run_report
+
+NOTEBOOKS = ["00_synthese", "01_qualite", "02_abandons", "03_questions", "04_dimensions",
+             "05_echantillon"]
+
+
+@pytest.fixture(scope="module")
+def demo_report(demo_study, tmp_path_factory):
+    mp = pytest.MonkeyPatch()
+    mp.setenv("IMPACTLIB_KEY", "test-key-not-secret")
+    out = tmp_path_factory.mktemp("report") / "demo"
+    try:
+        run_report(demo_study, out=out, processed=out.parent / "processed")
+    finally:
+        mp.undo()
+    return out
+
+
+def _html(folder, name):
+    return (folder / "html" / f"{name}.html").read_text(encoding="utf-8")
+
+
+def test_every_notebook_runs_and_renders(demo_report):
+    assert sorted(p.stem for p in (demo_report / "notebooks").glob("*.ipynb")) == NOTEBOOKS
+    pages = {p.stem for p in (demo_report / "html").glob("*.html")}
+    assert pages == set(NOTEBOOKS) | {"index"}
+    index = _html(demo_report, "index")
+    for name in NOTEBOOKS:
+        assert f'href="{name}.html"' in index
+    assert "Démo - questionnaire d&#x27;impact social" in index or "Démo - questionnaire d'impact" in index
+    assert "toutes les données" in index
+
+
+def test_pages_show_no_code_and_embed_their_images(demo_report):
+    for name in NOTEBOOKS:
+        text = _html(demo_report, name)
+        assert not re.search(r'class="[^"]*jp-InputArea', text), name
+        assert "open_report" not in text and "import " not in text, name
+        assert not re.search(r'(src|href)="https?://', text), name
+        assert '<html lang="fr">' in text, name
+        assert 'href="index.html"' in text, name
+    synthesis = _html(demo_report, "00_synthese")
+    assert synthesis.count('src="data:image/png;base64,') >= 1
+    assert _html(demo_report, "03_questions").count('src="data:image/png;base64,') >= 6
+
+
+def test_html_numbers_match_the_results(demo_report):
+    funnel = pd.read_csv(demo_report / "results" / "funnel.csv")
+    synthesis = _html(demo_report, "00_synthese")
+    for n in funnel["n_candidates"]:
+        assert re.search(rf"\b{n}\b", synthesis), n
+    power = pd.read_csv(demo_report / "results" / "power.csv")
+    sample = _html(demo_report, "05_echantillon")
+    for n in power["n_pairs"]:
+        assert f">{n}<" in sample
+    mdes = power["mdes"].iloc[-1]
+    assert f"{mdes:.2f}".replace(".", ",") in sample
+    quality = pd.read_csv(demo_report / "results" / "quality.csv")
+    page = _html(demo_report, "01_qualite")
+    for n in quality["rows_read"]:
+        assert f">{n}<" in page
+
+
+def test_no_raw_id_anywhere_in_the_report(demo_report):
+    ids = pd.read_csv(demo_report.parent / "processed" / "pseudonyms.csv")["id"].astype(str)
+    pseudonyms = pd.read_csv(demo_report.parent / "processed" / "pseudonyms.csv")["candidate"]
+    text = "\n".join(p.read_text(encoding="utf-8", errors="replace")
+                     for p in demo_report.rglob("*") if p.is_file())
+    assert not [i for i in ids if i in text]
+    assert not [p for p in pseudonyms if p in text]
+    assert "test-key-not-secret" not in text
+
+
+def test_manifest_records_inputs_versions_and_seed(demo_report, demo_study):
+    m = json.loads((demo_report / "manifest.json").read_text(encoding="utf-8"))
+    assert set(m["inputs"]) >= {"study.yml", "codebook.xlsx", "registry.csv",
+                                "exports/T1_entree.csv", "exports/T2_mi-parcours.xlsx",
+                                "exports/T3_sortie.csv"}
+    assert all(re.fullmatch(r"[0-9a-f]{64}", h) for h in m["inputs"].values())
+    assert m["seed"] == 20240601
+    assert {"pandas", "statsmodels", "papermill", "impactlib"} <= set(m["versions"])
+    assert m["started"] <= m["finished"]
+    assert m["parameters"]["lang"] == "fr"
+
+
+def test_executed_notebooks_keep_their_parameters(demo_report):
+    nb = nbformat.read(demo_report / "notebooks" / "00_synthese.ipynb", as_version=4)
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert injected and "results" in injected[0].source
+
+
+def test_english_report_for_a_period(demo_study, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    out = run_report(demo_study, processed=tmp_path / "p", since="2023-06-01",
+                     until="2024-06-30", lang="en", notebooks=None)
+    assert out.as_posix().endswith("reports/demo-2024-06-30")
+    index = _html(out, "index")
+    assert "Social impact report" in index and "from 2023-06-01 to 2024-06-30" in index
+    assert '<html lang="en">' in _html(out, "00_synthese")
+    assert "Summary for the board" in _html(out, "00_synthese")
+    patterns = pd.read_csv(out / "results" / "patterns.csv")
+    assert patterns["n_candidates"].sum() < 309           # the period keeps fewer
+
+
+def _notebook(path, sources):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(sources[0], metadata={"tags": ["parameters"]})]
+    nb.cells += [nbformat.v4.new_code_cell(s) for s in sources[1:]]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+def test_a_failing_notebook_stops_the_run_without_html(demo_study, tmp_path):
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    params = "study = None\nprocessed = None\nresults = None\nsince = None\nuntil = None\nlang = None"
+    _notebook(folder / "a_ok.ipynb", [params, "x = 1"])
+    _notebook(folder / "b_broken.ipynb", [params, "x = 1", "raise ValueError('boom')"])
+    out = tmp_path / "report"
+    with pytest.raises(ReportError) as err:
+        run_report(demo_study, out=out, processed=tmp_path / "p", notebooks=folder, jobs=1)
+    message = str(err.value)
+    assert "b_broken.ipynb" in message and "cell 3" in message and "ValueError: boom" in message
+    assert not (out / "html").exists()
+    assert not (out / "manifest.json").exists()
+
+
+def test_bad_dates_are_clear_errors(demo_study, tmp_path):
+    from impactlib.errors import StudyError
+
+    with pytest.raises(StudyError, match="--until must be a date written YYYY-MM-DD"):
+        run_report(demo_study, out=tmp_path / "r", until="30/06/2024")
