@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import html
 import json
 import logging
 import shutil
@@ -69,8 +68,13 @@ def _execute(source: str, target: str, parameters: dict, cwd: str) -> None:
                         progress_bar=False, cwd=cwd, log_output=False)
 
 
-def _render_html(executed: Path, target: Path, title: str, tr: Translator) -> None:
-    """The board's page: outputs only (no code, no evaluator notes), images inline."""
+def _render_html(executed: Path, target: Path, title: str, tr: Translator,
+                 **resources) -> None:
+    """The board's page: outputs only (no code, no evaluator notes), images inline.
+
+    ``resources`` reach the ``board`` template: ``impact_back`` (link to the
+    index), ``impact_contents`` (the index's list of pages), ``impact_footer``.
+    """
     import nbformat
     from nbconvert import HTMLExporter
 
@@ -81,7 +85,7 @@ def _render_html(executed: Path, target: Path, title: str, tr: Translator) -> No
                             exclude_input_prompt=True, exclude_output_prompt=True,
                             embed_images=True)
     exporter.language_code = tr.lang
-    body, _ = exporter.from_notebook_node(nb, resources={"impact_back": tr.t("nav.back")})
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
     target.write_text(body, encoding="utf-8")
 
 
@@ -112,40 +116,21 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _index(folder: Path, runs: list[NotebookRun], tr: Translator, study_title: str,
-           period: str, version: str) -> None:
-    links = "\n".join(
-        f'    <li><a href="{html.escape(r.name)}.html">'
-        f'{html.escape(tr.strings.get("index.notebooks." + r.name, r.name))}</a></li>'
-        for r in runs)
-    page = f"""<!DOCTYPE html>
-<html lang="{tr.lang}">
-<head>
-  <meta charset="utf-8">
-  <meta name="viewport" content="width=device-width, initial-scale=1">
-  <title>{html.escape(tr.t("index.title"))} - {html.escape(study_title)}</title>
-  <style>
-    body {{ font-family: system-ui, sans-serif; max-width: 50rem; margin: 2rem auto;
-           padding: 0 1rem; line-height: 1.5; color: #1a1a1a; }}
-    h1 {{ font-size: 1.6rem; }} li {{ margin: .4rem 0; }} a {{ color: #0b5394; }}
-    footer {{ margin-top: 2rem; font-size: .85rem; color: #555; }}
-  </style>
-</head>
-<body>
-  <h1>{html.escape(tr.t("index.title"))}</h1>
-  <p>{tr.html("index.intro", title=study_title, period=period)}</p>
-  <h2>{html.escape(tr.t("index.contents"))}</h2>
-  <ul>
-{links}
-  </ul>
-  <footer>
-    <p>{html.escape(tr.t("common.no_code_note"))}</p>
-    <p>{tr.html("common.generated", date=dt.date.today().isoformat(), version=version)}</p>
-  </footer>
-</body>
-</html>
-"""
-    (folder / "index.html").write_text(page, encoding="utf-8")
+def _render_pages(html_dir: Path, runs: list[NotebookRun], tr: Translator, study_title: str,
+                  period: str, version: str) -> None:
+    """One page per notebook, and ``index.html``: the first page (the synthesis)
+    with the list of every page."""
+    titles = [(f"{r.name}.html", tr.strings.get("index.notebooks." + r.name, r.name)) for r in runs]
+    footer = [tr.t("common.no_code_note"),
+              tr.t("common.generated", date=dt.date.today().isoformat(), version=version)]
+    for r, (href, title) in zip(runs, titles):
+        _render_html(r.executed, html_dir / href, title, tr, impact_back=tr.t("nav.back"),
+                     impact_footer=footer)
+    _render_html(runs[0].executed, html_dir / "index.html",
+                 f"{tr.t('index.title')} - {study_title}", tr,
+                 impact_contents=titles, impact_contents_title=tr.t("index.contents"),
+                 impact_lead=tr.t("index.intro", title=study_title, period=period),
+                 impact_footer=footer)
 
 
 def run_report(study_path: str | Path, out: str | Path | None = None,
@@ -204,11 +189,8 @@ def run_report(study_path: str | Path, out: str | Path | None = None,
     html_dir = out / "html"
     html_dir.mkdir()
     try:
-        for r in runs:
-            _render_html(r.executed, html_dir / f"{r.name}.html",
-                         tr.strings.get("index.notebooks." + r.name, r.name), tr)
-        version = _versions()["impactlib"]
-        _index(html_dir, runs, tr, study.title, tr.period(since, until), version)
+        _render_pages(html_dir, runs, tr, study.title, tr.period(since, until),
+                      _versions()["impactlib"])
     except Exception:
         shutil.rmtree(html_dir, ignore_errors=True)
         raise

@@ -48,6 +48,8 @@ QUALITY_COLUMNS = ["wave", "file", "rows_read", "rows_kept", "rows_rejected",
 DEFAULT_SEED = 20240601
 MIN_GROUP = 5
 REGISTRY_COLUMNS = ("entry_date", "exit_date", "exit_status")
+SUBGROUP_COLUMNS = ["dimension", "from_wave", "to_wave", "group", "n", "mean_from", "mean_to",
+                    "mean_diff", "sd_diff", "ci_low", "ci_high", "suppressed", "variable"]
 
 
 def build_results(processed: Processed, covariates=(), due_days: dict | None = None,
@@ -112,7 +114,7 @@ def build_results(processed: Processed, covariates=(), due_days: dict | None = N
     out["subgroups"] = pd.concat(
         [models.subgroup_change(s, answered, by=g, waves=waves, min_n=MIN_GROUP)
          .rename(columns={g: "group"}).assign(variable=g) for g in groups],
-        ignore_index=True) if groups else pd.DataFrame()
+        ignore_index=True) if groups else pd.DataFrame(columns=SUBGROUP_COLUMNS)
     out["power"] = power.power_table(q, waves=waves)
     return out
 
@@ -136,7 +138,7 @@ def study_seed(study) -> int:
 def _per_pair(fit, pairs) -> pd.DataFrame:
     frames = [fit(a, b).assign(from_wave=a, to_wave=b) for a, b in pairs]
     if not frames:
-        return pd.DataFrame()
+        return pd.DataFrame(columns=["from_wave", "to_wave"])
     table = pd.concat(frames, ignore_index=True)
     first = ["from_wave", "to_wave"]
     return table[first + [c for c in table.columns if c not in first]]
@@ -154,5 +156,10 @@ def write_results(results: dict[str, pd.DataFrame], folder: str | Path) -> Path:
 
 def read_results(folder: str | Path) -> dict[str, pd.DataFrame]:
     """Read back every ``*.csv`` of a results folder."""
-    return {p.stem: pd.read_csv(p, keep_default_na=False, na_values=[""])
-            for p in sorted(Path(folder).glob("*.csv"))}
+    out = {}
+    for path in sorted(Path(folder).glob("*.csv")):
+        try:
+            out[path.stem] = pd.read_csv(path, keep_default_na=False, na_values=[""])
+        except pd.errors.EmptyDataError:  # a table with no columns
+            out[path.stem] = pd.DataFrame()
+    return out

@@ -40,6 +40,10 @@ def test_every_notebook_runs_and_renders(demo_report):
         assert f'href="{name}.html"' in index
     assert "Démo - questionnaire d&#x27;impact social" in index or "Démo - questionnaire d'impact" in index
     assert "toutes les données" in index
+    # the index is the board's synthesis itself, with figures, and the contents
+    assert "Synthèse pour le conseil d'administration" in index
+    assert 'src="data:image/png;base64,' in index
+    assert "Ce rapport ne contient ni code" in index
 
 
 def test_pages_show_no_code_and_embed_their_images(demo_report):
@@ -106,7 +110,7 @@ def test_english_report_for_a_period(demo_study, tmp_path, monkeypatch):
                      until="2024-06-30", lang="en", notebooks=None)
     assert out.as_posix().endswith("reports/demo-2024-06-30")
     index = _html(out, "index")
-    assert "Social impact report" in index and "from 2023-06-01 to 2024-06-30" in index
+    assert "Summary for the board" in index and "from 2023-06-01 to 2024-06-30" in index
     assert '<html lang="en">' in _html(out, "00_synthese")
     assert "Summary for the board" in _html(out, "00_synthese")
     patterns = pd.read_csv(out / "results" / "patterns.csv")
@@ -141,3 +145,24 @@ def test_bad_dates_are_clear_errors(demo_study, tmp_path):
 
     with pytest.raises(StudyError, match="--until must be a date written YYYY-MM-DD"):
         run_report(demo_study, out=tmp_path / "r", until="30/06/2024")
+
+
+def test_a_study_never_seen_runs_every_notebook(tmp_path, monkeypatch):
+    """Another questionnaire: 20 items, a 4-point scale, its own column names, no registry."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    make = Path(__file__).parent / "r_reference" / "make_study.py"
+    subprocess.run([sys.executable, str(make), str(tmp_path / "study")], check=True,
+                   capture_output=True)
+    out = run_report(tmp_path / "study" / "study.yml", out=tmp_path / "report",
+                     processed=tmp_path / "processed")
+    pages = {p.stem for p in (out / "html").glob("*.html")}
+    assert pages == set(NOTEBOOKS) | {"index"}
+    funnel = pd.read_csv(out / "results" / "funnel.csv")
+    index = _html(out, "index")
+    for n in funnel["n_candidates"]:
+        assert re.search(rf"\b{n}\b", index), n
+    rates = _html(out, "02_abandons")
+    assert "Sans registre" in rates                  # no registry: said, not guessed

@@ -97,7 +97,7 @@ def test_a_study_without_registry_or_covariates(make_study):
         warnings.simplefilter("error", RuntimeWarning)
         res = build_results(clean_study(make_study({"T1": t1, "T2": t2})))
     assert "attrition_rates" not in res           # no registry: no due dates
-    assert res["subgroups"].empty
+    assert res["subgroups"].empty and "mean_diff" in res["subgroups"].columns
     assert res["power"]["n_pairs"].tolist() == [8]
 
 
