@@ -102,10 +102,12 @@ class ReportView:
 
         from .figures import to_png_bytes
 
-        if alt is None:
-            titles = [figure._suptitle.get_text()] if figure._suptitle else []
-            titles += [t.get_text() for t in figure.texts] + [a.get_title() for a in figure.axes]
-            alt = next((t for t in titles if t.strip()), "")
+        if alt is None:  # the figure's title and subtitle (figures.py tags them)
+            from matplotlib.text import Text
+
+            parts = {t.get_gid(): t.get_text() for t in figure.findobj(Text)
+                     if t.get_gid() in ("title", "subtitle")}
+            alt = ". ".join(p for p in (parts.get("title"), parts.get("subtitle")) if p)
         data = base64.b64encode(to_png_bytes(figure)).decode("ascii")
         plt.close(figure)
         return HTML(f'<img class="impact-figure" alt="{html.escape(alt.replace(chr(10), " "))}" '

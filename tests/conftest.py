@@ -36,6 +36,21 @@ def demo_processed(demo_study):
         mp.undo()
 
 
+@pytest.fixture(scope="session")
+def demo_report(demo_study, tmp_path_factory):
+    """A full report of the demo study, produced once per session."""
+    from impactlib.report import run_report
+
+    mp = pytest.MonkeyPatch()
+    mp.setenv("IMPACTLIB_KEY", TEST_KEY)
+    out = tmp_path_factory.mktemp("report") / "demo"
+    try:
+        run_report(demo_study, out=out, processed=out.parent / "processed")
+    finally:
+        mp.undo()
+    return out
+
+
 ITEMS_CSV = """item,text,dimension,scale,reverse
 A1,Je me sens capable,Confiance,accord,non
 A2,Je doute de moi,Confiance,accord,oui

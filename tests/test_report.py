@@ -15,18 +15,6 @@ NOTEBOOKS = ["00_synthese", "01_qualite", "02_abandons", "03_questions", "04_dim
              "05_echantillon"]
 
 
-@pytest.fixture(scope="module")
-def demo_report(demo_study, tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("IMPACTLIB_KEY", "test-key-not-secret")
-    out = tmp_path_factory.mktemp("report") / "demo"
-    try:
-        run_report(demo_study, out=out, processed=out.parent / "processed")
-    finally:
-        mp.undo()
-    return out
-
-
 def _html(folder, name):
     return (folder / "html" / f"{name}.html").read_text(encoding="utf-8")
 
