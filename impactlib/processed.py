@@ -32,6 +32,9 @@ __all__ = ["Processed", "clean_study", "load_processed", "restrict_period", "PAR
 log = logging.getLogger(__name__)
 
 PARQUET_TABLES = ("responses", "scores", "questionnaires", "candidates", "items", "scales")
+# Columns that hold text, typed as such even in an empty table.
+TEXT_COLUMNS = {"candidate", "id", "pattern", "column", "file", "reason",
+                "source_file"}
 # Files of the processed folder that hold raw ids or raw cell texts: never shared.
 INTERNAL_FILES = ("pseudonyms.csv", "rejected_rows.csv", "invalid_cells.csv")
 
@@ -163,6 +166,8 @@ def clean_study(study: Study | str | Path, key: bytes | None = None) -> Processe
     quality = pd.DataFrame([w.quality for w in waves])
     items = codebook.items.copy()
     scales = codebook.scales.drop(columns="key").copy()
+    for table in (questionnaires, responses, scores, candidates, pseudonyms, invalid):
+        _text_columns(table)
     return Processed(
         responses=responses, scores=scores,
         questionnaires=questionnaires.sort_values(["wave", "candidate"]).reset_index(drop=True),
@@ -170,6 +175,15 @@ def clean_study(study: Study | str | Path, key: bytes | None = None) -> Processe
         rejected_rows=pd.concat([w.rejected for w in waves], ignore_index=True),
         invalid_cells=invalid,
         pseudonyms=pseudonyms.sort_values("candidate").reset_index(drop=True))
+
+
+def _text_columns(table: pd.DataFrame) -> None:
+    """Give text columns the text dtype, also when the table is empty."""
+    for col in table.columns:
+        dtype = table[col].dtype
+        if ((dtype == object and pd.api.types.infer_dtype(table[col]) in ("string", "empty"))
+                or (len(table) == 0 and col in TEXT_COLUMNS and dtype != "category")):
+            table[col] = table[col].astype(str)
 
 
 def _responses(waves: list[WaveData], kept: pd.DataFrame, codebook: Codebook,

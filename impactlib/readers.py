@@ -121,8 +121,22 @@ def _split_header(text: str, delimiter: str) -> tuple[list[str], int]:
     return names, max(reader.line_num, 1)
 
 
-_TOKENIZE = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
-_EOF = re.compile(r"EOF inside string starting (?:at|on) (?:row|line) (\d+)")
+def _locate_csv_problem(text: str, delimiter: str, expected: int) -> tuple[int, str] | None:
+    """Find the physical line where a CSV goes wrong (only run once parsing failed).
+
+    Returns the first line of the first record with more fields than the
+    header, or of the record whose quote is never closed, and what is wrong.
+    """
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, strict=True)
+    start = 1
+    try:
+        for record in reader:
+            if len(record) > expected:
+                return start, f"{len(record)} fields where the header has {expected}"
+            start = reader.line_num + 1
+    except csv.Error:
+        return start, "a quote is opened and never closed"
+    return None
 
 
 def read_csv(path: Path) -> RawTable:
@@ -145,18 +159,12 @@ def read_csv(path: Path) -> RawTable:
                          names=names, keep_default_na=False, na_filter=False,
                          skip_blank_lines=False, engine="c", quotechar='"')
     except pd.errors.ParserError as err:
-        msg = str(err)
-        m = _TOKENIZE.search(msg)
-        if m:
-            raise StudyError(
-                f"malformed CSV: {m.group(3)} fields where the header has "
-                f"{m.group(1)} (delimiter '{_show(delimiter)}'); check quotes and "
-                "delimiters on that line", path, int(m.group(2))) from None
-        m = _EOF.search(msg)
-        if m:
-            raise StudyError("malformed CSV: a quote is opened and never closed",
-                             path, int(m.group(1))) from None
-        raise StudyError(f"malformed CSV: {msg}", path) from None
+        found = _locate_csv_problem(text, delimiter, len(names))
+        if found:
+            line, what = found
+            raise StudyError(f"malformed CSV: {what} (delimiter '{_show(delimiter)}'); check "
+                             "quotes and delimiters on that line", path, line) from None
+        raise StudyError(f"malformed CSV: {err}", path) from None
     df = df.fillna("")
     # Source line of each record: records may span several lines when a quoted
     # cell holds a line break, so count the breaks instead of assuming one line.

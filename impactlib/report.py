@@ -165,6 +165,11 @@ def run_report(study_path: str | Path, out: str | Path | None = None,
     processed_dir = Path(processed) if processed else Path("data") / "processed" / study.name
     data.write(processed_dir)
     window = restrict_period(data, since, until)
+    if window.questionnaires.empty:
+        raise StudyError("no questionnaire to report on"
+                         + (" in this period" if since or until else
+                            ": every row was set aside (see rejected_rows.csv in "
+                            f"{processed_dir})"), study.path)
     last = window.questionnaires["date"].max()
     until_label = until or (last.date().isoformat() if last == last else "all")
     out = Path(out) if out else default_out(study.name, until_label)

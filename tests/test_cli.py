@@ -83,3 +83,15 @@ def test_report_end_to_end(demo_study, tmp_path):
                       for p in out.rglob("*") if p.is_file())
     assert not any(i in shared for i in raw_ids)
     assert (out / "manifest.json").exists()
+
+
+def test_a_study_with_nothing_kept_cleans_but_does_not_report(make_study, tmp_path):
+    study = make_study({"T1": "id;A1;A2\n;1;2\nX;;\n"})      # empty id, empty questionnaire
+    cleaned = run("clean", study, "--out", tmp_path / "p")
+    assert cleaned.returncode == 0, cleaned.stderr
+    q = pd.read_csv(tmp_path / "p" / "quality.csv")
+    assert q[["rows_read", "rows_kept", "rows_rejected"]].values.tolist() == [[2, 0, 2]]
+    result = run("report", study, "--out", tmp_path / "r", "--processed", tmp_path / "p2")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "no questionnaire to report on: every row was set aside" in result.stderr
+    assert not (tmp_path / "r" / "html").exists()
