@@ -154,3 +154,15 @@ def test_a_study_never_seen_runs_every_notebook(tmp_path, monkeypatch):
         assert re.search(rf"\b{n}\b", index), n
     rates = _html(out, "02_abandons")
     assert "Sans registre" in rates                  # no registry: said, not guessed
+
+
+def test_two_runs_give_byte_identical_results(demo_report, demo_study, tmp_path):
+    import hashlib
+
+    again = run_report(demo_study, out=tmp_path / "again", processed=tmp_path / "processed")
+    digest = lambda d: {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+                        for p in sorted((d / "results").glob("*.csv"))}
+    first, second = digest(demo_report), digest(again)
+    assert first == second and len(first) >= 18
+    m = json.loads((again / "manifest.json").read_text(encoding="utf-8"))
+    assert m["seed"] == 20240601          # the seed of every random step, recorded
