@@ -865,11 +865,11 @@ def dropout_comparison(
     for var in cat_vars:  # loop over variables, not rows
         col = wide[var]
         known = col.notna().to_numpy()
+        lab = col[known].astype(object).astype(str).to_numpy()
         if isinstance(col.dtype, pd.CategoricalDtype):
             order = [str(c) for c in col.cat.categories]
         else:
-            order = sorted({str(v) for v in col[known]})
-        lab = col[known].astype(object).astype(str).to_numpy()
+            order = sorted(pd.unique(lab))  # the distinct str(value), from a hash table
         grp = np.where(returned, "r", "d")
         tab = pd.crosstab(lab, grp[known]).reindex(columns=["r", "d"], fill_value=0)
         tab = tab.reindex([o for o in order if o in tab.index])
@@ -1115,36 +1115,65 @@ def item_matrix(responses: pd.DataFrame, wave, value: str = "value") -> pd.DataF
     return wide
 
 
-def _em_mvn(X: np.ndarray, groups: list, max_iter: int, tol: float):
+class _Patterns:
+    """Rows of ``X`` by missingness pattern, patterns batched by their number of missing columns.
+
+    Each block holds the patterns with ``k`` missing columns: their observed
+    and missing column indices (``obs``: patterns x (p - k), ``mis``:
+    patterns x k), their row counts, and the rows of ``X`` in them with the
+    position of their pattern in the block. The linear algebra of every
+    pattern of a block is then one stacked call, so the cost in Python does
+    not grow with the number of patterns (which grows with the rows).
+    """
+
+    def __init__(self, observed: np.ndarray):
+        patterns, inverse = np.unique(observed, axis=0, return_inverse=True)
+        inverse = np.asarray(inverse).ravel()
+        self.patterns, self.inverse = patterns, inverse
+        self.counts = np.bincount(inverse, minlength=len(patterns))
+        p = observed.shape[1]
+        n_mis = p - patterns.sum(axis=1)
+        position = np.empty(len(patterns), dtype=np.int64)
+        self.blocks = []
+        for k in np.unique(n_mis):  # loop over numbers of missing columns (<= p), not rows
+            pats = np.flatnonzero(n_mis == k)
+            position[pats] = np.arange(pats.size)
+            sub = patterns[pats]
+            obs = np.nonzero(sub)[1].reshape(pats.size, p - k)
+            mis = np.nonzero(~sub)[1].reshape(pats.size, k)
+            rows = np.flatnonzero(n_mis[inverse] == k)
+            self.blocks.append((int(k), pats, obs, mis, rows, position[inverse[rows]]))
+
+
+def _em_mvn(X: np.ndarray, pat: _Patterns, max_iter: int, tol: float):
     """EM for the mean and covariance (ML, divisor n) of a multivariate normal.
 
-    ``groups`` is a list of (row indices, observed mask) per missingness pattern.
+    E step per pattern with observed columns ``o`` and missing ``m``:
+    ``x_m = mu_m + (x_o - mu_o) S_oo^-1 S_om`` and the conditional covariance
+    ``S_mm - S_mo S_oo^-1 S_om`` added to the cross-products, all patterns
+    of a block of :class:`_Patterns` at once.
     """
     n, p = X.shape
     mu = np.nanmean(X, axis=0)
     sigma = np.diag(np.nanvar(X, axis=0))
     converged = False
     it = 0
+    Xh = X.copy()
     for it in range(1, max_iter + 1):
-        T1 = np.zeros(p)
-        T2 = np.zeros((p, p))
-        for rows, obs in groups:
-            Xg = X[rows]
-            ng = len(rows)
-            if obs.all():
-                T1 += Xg.sum(axis=0)
-                T2 += Xg.T @ Xg
+        extra = np.zeros((p, p))
+        for k, pats, obs, mis, rows, where in pat.blocks:
+            if k == 0:
                 continue
-            mis = ~obs
-            s_oo = sigma[np.ix_(obs, obs)]
-            s_om = sigma[np.ix_(obs, mis)]
-            B = np.linalg.solve(s_oo, s_om)  # |o| x |m|
-            Xh = Xg.copy()
-            Xh[:, mis] = mu[mis] + (Xg[:, obs] - mu[obs]) @ B
-            C = sigma[np.ix_(mis, mis)] - s_om.T @ B
-            T1 += Xh.sum(axis=0)
-            T2 += Xh.T @ Xh
-            T2[np.ix_(mis, mis)] += ng * C
+            s_oo = sigma[obs[:, :, None], obs[:, None, :]]
+            s_om = sigma[obs[:, :, None], mis[:, None, :]]
+            B = np.linalg.solve(s_oo, s_om)  # patterns x |o| x |m|
+            C = sigma[mis[:, :, None], mis[:, None, :]] - np.swapaxes(s_om, 1, 2) @ B
+            o, m = obs[where], mis[where]
+            centred = X[rows[:, None], o] - mu[o]
+            Xh[rows[:, None], m] = mu[m] + np.einsum("ro,rom->rm", centred, B[where])
+            np.add.at(extra, (mis[:, :, None], mis[:, None, :]), pat.counts[pats][:, None, None] * C)
+        T1 = Xh.sum(axis=0)
+        T2 = Xh.T @ Xh + extra
         new_mu = T1 / n
         new_sigma = T2 / n - np.outer(new_mu, new_mu)
         change = max(np.max(np.abs(new_mu - mu)), np.max(np.abs(new_sigma - sigma)))
@@ -1153,6 +1182,19 @@ def _em_mvn(X: np.ndarray, groups: list, max_iter: int, tol: float):
             converged = True
             break
     return mu, sigma, it, converged
+
+
+def _little_d2(X: np.ndarray, pat: _Patterns, mu: np.ndarray, sigma: np.ndarray) -> float:
+    """Little's d2: sum over patterns of n_j (ybar_j - mu_o)' S_oo^-1 (ybar_j - mu_o)."""
+    order = np.argsort(pat.inverse, kind="stable")
+    starts = np.searchsorted(pat.inverse[order], np.arange(len(pat.counts)))
+    means = np.add.reduceat(np.nan_to_num(X[order], nan=0.0), starts, axis=0) / pat.counts[:, None]
+    d2 = 0.0
+    for _, pats, obs, _, _, _ in pat.blocks:
+        diff = means[pats[:, None], obs] - mu[obs]
+        sol = np.linalg.solve(sigma[obs[:, :, None], obs[:, None, :]], diff[:, :, None])[:, :, 0]
+        d2 += float(np.sum(pat.counts[pats] * np.einsum("jo,jo->j", diff, sol)))
+    return d2
 
 
 def little_mcar(
@@ -1250,12 +1292,8 @@ def little_mcar(
 
     if n < 2 or p == 0:
         return result(n_pat=len(np.unique(obs_all, axis=0)) if n else 0, note="fewer than two rows with data")
-    patterns, inverse = np.unique(obs_all, axis=0, return_inverse=True)
-    inverse = np.asarray(inverse).ravel()
-    order = np.argsort(inverse, kind="stable")
-    bounds = np.searchsorted(inverse[order], np.arange(len(patterns) + 1))
-    groups = [(order[bounds[j] : bounds[j + 1]], patterns[j]) for j in range(len(patterns))]
-    n_pat = len(patterns)
+    pat = _Patterns(obs_all)
+    n_pat = len(pat.patterns)
     counts = obs_all.sum(axis=0)
     with np.errstate(all="ignore"):
         var0 = np.nanvar(X, axis=0) if (counts > 0).all() else np.zeros(p)
@@ -1263,16 +1301,13 @@ def little_mcar(
         return result(n_pat=n_pat, note="a variable has fewer than two values or no variance")
     try:
         with np.errstate(all="ignore"):
-            mu, sigma, it, conv = _em_mvn(X, groups, max_iter, tol)
-            d2 = 0.0
-            for rows, obs in groups:
-                diff = np.nanmean(X[np.ix_(rows, obs)], axis=0) - mu[obs]
-                d2 += len(rows) * float(diff @ np.linalg.solve(sigma[np.ix_(obs, obs)], diff))
+            mu, sigma, it, conv = _em_mvn(X, pat, max_iter, tol)
+            d2 = _little_d2(X, pat, mu, sigma)
     except np.linalg.LinAlgError:
         return result(n_pat=n_pat, note="singular covariance matrix")
     if not np.isfinite(d2):
         return result(n_pat=n_pat, note="singular covariance matrix")
-    df = int(sum(int(obs.sum()) for _, obs in groups) - p)
+    df = int(pat.patterns.sum() - p)
     pval = stats.chi2.sf(d2, df) if df > 0 else np.nan
     note = "" if df > 0 else "no missing data"
     if not conv:

@@ -24,7 +24,6 @@ pool_rubin
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -48,68 +47,146 @@ __all__ = [
 # ---------------------------------------------------------------------------
 
 
-def _random_intercept_vcov(x: np.ndarray, groups: np.ndarray, tau2: float, sigma2: float) -> np.ndarray:
-    """``(X' V^-1 X)^-1`` for V = sigma2 I + tau2 Z Z' (random intercept).
+# Search grid of the variance ratio gamma = tau2 / sigma2 (natural log), then
+# refined by bounded Brent between the neighbours of the best grid point.
+_LOG_GAMMA_GRID = np.linspace(np.log(1e-8), np.log(1e8), 33)
+_LOG_GAMMA_XATOL = 1e-10
+_SINGULAR_THETA = 1e-4  # lme4's isSingular(tol = 1e-4) on theta = tau / sigma
 
-    This is the fixed-effect covariance reported by ``lme4::vcov`` at the
-    REML estimates of the variance components. Per group ``g`` of size
-    ``n_g``, ``V_g^-1 = (I - w_g J) / sigma2`` with
-    ``w_g = tau2 / (sigma2 + n_g tau2)``.
+
+class _RandomInterceptREML:
+    """REML profile of ``y = X b + u_group + e`` in ``gamma = tau2 / sigma2``.
+
+    With ``H = I + gamma Z Z'`` (``V = sigma2 H``), per group ``g`` of size
+    ``n_g``: ``H_g^-1 = I - w_g J`` with ``w_g = gamma / (1 + n_g gamma)`` and
+    ``log|H_g| = log(1 + n_g gamma)``. So, with ``s_g`` the column sums of X
+    and ``t_g`` the sum of y in group g,
+
+    * ``X'H^-1 X = X'X - sum_g w_g s_g s_g'``, ``X'H^-1 y = X'y - sum_g w_g s_g t_g``,
+    * ``b(gamma)`` is the GLS solution, ``r = y - X b``,
+      ``r'H^-1 r = r'r - sum_g w_g (sum_g r)^2``,
+    * ``sigma2(gamma) = r'H^-1 r / (n - p)`` and the profiled REML deviance is
+      ``(n - p) log r'H^-1 r + sum_g log(1 + n_g gamma) + log|X'H^-1 X|``
+      (plus a constant),
+
+    each evaluated in O(n p + G p^2) from group-wise sums.
     """
-    codes, _ = pd.factorize(groups)
-    sums = np.zeros((codes.max() + 1, x.shape[1]))
-    np.add.at(sums, codes, x)
-    sizes = np.bincount(codes)
-    w = tau2 / (sigma2 + sizes * tau2)
-    info = (x.T @ x - (sums * w[:, None]).T @ sums) / sigma2
-    return np.linalg.inv(info)
+
+    def __init__(self, y: np.ndarray, x: np.ndarray, groups: np.ndarray):
+        codes, uniques = pd.factorize(groups)
+        k = len(uniques)
+        self.y, self.x, self.codes = y, x, codes
+        self.n, self.p = x.shape
+        self.sizes = np.bincount(codes, minlength=k).astype(float)
+        self.sx = np.column_stack([np.bincount(codes, weights=x[:, j], minlength=k) for j in range(self.p)])
+        self.sy = np.bincount(codes, weights=y, minlength=k)
+        self.xtx = np.einsum("ij,ik->jk", x, x)
+        self.xty = np.einsum("ij,i->j", x, y)
+
+    def solve(self, gamma: float):
+        """``(beta, X'H^-1 X, r'H^-1 r, deviance)`` at ``gamma``; deviance is inf if undefined."""
+        # einsum, not BLAS, for the long thin products: a threaded BLAS is
+        # much slower on them than a single loop when the cores are busy.
+        w = gamma / (1.0 + self.sizes * gamma)
+        ws = self.sx * w[:, None]
+        a = self.xtx - np.einsum("gi,gj->ij", ws, self.sx)
+        c = self.xty - np.einsum("gi,g->i", ws, self.sy)
+        try:
+            chol = np.linalg.cholesky(a)
+        except np.linalg.LinAlgError:
+            return None, a, np.nan, np.inf
+        beta = np.linalg.solve(a, c)
+        r = self.y - np.einsum("ij,j->i", self.x, beta)
+        rg = np.bincount(self.codes, weights=r, minlength=self.sizes.size)
+        rhr = float(np.einsum("i,i->", r, r) - np.einsum("g,g,g->", w, rg, rg))
+        if not (np.isfinite(rhr) and rhr > 0):
+            return beta, a, rhr, np.inf
+        dev = ((self.n - self.p) * np.log(rhr) + float(np.sum(np.log1p(self.sizes * gamma)))
+               + 2.0 * float(np.sum(np.log(np.diag(chol)))))
+        return beta, a, rhr, dev
+
+    def deviance(self, log_gamma: float) -> float:
+        return self.solve(float(np.exp(log_gamma)))[3]
+
+    def reml_llf(self, gamma: float) -> float:
+        """REML log-likelihood at ``gamma`` and the profiled ``sigma2`` (statsmodels' ``llf``)."""
+        _, _, rhr, dev = self.solve(gamma)
+        df = self.n - self.p
+        return -0.5 * (dev - df * np.log(rhr) + df * (1.0 + np.log(2.0 * np.pi * rhr / df)))
 
 
 def _fit_random_intercept(y: np.ndarray, x: np.ndarray, groups: np.ndarray):
-    """Fit y ~ X + (1 | group) by REML with statsmodels; never warns or raises.
+    """Fit y ~ X + (1 | group) by REML; never warns or raises.
 
-    statsmodels' default gradient optimizers are tried first; when they do
-    not converge (typically a random-intercept variance on the boundary,
-    lme4's "singular fit"), the fit is retried with the derivative-free
-    Powell and Nelder-Mead methods and the converged fit with the highest
-    REML log-likelihood is kept.
+    The REML criterion profiled over the fixed effects and the residual
+    variance depends on the single ratio ``gamma = tau2 / sigma2`` (see
+    :class:`_RandomInterceptREML`). It is minimized over ``log gamma`` by a
+    grid search on [1e-8, 1e8] refined by bounded Brent
+    (:func:`scipy.optimize.minimize_scalar`), then compared with ``gamma = 0``
+    (a random-intercept variance on the boundary, lme4's "singular fit").
+    The fixed effects are the GLS estimates at that ratio and their
+    covariance is ``sigma2 (X' H^-1 X)^-1``, as ``lme4::vcov``.
 
     Returns ``(beta, cov_beta, tau2, sigma2, converged, messages)``; the
     arrays are NaN when the fit failed.
     """
-    from statsmodels.regression.mixed_linear_model import MixedLM
-
     p = x.shape[1]
     nan_out = (np.full(p, np.nan), np.full((p, p), np.nan), np.nan, np.nan, False)
-    best, best_key, notes = None, None, []
-    for method in (None, "powell", "nm"):
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            with np.errstate(all="ignore"):
-                try:
-                    kwargs = {} if method is None else {"method": method}
-                    result = MixedLM(y, x, groups=groups).fit(reml=True, **kwargs)
-                    beta = np.asarray(result.fe_params, dtype=float)
-                    tau2 = float(np.asarray(result.cov_re, dtype=float).ravel()[0])
-                    sigma2 = float(result.scale)
-                    cov = _random_intercept_vcov(x, groups, max(tau2, 0.0), sigma2)
-                    fit = (beta, cov, tau2, sigma2, bool(result.converged))
-                    llf = float(result.llf)
-                except (np.linalg.LinAlgError, ValueError, ZeroDivisionError, FloatingPointError, OverflowError) as exc:
-                    fit, llf = nan_out, -np.inf
-                    caught.append(warnings.WarningMessage(f"fit failed: {exc}", RuntimeWarning, "", 0))
-        beta, cov, tau2, sigma2, converged = fit
-        valid = bool(np.all(np.isfinite(beta)) and np.all(np.isfinite(np.diag(cov))) and sigma2 > 0)
-        messages = list(dict.fromkeys(str(w.message).strip() for w in caught))
-        if method is not None:
-            messages.insert(0, f"refitted with method={method!r}")
-        key = (valid and converged, valid, llf if np.isfinite(llf) else -np.inf)
-        if best_key is None or key > best_key:
-            best, best_key, notes = fit if valid else nan_out, key, messages
-        if valid and converged:
-            break
-    beta, cov, tau2, sigma2, converged = best
-    return beta, cov, tau2, sigma2, converged, "; ".join(notes)
+    if y.size <= p:
+        return (*nan_out, "not estimable: no residual degrees of freedom")
+    failed = (*nan_out, "fit failed: the residual variance is 0 or X'V^-1 X is singular")
+    with np.errstate(all="ignore"):
+        model = _RandomInterceptREML(np.asarray(y, dtype=float), np.asarray(x, dtype=float), groups)
+        _, _, rss, dev0 = model.solve(0.0)  # gamma = 0: ordinary least squares
+        if not rss > 1e-24 * float(np.einsum("i,i->", model.y, model.y)):
+            return (*nan_out, "not estimable: the waves fit the scores exactly (no residual variance)")
+        if model.sizes.max() < 2:
+            # V = (sigma2 + tau2) I: the REML criterion does not depend on gamma,
+            # the fixed effects are OLS and only the sum of the variances is known.
+            gamma, converged = 0.0, True
+            notes = ["variance components not identifiable (no candidate has two scores): "
+                     "candidate variance set to 0"]
+        else:
+            found = _minimize_ratio(model, dev0)
+            if found is None:
+                return failed
+            gamma, converged, notes = found
+            if np.sqrt(gamma) < _SINGULAR_THETA:
+                notes.insert(0, "boundary (singular) fit: the candidate variance is estimated at 0")
+        beta, a, rhr, dev = model.solve(gamma)
+        if beta is None or not np.isfinite(dev):
+            return failed
+        sigma2 = rhr / (model.n - p)
+        try:
+            cov = sigma2 * np.linalg.inv(a)
+        except np.linalg.LinAlgError:
+            return failed
+    return beta, (cov + cov.T) / 2.0, gamma * sigma2, sigma2, converged, "; ".join(notes)
+
+
+def _minimize_ratio(model: _RandomInterceptREML, dev0: float):
+    """REML ratio ``gamma``: ``(gamma, converged, notes)``, or None when nowhere defined."""
+    from scipy.optimize import minimize_scalar
+
+    grid = _LOG_GAMMA_GRID
+    values = np.array([model.deviance(v) for v in grid])
+    if not np.isfinite(values).any():
+        return (0.0, True, []) if np.isfinite(dev0) else None
+    i = int(np.argmin(np.where(np.isfinite(values), values, np.inf)))
+    lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
+    opt = minimize_scalar(model.deviance, bounds=(lo, hi), method="bounded",
+                          options={"xatol": _LOG_GAMMA_XATOL, "maxiter": 500})
+    log_gamma, dev = (float(opt.x), float(opt.fun)) if opt.fun <= values[i] else (grid[i], values[i])
+    if np.isfinite(dev0) and dev0 <= dev:  # the optimum is on the boundary gamma = 0
+        return 0.0, True, []
+    converged, notes = True, []
+    if not opt.success:
+        converged = False
+        notes.append(f"optimizer: {opt.message}")
+    if i == grid.size - 1 and hi - log_gamma < 1e-6:
+        converged = False
+        notes.append("candidate variance / residual variance at the upper bound of the search (1e8)")
+    return float(np.exp(log_gamma)), converged, notes
 
 
 def dimension_model(
@@ -150,10 +227,11 @@ def dimension_model(
         * ``n_candidates``, ``n_observations``: candidates and non-missing
           scores of the dimension used by the model,
         * ``var_candidate``, ``var_residual``: REML variance components,
-        * ``converged``: the optimizer reported convergence,
-        * ``fit_warnings``: the warnings raised during the fit (e.g. random
-          intercept variance on the boundary), joined by ``"; "``; empty
-          when none.
+        * ``converged``: the REML optimum was found (False when the search
+          failed or stopped at its upper bound, or the fit failed),
+        * ``fit_warnings``: what went wrong or is worth knowing about the
+          fit (e.g. ``"boundary (singular) fit: ..."`` when the candidate
+          variance is estimated at 0), joined by ``"; "``; empty when none.
 
         Rows are NaN when the model cannot be fitted: fewer than 2
         candidates, no score at the reference wave, constant scores, or no
@@ -169,20 +247,26 @@ def dimension_model(
         + \\varepsilon_{it}, \\quad b_i \\sim N(0, \\tau^2),\\;
         \\varepsilon_{it} \\sim N(0, \\sigma^2)
 
-    fitted by REML with :class:`statsmodels.regression.mixed_linear_model.MixedLM`
-    on every non-missing score, including candidates with a single
-    questionnaire (they inform the intercept and the variance components;
-    this is the missing-at-random analysis). The standard errors are
+    fitted by REML on every non-missing score, including candidates with a
+    single questionnaire (they inform the intercept and the variance
+    components; this is the missing-at-random analysis). Given the ratio
+    :math:`\\rho = \\tau^2/\\sigma^2`, the fixed effects are the GLS
+    estimates and :math:`\\sigma^2` has a closed form, so the REML criterion
+    is a function of :math:`\\rho` alone, computed in O(n) from per-candidate
+    sums; it is minimized over :math:`\\log\\rho` (grid on
+    :math:`[10^{-8}, 10^8]` refined by bounded Brent) and compared with
+    :math:`\\rho = 0`, the boundary (lme4's singular fit, reported in
+    ``fit_warnings`` when :math:`\\sqrt\\rho < 10^{-4}` as ``isSingular``).
+    The standard errors are
     :math:`\\sqrt{\\operatorname{diag}\\,(X^\\top \\hat V^{-1} X)^{-1}}` at the
-    REML variance estimates, as ``vcov()`` in lme4 (statsmodels' own
-    ``bse_fe`` comes from the numerical Hessian and differs slightly). The
+    REML variance estimates, as ``vcov()`` in lme4. The
     interval is :math:`\\hat\\beta \\pm z_{1-\\gamma/2} SE`, as
     ``confint(fit, method = "Wald")`` in lme4, and the p-value is the Wald
     z test :math:`2\\,\\Phi(-|\\hat\\beta / SE|)` (lmerTest's Satterthwaite t
     test gives slightly larger p-values in small samples).
 
-    statsmodels' ConvergenceWarning and other warnings raised while fitting
-    are caught and reported in ``converged`` / ``fit_warnings``.
+    Nothing is raised or warned while fitting: problems are reported in
+    ``converged`` / ``fit_warnings``.
 
     References
     ----------
@@ -742,6 +826,31 @@ def imputed_change(
 # ---------------------------------------------------------------------------
 
 
+def _level_positions(groups_of: pd.DataFrame, levels: pd.Index, by: list, ids: pd.Index) -> np.ndarray:
+    """Position in ``levels`` of the group of each candidate of ``ids`` (-1: in none).
+
+    ``groups_of`` holds the ``by`` columns, indexed by candidate; a candidate
+    absent from it has missing values in every ``by`` column. Keys are
+    matched by value, missing values matching missing values (the groups of
+    ``groupby(..., dropna=False)``); with ``dropna`` they are not in ``levels``.
+    """
+    n_levels = len(levels)
+    if n_levels == 0 or len(ids) == 0:
+        return np.full(len(ids), -1, dtype=np.int64)
+    level_frame = levels.to_frame(index=False) if isinstance(levels, pd.MultiIndex) \
+        else pd.DataFrame({by[0]: levels})
+    frame = pd.concat([level_frame.astype(object), groups_of.reset_index(drop=True).astype(object)],
+                      ignore_index=True)
+    key = frame.groupby(by, dropna=False, observed=True, sort=False).ngroup().to_numpy()
+    position = np.full(int(key.max()) + 1, -1, dtype=np.int64)
+    position[key[:n_levels]] = np.arange(n_levels)
+    of_candidate = position[key[n_levels:]]
+    all_missing = np.flatnonzero(level_frame.isna().all(axis=1).to_numpy())
+    absent = int(all_missing[0]) if all_missing.size else -1
+    row = groups_of.index.get_indexer(ids)
+    return np.where(row >= 0, of_candidate[np.maximum(row, 0)] if len(of_candidate) else -1, absent)
+
+
 def subgroup_change(
     scores: pd.DataFrame,
     candidates: pd.DataFrame,
@@ -826,43 +935,56 @@ def subgroup_change(
     levels = candidates.groupby(by, observed=False, dropna=dropna).size().index
     q_level = 0.5 + confidence / 2.0
     stat_cols = ["mean_from", "mean_to", "mean_diff", "sd_diff", "ci_low", "ci_high"]
+    columns = [dimension, "from_wave", "to_wave", *by, "n", *stat_cols, "suppressed"]
 
-    parts = []
+    # Completers of every dimension x pair (block k) stacked in one long frame;
+    # the loop is over blocks, not rows.
+    keys, ids, block, x_from, x_to = [], [], [], [], []
     for dim, w in wide.items():
         for a, b in pairs:
-            both = w[[a, b]].dropna()
-            d = pd.DataFrame(
-                {"_from": both[a], "_to": both[b], "_diff": both[b] - both[a]}, index=both.index
-            ).join(groups_of, how="left")
-            g = d.groupby(by, observed=False, dropna=dropna)
-            agg = pd.DataFrame(
-                {
-                    "n": g["_diff"].count(),
-                    "mean_from": g["_from"].mean(),
-                    "mean_to": g["_to"].mean(),
-                    "mean_diff": g["_diff"].mean(),
-                    "sd_diff": g["_diff"].std(ddof=1),
-                }
-            ).reindex(levels)
-            agg["n"] = agg["n"].fillna(0).astype(float)
-            n = agg["n"].to_numpy()
-            sd = agg["sd_diff"].to_numpy()
-            ok = (n >= 2) & (sd > 0)
-            safe_n = np.where(ok, n, 2.0)
-            half = np.where(ok, stats.t.ppf(q_level, safe_n - 1) * np.where(ok, sd, 0.0) / np.sqrt(safe_n), np.nan)
-            agg["ci_low"] = agg["mean_diff"] - half
-            agg["ci_high"] = agg["mean_diff"] + half
-            agg["suppressed"] = n < min_n
-            agg.loc[agg["suppressed"], ["n", *stat_cols]] = np.nan
-            agg = agg.reset_index()
-            agg.insert(0, "to_wave", b)
-            agg.insert(0, "from_wave", a)
-            agg.insert(0, dimension, dim)
-            parts.append(agg)
-    columns = [dimension, "from_wave", "to_wave", *by, "n", *stat_cols, "suppressed"]
-    if not parts:
+            va, vb = w[a].to_numpy(dtype=float), w[b].to_numpy(dtype=float)
+            both = ~np.isnan(va) & ~np.isnan(vb)
+            block.append(np.full(int(both.sum()), len(keys)))
+            keys.append((dim, a, b))
+            ids.append(w.index[both])
+            x_from.append(va[both])
+            x_to.append(vb[both])
+    if not keys:
         return pd.DataFrame(columns=columns)
-    out = pd.concat(parts, ignore_index=True)[columns]
+    n_blocks, n_levels = len(keys), len(levels)
+    ids = ids[0].append(ids[1:]) if len(ids) > 1 else ids[0]
+    x_from, x_to = np.concatenate(x_from), np.concatenate(x_to)
+    group = _level_positions(groups_of, levels, by, ids)
+    long = pd.DataFrame({"_cell": np.concatenate(block) * n_levels + group,
+                         "_from": x_from, "_to": x_to, "_diff": x_to - x_from})
+    long = long[group >= 0]
+    g = long.groupby("_cell", sort=True)
+    agg = pd.DataFrame(
+        {
+            "n": g["_diff"].count(),
+            "mean_from": g["_from"].mean(),
+            "mean_to": g["_to"].mean(),
+            "mean_diff": g["_diff"].mean(),
+            "sd_diff": g["_diff"].std(ddof=1),
+        }
+    ).reindex(np.arange(n_blocks * n_levels))
+    out = pd.DataFrame({dimension: [k[0] for k in keys], "from_wave": [k[1] for k in keys],
+                        "to_wave": [k[2] for k in keys]}).take(np.repeat(np.arange(n_blocks), n_levels))
+    level_rows = levels.take(np.tile(np.arange(n_levels), n_blocks))
+    level_frame = level_rows.to_frame(index=False) if len(by) > 1 else pd.DataFrame({by[0]: level_rows})
+    out = pd.concat([out.reset_index(drop=True), level_frame.reset_index(drop=True),
+                     agg.reset_index(drop=True)], axis=1)
+    out["n"] = out["n"].fillna(0).astype(float)
+    n = out["n"].to_numpy()
+    sd = out["sd_diff"].to_numpy()
+    ok = (n >= 2) & (sd > 0)
+    safe_n = np.where(ok, n, 2.0)
+    half = np.where(ok, stats.t.ppf(q_level, safe_n - 1) * np.where(ok, sd, 0.0) / np.sqrt(safe_n), np.nan)
+    out["ci_low"] = out["mean_diff"] - half
+    out["ci_high"] = out["mean_diff"] + half
+    out["suppressed"] = n < min_n
+    out.loc[out["suppressed"], ["n", *stat_cols]] = np.nan
+    out = out[columns]
     out["suppressed"] = out["suppressed"].astype(bool)
     out["from_wave"] = wave_categorical(out["from_wave"], waves)
     out["to_wave"] = wave_categorical(out["to_wave"], waves)
