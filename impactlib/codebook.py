@@ -106,12 +106,18 @@ def _check_scales(s: pd.DataFrame, file: Path) -> pd.DataFrame:
         if len(empty):
             raise StudyError(f"empty '{col}'", file, int(empty[0]), col)
     number = pd.to_numeric(s["value"].str.replace(",", ".", regex=False), errors="coerce")
-    bad = (s["value"] != "") & (number.isna() | (number != np.round(number)))
+    bad = (s["value"] != "") & (number.isna() | ~np.isfinite(number.fillna(0))
+                                | (number.abs() > 1e6) | (number != np.round(number)))
     if bad.any():
         line = int(s.index[bad.to_numpy()][0])
         raise StudyError(f"value '{s.loc[line, 'value']}' is not a whole number "
                          "(leave it empty for a missing-value label)", file, line, "value")
     s = s.assign(value=number.astype("Int64"), key=normalize_key(s["label"]))
+    blank = s["key"] == ""
+    if blank.any():
+        line = int(s.index[blank.to_numpy()][0])
+        raise StudyError("a label must have letters or digits (this one is only accents or "
+                         "spaces)", file, line, "label")
     for (dup_cols, what) in ((["scale", "key"], "label"), (["scale", "value"], "value")):
         sub = s if what == "label" else s[s["value"].notna()]
         dup = sub.duplicated(dup_cols, keep="first")

@@ -143,39 +143,69 @@ def read_csv(path: Path) -> RawTable:
     """Read a delimited text export (see the module notes)."""
     raw = path.read_bytes()
     encoding = detect_encoding(raw, path)
-    text = raw.decode(encoding)
-    if encoding == "utf-16":
-        text = text.lstrip("\ufeff")
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as err:  # a byte-order mark, then bytes that do not follow it
+        raise StudyError(f"cannot decode the file as {encoding} although it starts with its "
+                         "byte-order mark; save it again as CSV UTF-8", path,
+                         raw[: err.start].count(b"\n") + 1) from None
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise StudyError("the file is empty", path)
-    first_line = text.split("\n", 1)[0]
-    delimiter = detect_delimiter(first_line)
-    names, header_span = _split_header(text, delimiter)
-    names = [n.strip().lstrip("\ufeff") for n in names]
-    _check_header(names, path)
+    # Blank lines before the header are not part of the table.
+    body = text.lstrip("\n")
+    skipped = len(text) - len(body)
+    header_text = _first_record(body)
+    delimiter = detect_delimiter(header_text)
     try:
-        df = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, header=0,
-                         names=names, keep_default_na=False, na_filter=False,
-                         skip_blank_lines=False, engine="c", quotechar='"')
-    except pd.errors.ParserError as err:
-        found = _locate_csv_problem(text, delimiter, len(names))
+        names, header_span = _split_header(body, delimiter)
+    except csv.Error as err:
+        raise StudyError(f"malformed CSV header: {err}", path, skipped + 1) from None
+    names = [n.strip().lstrip("\ufeff") or f"Unnamed: {i}" for i, n in enumerate(names)]
+    _check_header(names, path)
+    offset = skipped + header_span          # lines before the first data line
+
+    def malformed(err: Exception | None) -> StudyError:
+        found = _locate_csv_problem(body, delimiter, len(names))
         if found:
             line, what = found
-            raise StudyError(f"malformed CSV: {what} (delimiter '{_show(delimiter)}'); check "
-                             "quotes and delimiters on that line", path, line) from None
-        raise StudyError(f"malformed CSV: {err}", path) from None
+            return StudyError(f"malformed CSV: {what} (delimiter '{_show(delimiter)}'); check "
+                              "quotes and delimiters on that line", path, line + skipped)
+        return StudyError(f"malformed CSV: {err}", path)
+
+    try:
+        df = pd.read_csv(io.StringIO(body), sep=delimiter, dtype=str, header=0,
+                         names=names, keep_default_na=False, na_filter=False,
+                         skip_blank_lines=False, engine="c", quotechar='"')
+    except (pd.errors.ParserError, csv.Error) as err:
+        raise malformed(err) from None
+    if not isinstance(df.index, pd.RangeIndex):
+        # pandas took a first data row longer than the header as an index: refuse it.
+        raise malformed(None)
     df = df.fillna("")
     # Source line of each record: records may span several lines when a quoted
     # cell holds a line break, so count the breaks instead of assuming one line.
-    if '"' in text and len(df):
+    if '"' in body and len(df):
         breaks = sum(df[c].str.count("\n").to_numpy() for c in df.columns)
     else:
         breaks = np.zeros(len(df), dtype=int)
     span = 1 + np.asarray(breaks, dtype=int)
-    lines = header_span + 1 + np.concatenate([[0], np.cumsum(span)[:-1]]) if len(df) else np.array([], dtype=int)
+    lines = (offset + 1 + np.concatenate([[0], np.cumsum(span)[:-1]]) if len(df)
+             else np.array([], dtype=int))
     return _skip_blank_rows(RawTable(path, df, np.asarray(lines, dtype=int),
                                      encoding=encoding, delimiter=delimiter))
+
+
+def _first_record(text: str) -> str:
+    """The text of the first record: up to the first line break outside quotes."""
+    start = 0
+    while True:
+        end = text.find("\n", start)
+        if end < 0:
+            return text
+        if text.count('"', 0, end) % 2 == 0:
+            return text[:end]
+        start = end + 1
 
 
 def _show(delimiter: str) -> str:
@@ -209,8 +239,12 @@ def read_excel(path: Path, sheet: str | int | None = None) -> RawTable:
         elif sheet not in sheets:
             raise StudyError(f"no sheet named '{sheet}'; the workbook has: "
                              + ", ".join(repr(s) for s in sheets), path)
-        df = pd.read_excel(book, sheet_name=sheet, dtype=str, header=None, keep_default_na=False,
-                        na_filter=False)
+        try:
+            df = pd.read_excel(book, sheet_name=sheet, dtype=str, header=None,
+                               keep_default_na=False, na_filter=False)
+        except Exception as err:  # a damaged worksheet inside a sound zip
+            raise StudyError(f"cannot read sheet '{sheet}' ({type(err).__name__}: {err})",
+                             path) from None
     df = df.fillna("")
     if df.empty:
         raise StudyError(f"sheet '{sheet}' is empty", path)
@@ -270,6 +304,8 @@ def _skip_blank_rows(table: RawTable) -> RawTable:
     last = len(filled) - int(np.argmax(filled[::-1])) if filled.any() else 0
     inside = np.arange(len(filled)) < last
     table.meta["blank_rows"] = int((~filled & inside).sum())
+    if not len(data.columns):
+        return table
     keep = filled
     table.data = data[keep].reset_index(drop=True)
     table.lines = table.lines[keep]

@@ -140,3 +140,42 @@ def test_spss_codes_become_text(tmp_path):
 def test_normalize_key_folds_case_accents_apostrophes_spaces():
     keys = normalize_key(pd.Series(["  Tout a  FAIT d’accord ", "Tout à fait d'accord", None]))
     assert keys.tolist() == ["tout a fait d'accord", "tout a fait d'accord", ""]
+
+
+# Found by tests/test_properties.py (hypothesis); each now a clear StudyError or a table.
+
+def test_blank_lines_before_the_header_are_skipped(tmp_path):
+    path = tmp_path / "wave.csv"
+    path.write_bytes(b"\n\nid;Q1\nA;1\n")
+    table = read_table(path)
+    assert list(table.data.columns) == ["id", "Q1"] and table.lines.tolist() == [4]
+
+
+def test_a_first_row_longer_than_the_header_is_refused(tmp_path):
+    path = tmp_path / "wave.csv"
+    path.write_bytes(b"id;Q1\nA;1;2\nB;3;4\n")       # pandas would make column 1 an index
+    with pytest.raises(StudyError, match="3 fields where the header has 2") as err:
+        read_table(path)
+    assert err.value.line == 2
+
+
+def test_delimiter_comes_from_the_whole_header_record(tmp_path):
+    path = tmp_path / "wave.csv"
+    path.write_bytes(b'"N\xc2\xb0\ndossier";Q1;Q2\nA;1;2\n')   # a line break in the first name
+    table = read_table(path)
+    assert table.delimiter == ";" and table.data.shape == (1, 3)
+    assert table.lines.tolist() == [3]
+
+
+def test_blank_header_names_get_a_placeholder(tmp_path):
+    path = tmp_path / "wave.csv"
+    path.write_bytes(b"id;;\nA;1;2\n")
+    assert list(read_table(path).data.columns) == ["id", "Unnamed: 1", "Unnamed: 2"]
+
+
+def test_a_bom_followed_by_other_bytes_is_a_clear_error(tmp_path):
+    path = tmp_path / "wave.csv"
+    path.write_bytes(b"\xef\xbb\xbfid;Q1\nA;\x80\n")
+    with pytest.raises(StudyError, match="byte-order mark") as err:
+        read_table(path)
+    assert err.value.line == 2
