@@ -143,12 +143,15 @@ def read_csv(path: Path) -> RawTable:
     """Read a delimited text export (see the module notes)."""
     raw = path.read_bytes()
     encoding = detect_encoding(raw, path)
+    # The UTF-8 byte-order mark is dropped before decoding, so error positions
+    # count from the first byte of text.
+    data = raw[len(codecs.BOM_UTF8):] if encoding == "utf-8-sig" else raw
     try:
-        text = raw.decode(encoding)
+        text = data.decode("utf-8" if encoding == "utf-8-sig" else encoding)
     except UnicodeDecodeError as err:  # a byte-order mark, then bytes that do not follow it
         raise StudyError(f"cannot decode the file as {encoding} although it starts with its "
                          "byte-order mark; save it again as CSV UTF-8", path,
-                         raw[: err.start].count(b"\n") + 1) from None
+                         data[: err.start].count(b"\n") + 1) from None
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise StudyError("the file is empty", path)
