@@ -35,6 +35,10 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium is not installed: the browser test will be skipped"; fi; }
 
+# Many more random inputs than the test suite runs (hypothesis profile "fuzz").
+fuzz: setup
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests/test_properties.py -q
+
 lab: setup $(DEMO)
 	$(BIN)/jupyter lab notebooks/
 
