@@ -237,6 +237,8 @@ def read_excel(path: Path, sheet: str | int | None = None) -> RawTable:
                          path) from None
     with book:
         sheets = book.sheet_names
+        if not sheets:
+            raise StudyError("the workbook has no readable sheet", path)
         if sheet is None:
             sheet = sheets[0]
         elif sheet not in sheets:
