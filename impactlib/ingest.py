@@ -154,8 +154,11 @@ def read_wave(study: Study, wave: Wave, codebook: Codebook) -> WaveData:
     columns = _column_index(table)
     id_col = _find(columns, study.id_column)
     if id_col is None:
+        shown = {"\t": "tab"}.get(table.delimiter, table.delimiter)
+        read_as = f" (read with the delimiter '{shown}')" if table.delimiter else ""
         raise StudyError(f"no id column '{study.id_column}'; the columns are: "
-                         + ", ".join(repr(c) for c in raw.columns[:40]), file, 1, study.id_column)
+                         + ", ".join(repr(c) for c in raw.columns[:40]) + read_as,
+                         file, 1, study.id_column)
     items = codebook.items
     item_cols = [_find(columns, it) for it in items["item"]]
     present = [c is not None for c in item_cols]

@@ -143,7 +143,8 @@ def test_missing_id_column(make_study):
     study = make_study({"T1": OK_T1, "T2": "ident,A1,A2,B1,B2\nX1,1,2,3,4\n"})
     t2 = study.parent / "T2.csv"
     assert_study_error(study, f"{t2}, line 1, column 'id': no id column 'id'; the columns "
-                              "are: 'ident', 'A1', 'A2', 'B1', 'B2'")
+                              "are: 'ident', 'A1', 'A2', 'B1', 'B2' (read with the "
+                              "delimiter ',')")
 
 
 def test_undefined_scale(make_study):
