@@ -32,6 +32,7 @@ from scipy.optimize import linprog
 from ._frames import as_float, level_order, wave_categorical, wave_pairs
 
 __all__ = [
+    "due_offsets",
     "STATUSES",
     "pattern_counts",
     "funnel",
@@ -418,6 +419,29 @@ def days_between_waves(
 # --------------------------------------------------------------------------
 # 4. due / answered / missed
 # --------------------------------------------------------------------------
+def due_offsets(waves: Sequence, due_days: Mapping | None = None) -> dict:
+    """Days after entry when each wave but the last is due (the last is due at exit).
+
+    The first wave is due at entry (0 days) and the k-th middle wave
+    ``k * DEFAULT_STEP_DAYS`` days after it, unless ``due_days`` says otherwise.
+
+    Examples
+    --------
+    >>> due_offsets(["T1", "T2", "T3"], {"T2": 120})
+    {'T1': 0, 'T2': 120}
+    """
+    waves = list(waves)
+    offsets = {w: DEFAULT_STEP_DAYS * k for k, w in enumerate(waves[:-1])}
+    if due_days:
+        unknown_keys = [k for k in due_days if k not in waves]
+        if unknown_keys:
+            raise ValueError(f"due_days has unknown waves: {unknown_keys}")
+        if len(waves) > 1 and waves[-1] in due_days:
+            raise ValueError("the last wave is due at exit: leave it out of due_days")
+        offsets.update(due_days)
+    return offsets
+
+
 def wave_status(
     candidates: pd.DataFrame,
     questionnaires: pd.DataFrame,
@@ -509,17 +533,7 @@ def wave_status(
     """
     levels = level_order(questionnaires["wave"], waves, sort_key=str)
     n_w = len(levels)
-    # due offsets
-    if due_days is None:
-        offsets = {w: DEFAULT_STEP_DAYS * k for k, w in enumerate(levels[:-1])}
-    else:
-        unknown_keys = [k for k in due_days if k not in levels]
-        if unknown_keys:
-            raise ValueError(f"due_days has unknown waves: {unknown_keys}")
-        if n_w > 1 and levels[-1] in due_days:
-            raise ValueError("the last wave is due at exit: leave it out of due_days")
-        offsets = {w: DEFAULT_STEP_DAYS * k for k, w in enumerate(levels[:-1])}
-        offsets.update(due_days)
+    offsets = due_offsets(levels, due_days)
 
     q = pd.DataFrame(
         {

@@ -186,9 +186,11 @@ def rates_table(view) -> pd.DataFrame:
 
 
 def due_days_text(view) -> str:
-    days = view.study.due_days
-    middle = view.waves[1:-1]
-    return ", ".join(str(days.get(w, 90 * (i + 1))) for i, w in enumerate(middle)) or "–"
+    """Days after entry when the middle waves are due (see attrition.due_offsets)."""
+    from .attrition import due_offsets
+
+    offsets = due_offsets(view.waves, view.study.due_days)
+    return ", ".join(str(offsets[w]) for w in view.waves[1:-1]) or "–"
 
 
 def timing_table(view) -> pd.DataFrame:
