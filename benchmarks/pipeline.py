@@ -1,11 +1,11 @@
 """Benchmark of the pipeline: cleaning and every result table, by study size.
 
-For each size, a synthetic demo study is written (:func:`impactlib.demo.write_demo`),
-cleaned (:func:`impactlib.processed.clean_study`), written and read back
-(:func:`impactlib.processed.load_processed`, as ``impactlib clean`` then the
-analysis do), and every table of :func:`impactlib.results.build_results` is
+For each size, a synthetic demo study is written (:func:`impactlib.intake.demo.write_demo`),
+cleaned (:func:`impactlib.intake.processed.clean_study`), written and read back
+(:func:`impactlib.intake.processed.load_processed`, as ``impactlib clean`` then the
+analysis do), and every table of :func:`impactlib.report.results.build_results` is
 timed on its own, with the study's settings (covariates, due days, seed), as
-:func:`impactlib.results.study_results` calls it. Then ``build_results`` itself
+:func:`impactlib.report.results.study_results` calls it. Then ``build_results`` itself
 is run once, its total time reported, and its tables compared with the ones
 timed step by step, so that the steps below cannot drift from what
 ``build_results`` does without the benchmark saying so (exit status 1).
@@ -34,10 +34,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from impactlib import attrition, change, models, power, reliability
-from impactlib.demo import write_demo
-from impactlib.processed import Processed, clean_study, load_processed
-from impactlib.results import (
+from impactlib.stats import attrition
+from impactlib.stats import item_change as change
+from impactlib.stats import dimension_change as models
+from impactlib.stats import power
+from impactlib.stats import reliability
+from impactlib.intake.demo import write_demo
+from impactlib.intake.processed import Processed, clean_study, load_processed
+from impactlib.report.results import (
     MIN_GROUP,
     REGISTRY_COLUMNS,
     SUBGROUP_COLUMNS,
@@ -46,7 +50,7 @@ from impactlib.results import (
     study_results,
     study_seed,
 )
-from impactlib.study import Study, load_study
+from impactlib.intake.study import Study, load_study
 
 DEFAULT_SIZES = (309, 5000, 20000)
 KEY = b"benchmark-key-not-secret"  # never the user's pseudonymization key

@@ -1,11 +1,11 @@
 """impactlib: the social impact of employment coaching, measured honestly.
 
-Data flows one way: raw exports -> :mod:`impactlib.readers` ->
-:mod:`impactlib.ingest` (against the :mod:`impactlib.codebook`) ->
-:mod:`impactlib.processed` tidy tables -> statistics modules
-(:mod:`impactlib.attrition`, :mod:`impactlib.change`,
-:mod:`impactlib.reliability`, :mod:`impactlib.models`, :mod:`impactlib.power`)
--> :mod:`impactlib.results` -> notebooks -> :mod:`impactlib.report` (HTML).
+Data flows one way: raw exports -> :mod:`impactlib.intake.readers` ->
+:mod:`impactlib.intake.ingest` (against the :mod:`impactlib.intake.codebook`) ->
+:mod:`impactlib.intake.processed` tidy tables -> statistics modules
+(:mod:`impactlib.stats.attrition`, :mod:`impactlib.stats.item_change`,
+:mod:`impactlib.stats.reliability`, :mod:`impactlib.stats.dimension_change`, :mod:`impactlib.stats.power`)
+-> :mod:`impactlib.report.results` -> notebooks -> :mod:`impactlib.report` (HTML).
 """
 
 from importlib.metadata import PackageNotFoundError, version

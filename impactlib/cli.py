@@ -16,7 +16,7 @@ import logging
 import sys
 from pathlib import Path
 
-from .errors import StudyError
+from impactlib.errors import StudyError
 
 __all__ = ["main"]
 
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         if args.command == "demo":
-            from .demo import write_demo
+            from impactlib.intake.demo import write_demo
 
             try:
                 path = write_demo(args.folder, candidates=args.candidates, seed=args.seed)
@@ -66,12 +66,12 @@ def main(argv: list[str] | None = None) -> int:
                 raise StudyError(str(err)) from None
             print(path)
         elif args.command == "clean":
-            from .processed import clean_study
+            from impactlib.intake.processed import clean_study
 
             folder = clean_study(args.study).write(args.out)
             print(folder)
         elif args.command == "report":
-            from .report import run_report
+            from impactlib.report.build import run_report
 
             folder = run_report(args.study, out=args.out, processed=args.processed,
                                 since=args.since, until=args.until, lang=args.lang,

@@ -14,7 +14,7 @@
 # %% [markdown]
 # The board's one-page summary: who answered, what changed, what the sample
 # can and cannot detect, and how to read it. Sentences come from
-# `impactlib/locales/<lang>/`, choices of sentence from `impactlib.narrative`,
+# `impactlib/report/locales/<lang>/`, choices of sentence from `impactlib.report.narrative`,
 # numbers from `results/`. Markdown cells like this one are notes for
 # evaluators and are left out of the board's HTML.
 
@@ -29,8 +29,8 @@ lang = None
 # %%
 from IPython.display import display
 
-from impactlib import figures, narrative
-from impactlib.notebook import open_report
+from impactlib.report import figures, narrative
+from impactlib.report.notebook import open_report
 
 report = open_report(study, processed, results, since, until, lang)
 display(report.md("synthesis.title", level=1),

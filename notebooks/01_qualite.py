@@ -13,7 +13,7 @@
 
 # %% [markdown]
 # Data quality: what was read, kept and set aside. Every sentence shown comes
-# from `impactlib/locales/<lang>.yml`; the numbers come from `results/`.
+# from `impactlib/report/locales/<lang>.yml`; the numbers come from `results/`.
 
 # %% tags=["parameters"]
 study = "../data/raw/demo/study.yml"
@@ -26,8 +26,8 @@ lang = None
 # %%
 from IPython.display import display
 
-from impactlib.notebook import open_report
-from impactlib.results import QUALITY_COLUMNS
+from impactlib.report.notebook import open_report
+from impactlib.report.results import QUALITY_COLUMNS
 
 report = open_report(study, processed, results, since, until, lang)
 display(report.md("quality.title", level=1), report.md("quality.intro"))

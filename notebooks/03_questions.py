@@ -28,8 +28,8 @@ lang = None
 # %%
 from IPython.display import display
 
-from impactlib import figures, narrative
-from impactlib.notebook import open_report
+from impactlib.report import figures, narrative
+from impactlib.report.notebook import open_report
 
 report = open_report(study, processed, results, since, until, lang)
 display(report.md("items.title", level=1), report.md("items.intro"))

@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from impactlib.demo import write_demo
-from impactlib.processed import clean_study
+from impactlib.intake.demo import write_demo
+from impactlib.intake.processed import clean_study
 
 TEST_KEY = "test-key-not-secret"
 
@@ -39,7 +39,7 @@ def demo_processed(demo_study):
 @pytest.fixture(scope="session")
 def demo_report(demo_study, tmp_path_factory):
     """A full report of the demo study, produced once per session."""
-    from impactlib.report import run_report
+    from impactlib.report.build import run_report
 
     mp = pytest.MonkeyPatch()
     mp.setenv("IMPACTLIB_KEY", TEST_KEY)

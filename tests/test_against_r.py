@@ -4,8 +4,8 @@ A synthetic study the project has never seen (``tests/r_reference/make_study.py`
 309 candidates, 160 at T1 only, 111 at T1+T2, 38 at T1+T2+T3; 20 items in 4
 dimensions, half reverse-keyed, on a 4-point scale with "Je ne sais pas"; T1 and
 T3 exports with labels, T2 with numeric codes) is cleaned with
-:func:`impactlib.processed.clean_study` and analysed with
-:func:`impactlib.results.build_results`. Every value of the tables
+:func:`impactlib.intake.processed.clean_study` and analysed with
+:func:`impactlib.report.results.build_results`. Every value of the tables
 ``item_change``, ``reliability``, ``rci``, ``dimension_model`` and ``power`` is
 compared with ``tests/r_reference/expected/*.csv``, written by
 ``tests/r_reference/reference.R`` from the RAW exports and codebook (R's
@@ -37,8 +37,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from impactlib.processed import clean_study
-from impactlib.results import build_results
+from impactlib.intake.processed import clean_study
+from impactlib.report.results import build_results
 
 from conftest import TEST_KEY
 

@@ -1,4 +1,4 @@
-"""Tests for impactlib.attrition.
+"""Tests for impactlib.stats.attrition.
 
 Every expected value is computed outside impactlib: by hand (the computation
 is in the comment) or with R 4.2 (the R call is in the comment). Run with
@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from impactlib.attrition import (
+from impactlib.stats.attrition import (
     attrition_rates,
     attrition_table,
     days_between_waves,

@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from impactlib.attrition import little_mcar
-from impactlib.models import subgroup_change
+from impactlib.stats.attrition import little_mcar
+from impactlib.stats.dimension_change import subgroup_change
 
 
 def little_reference(X: np.ndarray, tol: float = 1e-10, max_iter: int = 10_000):

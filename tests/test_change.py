@@ -1,4 +1,4 @@
-"""Tests of impactlib.change.
+"""Tests of impactlib.stats.item_change.
 
 Expected values were computed outside impactlib, with R 4.2 (the call is
 written beside each value) or by hand (the computation is written beside).
@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from impactlib.change import (
+from impactlib.stats.item_change import (
     _p_adjust_bh,
     item_change,
     response_distribution,
@@ -460,6 +460,6 @@ def test_item_change_many_items_against_scipy():
 def test_docstring_examples():
     import doctest
 
-    import impactlib.change
+    import impactlib.stats.item_change
 
-    assert doctest.testmod(impactlib.change).failed == 0
+    assert doctest.testmod(impactlib.stats.item_change).failed == 0

@@ -6,9 +6,9 @@ import hashlib
 
 import pandas as pd
 
-from impactlib.demo import write_demo
-from impactlib.processed import clean_study
-from impactlib.readers import read_table
+from impactlib.intake.demo import write_demo
+from impactlib.intake.processed import clean_study
+from impactlib.intake.readers import read_table
 
 
 def _digest(folder):

@@ -15,10 +15,10 @@ import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
-from impactlib import figures as F  # noqa: E402
-from impactlib.i18n import Translator  # noqa: E402
-from impactlib.results import read_results, study_results, write_results  # noqa: E402
-from impactlib.study import load_study  # noqa: E402
+from impactlib.report import figures as F  # noqa: E402
+from impactlib.report.i18n import Translator  # noqa: E402
+from impactlib.report.results import read_results, study_results, write_results  # noqa: E402
+from impactlib.intake.study import load_study  # noqa: E402
 
 from conftest import TEST_KEY  # noqa: E402
 

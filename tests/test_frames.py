@@ -1,4 +1,4 @@
-"""The shared helpers of impactlib._frames: wave order, wave pairs, column checks."""
+"""The shared helpers of impactlib.frames: wave order, wave pairs, column checks."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from impactlib._frames import (
+from impactlib.frames import (
     as_float,
     check_columns,
     level_order,

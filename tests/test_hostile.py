@@ -6,7 +6,7 @@ through the command line in a subprocess: exit status 2, exactly one line
 error, no traceback, and nothing written.
 
 Row and cell problems (docs/study-format.md, "What happens to each row and
-cell") are run in process with :func:`impactlib.processed.clean_study`, and
+cell") are run in process with :func:`impactlib.intake.processed.clean_study`, and
 every study that loads is checked against the accounting invariant
 ``rows_read = rows_kept + rows_rejected + duplicates_dropped``.
 
@@ -29,8 +29,8 @@ import pandas as pd
 import pytest
 
 from conftest import ITEMS_CSV, TEST_KEY
-from impactlib.attrition import days_between_waves, pattern_counts
-from impactlib.processed import clean_study
+from impactlib.stats.attrition import days_between_waves, pattern_counts
+from impactlib.intake.processed import clean_study
 
 OK_T1 = """
 id,A1,A2,B1,B2
@@ -513,7 +513,7 @@ waves:
 
 
 def test_report_escapes_markup_and_holds_no_raw_id(tmp_path):
-    from impactlib.report import run_report
+    from impactlib.report.build import run_report
 
     study, ids = _hostile_study(tmp_path / "hostile")
     out = tmp_path / "report"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from impactlib.i18n import Translator, load_locale
+from impactlib.report.i18n import Translator, load_locale
 
 
 def test_french_and_english_have_the_same_keys_and_fields():

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from impactlib.errors import StudyError
-from impactlib.processed import clean_study
+from impactlib.intake.processed import clean_study
 
 T1 = """
 id;date;A1;A2;B1;B2

@@ -1,4 +1,4 @@
-"""The REML fit behind impactlib.models.dimension_model, checked independently.
+"""The REML fit behind impactlib.stats.dimension_change.dimension_model, checked independently.
 
 ``dimension_model`` profiles the REML criterion of ``score ~ wave + (1 | candidate)``
 in the single ratio gamma = tau2 / sigma2, computed from per-candidate sums.
@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from impactlib.models import _fit_random_intercept, _RandomInterceptREML, dimension_model
-from impactlib.processed import clean_study
+from impactlib.stats.dimension_change import _fit_random_intercept, _RandomInterceptREML, dimension_model
+from impactlib.intake.processed import clean_study
 
 from conftest import TEST_KEY
 

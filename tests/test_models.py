@@ -1,4 +1,4 @@
-"""Tests of impactlib.models.
+"""Tests of impactlib.stats.dimension_change.
 
 Every expected value is computed outside impactlib: by R 4.2.2 (lme4 1.1-31,
 mice 3.15.0) with the call written beside it, by hand, or from the known
@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from impactlib.models import (
+from impactlib.stats.dimension_change import (
     completers_change,
     dimension_model,
     imputed_change,

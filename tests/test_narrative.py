@@ -1,4 +1,4 @@
-"""Which sentence says what: the choices of impactlib.narrative, checked by hand."""
+"""Which sentence says what: the choices of impactlib.report.narrative, checked by hand."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from impactlib import narrative
-from impactlib.i18n import Translator
+from impactlib.report import narrative
+from impactlib.report.i18n import Translator
 
 
 @pytest.mark.parametrize("low, high, expected", [

@@ -1,4 +1,4 @@
-"""Tests of impactlib.power.
+"""Tests of impactlib.stats.power.
 
 Expected values come from R 4.2 ``power.t.test`` (call beside each value) or
 from hand computation. R solves with ``uniroot(tol = .Machine$double.eps^0.25)``
@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from impactlib.power import mdes_paired, n_pairs_for_effect, power_paired, power_table
+from impactlib.stats.power import mdes_paired, n_pairs_for_effect, power_paired, power_table
 
 # R: power.t.test(n=n, sd=1, sig.level=0.05, power=0.8, type="paired")$delta
 MDES_R = {
@@ -172,6 +172,6 @@ def test_power_table_edge_cases():
 def test_docstring_examples():
     import doctest
 
-    import impactlib.power
+    import impactlib.stats.power
 
-    assert doctest.testmod(impactlib.power).failed == 0
+    assert doctest.testmod(impactlib.stats.power).failed == 0

@@ -7,8 +7,8 @@ import os
 import pandas as pd
 import pytest
 
-from impactlib.processed import clean_study, load_processed, restrict_period
-from impactlib.pseudonym import load_key, pseudonymize
+from impactlib.intake.processed import clean_study, load_processed, restrict_period
+from impactlib.intake.pseudonym import load_key, pseudonymize
 
 
 def test_write_and_read_back(demo_processed, tmp_path):

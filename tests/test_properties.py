@@ -51,13 +51,13 @@ from hypothesis import strategies as st
 
 os.environ.setdefault("IMPACTLIB_KEY", "test-key-not-secret")
 
-from impactlib.codebook import Codebook, read_codebook  # noqa: E402
+from impactlib.intake.codebook import Codebook, read_codebook  # noqa: E402
 from impactlib.errors import StudyError  # noqa: E402
-from impactlib.ingest import map_cells  # noqa: E402
-from impactlib.processed import clean_study  # noqa: E402
-from impactlib.pseudonym import pseudonymize  # noqa: E402
-from impactlib.readers import RawTable, normalize_key, read_table  # noqa: E402
-from impactlib.schemas import validate  # noqa: E402
+from impactlib.intake.ingest import map_cells  # noqa: E402
+from impactlib.intake.processed import clean_study  # noqa: E402
+from impactlib.intake.pseudonym import pseudonymize  # noqa: E402
+from impactlib.intake.readers import RawTable, normalize_key, read_table  # noqa: E402
+from impactlib.intake.schemas import validate  # noqa: E402
 
 # --------------------------------------------------------------------------
 # profiles

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from impactlib.errors import StudyError
-from impactlib.readers import detect_delimiter, normalize_key, read_table
+from impactlib.intake.readers import detect_delimiter, normalize_key, read_table
 
 TEXT = "N° dossier;Q1;Q2\nA1;Tout à fait d'accord;Pas d'accord\nA2;D'accord;\n"
 

@@ -1,4 +1,4 @@
-"""Tests of impactlib.reliability.
+"""Tests of impactlib.stats.reliability.
 
 Every expected value is computed outside impactlib: by R 4.2.2 (psych 2.2.9)
 with the call written beside it, or by hand. The R data are the inline tables
@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from impactlib.reliability import cronbach_alpha_by, reliable_change
+from impactlib.stats.reliability import cronbach_alpha_by, reliable_change
 
 WAVES = ["T1", "T2", "T3"]
 ITEMS = {"a1": "A", "a2": "A", "a3": "A", "a4": "A", "b1": "B", "b2": "B", "b3": "B"}

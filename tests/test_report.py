@@ -9,7 +9,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from impactlib.report import ReportError, run_report
+from impactlib.report.build import ReportError, run_report
 
 NOTEBOOKS = ["00_synthese", "01_qualite", "02_abandons", "03_questions", "04_dimensions",
              "05_echantillon"]

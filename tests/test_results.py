@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from impactlib.results import build_results, study_results, write_results
-from impactlib.study import load_study
+from impactlib.report.results import build_results, study_results, write_results
+from impactlib.intake.study import load_study
 
 EXPECTED_TABLES = {
     "quality", "patterns", "funnel", "timing", "attrition_rates", "attrition",
@@ -88,7 +88,7 @@ def test_results_are_byte_identical_twice(demo_study, demo_processed, tmp_path):
 
 
 def test_a_study_without_registry_or_covariates(make_study):
-    from impactlib.processed import clean_study
+    from impactlib.intake.processed import clean_study
 
     t1 = "id;A1;A2;B1;B2\n" + "".join(f"c{i};{1 + i % 4};{1 + (i * 3) % 4};{1 + (i // 2) % 4};2\n"
                                         for i in range(12))
@@ -102,7 +102,7 @@ def test_a_study_without_registry_or_covariates(make_study):
 
 
 def test_an_empty_wave_and_a_single_candidate(make_study):
-    from impactlib.processed import clean_study
+    from impactlib.intake.processed import clean_study
 
     t1 = "id;A1;A2;B1;B2\nsolo;1;2;3;4\n"
     t2 = "id;A1;A2;B1;B2\n;1;2;3;4\n"             # its only row has no id: empty wave

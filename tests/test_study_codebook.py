@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from impactlib.codebook import read_codebook
+from impactlib.intake.codebook import read_codebook
 from impactlib.errors import StudyError
-from impactlib.study import load_study
+from impactlib.intake.study import load_study
 
 from conftest import ITEMS_CSV, SCALES_CSV
 

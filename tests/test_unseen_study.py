@@ -70,7 +70,7 @@ import pytest
 openpyxl = pytest.importorskip("openpyxl")
 pyreadstat = pytest.importorskip("pyreadstat")
 
-from impactlib.processed import clean_study  # noqa: E402
+from impactlib.intake.processed import clean_study  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 KEY = "cle-de-test-etude-inconnue"

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from ._frames import check_columns, wave_categorical, wave_codes, wave_order, wave_pairs
+from impactlib.frames import check_columns, wave_categorical, wave_codes, wave_order, wave_pairs
 
 __all__ = ["power_paired", "mdes_paired", "n_pairs_for_effect", "power_table"]
 
@@ -80,7 +80,7 @@ def power_paired(d, n_pairs, alpha: float = 0.05, strict: bool = False):
 
     Examples
     --------
-    >>> from impactlib.power import power_paired
+    >>> from impactlib.stats.power import power_paired
     >>> # R: power.t.test(n=20, delta=0.5, sd=1, type="paired")$power
     >>> print(round(power_paired(0.5, 20), 6))
     0.564483
@@ -145,7 +145,7 @@ def mdes_paired(n_pairs, alpha: float = 0.05, power: float = 0.80, strict: bool 
 
     Examples
     --------
-    >>> from impactlib.power import mdes_paired
+    >>> from impactlib.stats.power import mdes_paired
     >>> # R: power.t.test(n=30, sd=1, sig.level=0.05, power=0.8, type="paired")$delta
     >>> print(round(mdes_paired(30), 4))
     0.5292
@@ -208,7 +208,7 @@ def n_pairs_for_effect(d, alpha: float = 0.05, power: float = 0.80, strict: bool
 
     Examples
     --------
-    >>> from impactlib.power import n_pairs_for_effect
+    >>> from impactlib.stats.power import n_pairs_for_effect
     >>> # R: ceiling(power.t.test(delta=0.5, sd=1, power=0.8, type="paired")$n)
     >>> n_pairs_for_effect(0.5)
     34
@@ -327,7 +327,7 @@ def power_table(
     Examples
     --------
     >>> import pandas as pd
-    >>> from impactlib.power import power_table
+    >>> from impactlib.stats.power import power_table
     >>> q = pd.DataFrame({"candidate": list("abcd") + list("ab") + ["a"],
     ...                   "wave": ["T1"] * 4 + ["T2"] * 2 + ["T3"]})
     >>> power_table(q, effects=[0.5])[["from_wave", "to_wave", "n_pairs", "retention",

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import StudyError
+from impactlib.errors import StudyError
 
 __all__ = ["Study", "Wave", "load_study"]
 

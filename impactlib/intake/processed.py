@@ -18,14 +18,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .codebook import Codebook, read_codebook
-from .dates import parse_dates
-from .errors import StudyError
-from .ingest import STATUSES, WaveData, normalize_ids, read_wave
-from .pseudonym import load_key, pseudonymize
-from .readers import normalize_key, read_table
-from .scores import dimension_scores
-from .study import Study, load_study
+from impactlib.intake.codebook import Codebook, read_codebook
+from impactlib.intake.dates import parse_dates
+from impactlib.errors import StudyError
+from impactlib.intake.ingest import STATUSES, WaveData, normalize_ids, read_wave
+from impactlib.intake.pseudonym import load_key, pseudonymize
+from impactlib.intake.readers import normalize_key, read_table
+from impactlib.intake.scores import dimension_scores
+from impactlib.intake.study import Study, load_study
 
 __all__ = ["Processed", "clean_study", "load_processed", "restrict_period", "PARQUET_TABLES", "INTERNAL_FILES"]
 
@@ -65,7 +65,7 @@ class Processed:
         The tables are written to a temporary folder beside it first, so a
         failure never leaves a half-written folder behind.
         """
-        from .schemas import validate
+        from impactlib.intake.schemas import validate
 
         validate(self)
         folder = Path(folder)
@@ -119,7 +119,7 @@ def clean_study(study: Study | str | Path, key: bytes | None = None) -> Processe
     ----------
     study : Study or path to ``study.yml``
     key : bytes, optional
-        Pseudonymization key (default: :func:`impactlib.pseudonym.load_key`).
+        Pseudonymization key (default: :func:`impactlib.intake.pseudonym.load_key`).
 
     Returns
     -------

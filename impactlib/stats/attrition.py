@@ -29,7 +29,7 @@ import pandas as pd
 from scipy import stats
 from scipy.optimize import linprog
 
-from ._frames import as_float, level_order, wave_categorical, wave_pairs
+from impactlib.frames import as_float, level_order, wave_categorical, wave_pairs
 
 __all__ = [
     "due_offsets",
@@ -207,7 +207,7 @@ def pattern_counts(candidates: pd.DataFrame, waves: Sequence | None = None) -> p
     Examples
     --------
     >>> import pandas as pd
-    >>> from impactlib.attrition import pattern_counts
+    >>> from impactlib.stats.attrition import pattern_counts
     >>> cand = pd.DataFrame({"candidate": ["a", "b", "c"],
     ...                      "pattern": ["T1+T2", "T1", "T1"]})
     >>> pattern_counts(cand, waves=["T1", "T2", "T3"])
@@ -290,7 +290,7 @@ def funnel(questionnaires: pd.DataFrame, waves: Sequence | None = None) -> pd.Da
     Examples
     --------
     >>> import pandas as pd
-    >>> from impactlib.attrition import funnel
+    >>> from impactlib.stats.attrition import funnel
     >>> q = pd.DataFrame({"candidate": ["a", "b", "a", "c"],
     ...                   "wave": ["T1", "T1", "T2", "T2"]})
     >>> funnel(q)[["wave", "n_candidates", "retention_from_first"]]
@@ -369,7 +369,7 @@ def days_between_waves(
     Examples
     --------
     >>> import pandas as pd
-    >>> from impactlib.attrition import days_between_waves
+    >>> from impactlib.stats.attrition import days_between_waves
     >>> q = pd.DataFrame({"candidate": ["a", "a", "b", "b"],
     ...                   "wave": ["T1", "T2", "T1", "T2"],
     ...                   "date": pd.to_datetime(["2024-01-01", "2024-04-01",
@@ -514,7 +514,7 @@ def wave_status(
     Examples
     --------
     >>> import pandas as pd
-    >>> from impactlib.attrition import wave_status
+    >>> from impactlib.stats.attrition import wave_status
     >>> cand = pd.DataFrame({"candidate": ["a", "b"],
     ...     "entry_date": pd.to_datetime(["2024-01-01", "2024-05-01"]),
     ...     "exit_date": pd.to_datetime(["2024-06-01", pd.NaT]),
@@ -668,7 +668,7 @@ def attrition_rates(status: pd.DataFrame, waves: Sequence | None = None) -> pd.D
     Examples
     --------
     >>> import pandas as pd
-    >>> from impactlib.attrition import attrition_rates
+    >>> from impactlib.stats.attrition import attrition_rates
     >>> st = pd.DataFrame({"candidate": ["a", "b", "c"], "wave": ["T2"] * 3,
     ...                    "status": ["answered", "missed", "not_yet_due"]})
     >>> attrition_rates(st)[["wave", "n_due", "response_rate"]]
@@ -839,7 +839,7 @@ def dropout_comparison(
     Examples
     --------
     >>> import pandas as pd
-    >>> from impactlib.attrition import dropout_comparison
+    >>> from impactlib.stats.attrition import dropout_comparison
     >>> sc = pd.DataFrame({"candidate": list("abcdefghij") + list("abcde"),
     ...                    "wave": ["T1"] * 10 + ["T2"] * 5,
     ...                    "dimension": "D", "score": [4., 5, 4, 5, 3] + [2., 3, 2, 3, 3] + [4.] * 5})
@@ -996,7 +996,7 @@ def dropout_model(
 
     Examples
     --------
-    >>> from impactlib.attrition import dropout_model
+    >>> from impactlib.stats.attrition import dropout_model
     >>> fit = dropout_model(scores, candidates, "T1", "T2")  # doctest: +SKIP
     >>> fit[["term", "odds_ratio", "ci_low", "ci_high", "p_value"]]  # doctest: +SKIP
     """
@@ -1110,7 +1110,7 @@ def item_matrix(responses: pd.DataFrame, wave, value: str = "value") -> pd.DataF
 
     Examples
     --------
-    >>> from impactlib.attrition import item_matrix, little_mcar
+    >>> from impactlib.stats.attrition import item_matrix, little_mcar
     >>> little_mcar(item_matrix(responses, "T1"))  # doctest: +SKIP
     """
     r = responses.loc[_wave_of(responses) == wave]
@@ -1268,7 +1268,7 @@ def little_mcar(
     Examples
     --------
     >>> import numpy as np
-    >>> from impactlib.attrition import little_mcar
+    >>> from impactlib.stats.attrition import little_mcar
     >>> rng = np.random.default_rng(1)
     >>> x = rng.normal(size=(200, 3))
     >>> x[rng.random((200, 3)) < 0.2] = np.nan
@@ -1373,7 +1373,7 @@ def attrition_table(
 
     Examples
     --------
-    >>> from impactlib.attrition import attrition_table
+    >>> from impactlib.stats.attrition import attrition_table
     >>> attrition_table(scores, candidates, covariates=["sexe"]).to_csv(
     ...     "results/attrition.csv", index=False)  # doctest: +SKIP
     """

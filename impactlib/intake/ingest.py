@@ -33,11 +33,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .codebook import Codebook
-from .dates import parse_dates
-from .errors import StudyError
-from .readers import RawTable, normalize_key, read_table
-from .study import Study, Wave
+from impactlib.intake.codebook import Codebook
+from impactlib.intake.dates import parse_dates
+from impactlib.errors import StudyError
+from impactlib.intake.readers import RawTable, normalize_key, read_table
+from impactlib.intake.study import Study, Wave
 
 __all__ = ["WaveData", "read_wave", "map_cells", "normalize_ids", "STATUSES"]
 

@@ -1,6 +1,6 @@
 """Every word the board reads, from one place per language.
 
-``impactlib/locales/fr/`` (the default) and ``locales/en/`` hold the headings,
+``impactlib/report/locales/fr/`` (the default) and ``locales/en/`` hold the headings,
 labels and sentences of the reports, in YAML files (one per part of the
 report: ``report.yml``, ``figures.yml``...) with the same keys in both
 languages. Keys are ``<file>.<section>.<name>`` without the file: the files of

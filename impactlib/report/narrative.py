@@ -4,7 +4,7 @@ The statistics are computed in the statistics modules; this module only
 chooses which sentence of the locale files says what a result shows (an
 improvement whose 95% interval lies above zero, a change the sample cannot
 show...) and fills in the numbers, written the local way. Every function takes
-a :class:`impactlib.notebook.ReportView` and returns Markdown text or a
+a :class:`impactlib.report.notebook.ReportView` and returns Markdown text or a
 display table; none computes a statistic.
 """
 
@@ -187,7 +187,7 @@ def rates_table(view) -> pd.DataFrame:
 
 def due_days_text(view) -> str:
     """Days after entry when the middle waves are due (see attrition.due_offsets)."""
-    from .attrition import due_offsets
+    from impactlib.stats.attrition import due_offsets
 
     offsets = due_offsets(view.waves, view.study.due_days)
     return ", ".join(str(offsets[w]) for w in view.waves[1:-1]) or "–"

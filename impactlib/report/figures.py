@@ -1,9 +1,9 @@
 """Figures of the board report, drawn from the results tables.
 
 Every function takes tidy tables -- the ``results/*.csv`` tables as read back
-by :func:`impactlib.results.read_results` (plain string wave columns) or the
+by :func:`impactlib.report.results.read_results` (plain string wave columns) or the
 same tables as built (ordered Categoricals), or processed tables -- and a
-:class:`~impactlib.i18n.Translator`, and returns a
+:class:`~impactlib.report.i18n.Translator`, and returns a
 :class:`matplotlib.figure.Figure` (with an Agg canvas; nothing is shown and
 pyplot's global state is not used). Statistics come from the results tables:
 the functions only arrange, label and draw them.
@@ -50,7 +50,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from .power import mdes_paired
+from impactlib.stats.power import mdes_paired
 
 __all__ = [
     "funnel_figure",
@@ -383,7 +383,7 @@ def funnel_figure(funnel: pd.DataFrame, tr, wave_labels=None) -> Figure:
         optionally ``retention_from_first`` (share 0-1 of the first wave's
         candidates who answered the wave). Waves are drawn in Categorical
         order, else in row order.
-    tr : impactlib.i18n.Translator
+    tr : impactlib.report.i18n.Translator
         Language of the texts.
     wave_labels : mapping or sequence, optional
         Names of the waves (``{"T1": "Entrée"}``, or a list in wave order);
@@ -484,13 +484,13 @@ def diverging_bars(distribution: pd.DataFrame, items: pd.DataFrame | None, tr, f
     distribution : pandas.DataFrame
         The ``item_distribution`` results table (columns ``item``,
         ``from_wave``, ``to_wave``, ``wave``, ``label``, ``n`` and, as written
-        by :func:`impactlib.change.response_distribution`, ``status``,
+        by :func:`impactlib.stats.item_change.response_distribution`, ``status``,
         ``answered``, ``dimension``). It holds the same candidates at both
         waves of a pair.
     items : pandas.DataFrame or None
         Codebook ``items`` table (``item``, ``text``, ``dimension``, and
         ``scale``, ``reverse`` when known). Item texts label the bars.
-    tr : impactlib.i18n.Translator
+    tr : impactlib.report.i18n.Translator
         Language of the texts.
     from_wave, to_wave : str
         The wave pair.
@@ -500,7 +500,7 @@ def diverging_bars(distribution: pd.DataFrame, items: pd.DataFrame | None, tr, f
         Codebook ``scales`` table (``scale``, ``value``, ``label``): gives the
         order of the answer labels. Default: the order of the table (labels
         by scale value as answered, which is how
-        :func:`~impactlib.change.response_distribution` orders them).
+        :func:`~impactlib.stats.item_change.response_distribution` orders them).
     wave_labels : mapping, optional
         Names of the waves for the title.
     min_label : float
@@ -689,7 +689,7 @@ def forest_plot(item_change: pd.DataFrame, items: pd.DataFrame | None, tr, from_
     items : pandas.DataFrame or None
         Codebook ``items`` table (``item``, ``text``, ``dimension``,
         ``reverse``): row labels and grouping.
-    tr : impactlib.i18n.Translator
+    tr : impactlib.report.i18n.Translator
         Language of the texts.
     from_wave, to_wave : str
         The wave pair.
@@ -829,13 +829,13 @@ def rci_scatter(scores: pd.DataFrame, rci, dimension: str, from_wave, to_wave, t
         The dimension drawn.
     from_wave, to_wave : str
         The wave pair.
-    tr : impactlib.i18n.Translator
+    tr : impactlib.report.i18n.Translator
         Language of the texts.
     wave_labels : mapping, optional
         Names of the waves.
     critical : float
         Critical value of the reliable change index (1.96, as in
-        :func:`impactlib.reliability.reliable_change`).
+        :func:`impactlib.stats.reliability.reliable_change`).
 
     Returns
     -------
@@ -973,7 +973,7 @@ def transition_heatmap(transitions: pd.DataFrame, item, from_wave, to_wave, tr,
         The item drawn.
     from_wave, to_wave : str
         The wave pair.
-    tr : impactlib.i18n.Translator
+    tr : impactlib.report.i18n.Translator
         Language of the texts.
     scales : pandas.DataFrame, optional
         Codebook ``scales`` table; with ``items``, the axes show the answer
@@ -1095,7 +1095,7 @@ def sensitivity_figure(dimension_model: pd.DataFrame, completers_change: pd.Data
     imputed_change : pandas.DataFrame
         The ``imputed_change`` results table (``estimate``, ``ci_low``,
         ``ci_high``, ``n``): multiple imputation.
-    tr : impactlib.i18n.Translator
+    tr : impactlib.report.i18n.Translator
         Language of the texts.
     from_wave, to_wave : str
         The wave pair.
@@ -1196,7 +1196,7 @@ def power_curve(power: pd.DataFrame, tr, from_wave, to_wave, wave_labels: Mappin
     power : pandas.DataFrame
         The ``power`` results table (``from_wave``, ``to_wave``,
         ``n_pairs``, ``mdes`` and ``n_for_d_<d>``).
-    tr : impactlib.i18n.Translator
+    tr : impactlib.report.i18n.Translator
         Language of the texts.
     from_wave, to_wave : str
         The wave pair.
@@ -1214,7 +1214,7 @@ def power_curve(power: pd.DataFrame, tr, from_wave, to_wave, wave_labels: Mappin
     Returns
     -------
     matplotlib.figure.Figure
-        The curve :func:`impactlib.power.mdes_paired` over a grid of pairs
+        The curve :func:`impactlib.stats.power.mdes_paired` over a grid of pairs
         (gid ``"mdes-curve"``), the observed ``n_pairs`` and its ``mdes``
         (gid ``"observed"``) and the reference lines.
     """

@@ -36,8 +36,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import attrition, change, models, power, reliability
-from .processed import Processed
+from impactlib.stats import attrition
+from impactlib.stats import item_change as change
+from impactlib.stats import dimension_change as models
+from impactlib.stats import power
+from impactlib.stats import reliability
+from impactlib.intake.processed import Processed
 
 __all__ = ["build_results", "study_results", "study_seed", "write_results", "read_results", "QUALITY_COLUMNS",
            "DEFAULT_SEED", "MIN_GROUP"]
@@ -66,7 +70,7 @@ def build_results(processed: Processed, covariates=(), due_days: dict | None = N
         subgroups.
     due_days : dict
         Days after entry when each middle wave is due (see
-        :func:`impactlib.attrition.wave_status`).
+        :func:`impactlib.stats.attrition.wave_status`).
     as_of : date
         Date of the data extraction, for "not yet due" (default: the last
         questionnaire date).

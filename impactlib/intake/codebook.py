@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import StudyError
-from .readers import RawTable, normalize_key, read_table
+from impactlib.errors import StudyError
+from impactlib.intake.readers import RawTable, normalize_key, read_table
 
 __all__ = ["Codebook", "read_codebook", "TRUE_WORDS", "FALSE_WORDS"]
 

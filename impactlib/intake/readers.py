@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import StudyError
+from impactlib.errors import StudyError
 
 __all__ = ["RawTable", "read_table", "detect_encoding", "detect_delimiter",
            "normalize_key"]

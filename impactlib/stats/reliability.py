@@ -29,46 +29,9 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from ._frames import as_float, check_columns, level_order, wave_categorical, wave_order, wave_pairs
+from impactlib.frames import as_float, check_columns, level_order, wave_categorical, wave_order, wave_pairs, wide_scores
 
 __all__ = ["cronbach_alpha_by", "reliable_change"]
-
-
-# ---------------------------------------------------------------------------
-# Private helpers (also used by impactlib.models)
-# ---------------------------------------------------------------------------
-
-
-def _wide_scores(
-    scores: pd.DataFrame,
-    dv: str,
-    within: str,
-    subject: str,
-    dimension: str,
-    waves: Sequence,
-) -> dict:
-    """Split long ``scores`` into one wide (subject x wave) float frame per dimension.
-
-    Returns a dict ``{dimension: DataFrame}``; every frame has the columns
-    ``waves`` (in that order), NaN where the score is missing. Dimensions with
-    no row get an empty frame.
-    """
-    check_columns(scores, [dv, within, subject, dimension], "scores")
-    d = scores.loc[scores[within].isin(waves), [dimension, subject, within, dv]].copy()
-    d[within] = d[within].astype(object)
-    if d.duplicated([dimension, subject, within]).any():
-        dup = d.loc[d.duplicated([dimension, subject, within], keep=False)].head()
-        raise ValueError(
-            f"scores has several rows for the same {dimension} x {subject} x {within}:\n{dup}"
-        )
-    d[dv] = as_float(d[dv])
-    dims = level_order(scores[dimension])
-    out = {}
-    for dim, block in d.groupby(dimension, observed=True, sort=False):
-        wide = block.pivot(index=subject, columns=within, values=dv)
-        out[dim] = wide.reindex(columns=list(waves)).astype(float)
-    empty = pd.DataFrame(columns=list(waves), dtype=float)
-    return {dim: out.get(dim, empty) for dim in dims}
 
 
 # ---------------------------------------------------------------------------
@@ -273,7 +236,7 @@ def cronbach_alpha_by(
     Examples
     --------
     >>> import pandas as pd
-    >>> from impactlib.reliability import cronbach_alpha_by
+    >>> from impactlib.stats.reliability import cronbach_alpha_by
     >>> values = [[3, 4, 3], [2, 2, 3], [5, 4, 4], [1, 2, 1], [4, 5, 5]]
     >>> responses = pd.DataFrame(
     ...     [(f"c{i}", "T1", f"q{j}", "D", v, "answered")
@@ -435,7 +398,7 @@ def reliable_change(
     Examples
     --------
     >>> import pandas as pd
-    >>> from impactlib.reliability import reliable_change
+    >>> from impactlib.stats.reliability import reliable_change
     >>> scores = pd.DataFrame({
     ...     "candidate": ["a", "b", "c", "d"] * 2,
     ...     "wave": ["T1"] * 4 + ["T2"] * 4,
@@ -448,7 +411,7 @@ def reliable_change(
     """
     waves = wave_order(scores, within, waves)
     pairs = wave_pairs(waves, pairs)
-    wide = _wide_scores(scores, dv, within, subject, dimension, waves)
+    wide = wide_scores(scores, dv, within, subject, dimension, waves)
     rel = _reliability_lookup(reliability, dimension, within, reliability_col)
 
     rows = []

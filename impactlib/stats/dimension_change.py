@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._frames import as_float, check_columns, level_order, wave_categorical, wave_order, wave_pairs
-from .reliability import _wide_scores
+from impactlib.frames import (as_float, check_columns, level_order, wave_categorical, wave_order,
+                              wave_pairs, wide_scores)
 
 __all__ = [
     "dimension_model",
@@ -280,7 +280,7 @@ def dimension_model(
     Examples
     --------
     >>> import pandas as pd
-    >>> from impactlib.models import dimension_model
+    >>> from impactlib.stats.dimension_change import dimension_model
     >>> scores = pd.DataFrame({
     ...     "candidate": list("abcdef") * 2,
     ...     "wave": ["T1"] * 6 + ["T2"] * 6,
@@ -453,7 +453,7 @@ def completers_change(
     Examples
     --------
     >>> import pandas as pd
-    >>> from impactlib.models import completers_change
+    >>> from impactlib.stats.dimension_change import completers_change
     >>> scores = pd.DataFrame({
     ...     "candidate": list("abcd") * 2, "wave": ["T1"] * 4 + ["T2"] * 4,
     ...     "dimension": "D", "score": [2.0, 3.0, 2.5, 3.5, 3.0, 3.5, 3.5, 4.5]})
@@ -463,7 +463,7 @@ def completers_change(
     """
     waves = wave_order(scores, within, waves)
     pairs = wave_pairs(waves, pairs)
-    wide = _wide_scores(scores, dv, within, subject, dimension, waves)
+    wide = wide_scores(scores, dv, within, subject, dimension, waves)
     rows = []
     for dim, w in wide.items():
         for a, b in pairs:
@@ -545,7 +545,7 @@ def pool_rubin(estimates, variances, df_complete: float = np.inf, confidence: fl
 
     Examples
     --------
-    >>> from impactlib.models import pool_rubin
+    >>> from impactlib.stats.dimension_change import pool_rubin
     >>> pool_rubin([1.0, 1.2, 0.9], [0.04, 0.05, 0.045], df_complete=49)[["estimate", "se", "df"]].round(4)
     estimate    1.0333
     se          0.2759
@@ -739,7 +739,7 @@ def imputed_change(
     Examples
     --------
     >>> import numpy as np, pandas as pd
-    >>> from impactlib.models import imputed_change
+    >>> from impactlib.stats.dimension_change import imputed_change
     >>> rng = np.random.default_rng(1)
     >>> t1 = rng.normal(3, 0.8, 200)
     >>> t2 = t1 + 0.5 + rng.normal(0, 0.4, 200)
@@ -756,7 +756,7 @@ def imputed_change(
     m = int(m)
     waves = wave_order(scores, within, waves)
     pairs = wave_pairs(waves, pairs)
-    wide = _wide_scores(scores, dv, within, subject, dimension, waves)
+    wide = wide_scores(scores, dv, within, subject, dimension, waves)
     ss, reported_seed = _seed_sequence(seed)
     children = ss.spawn(len(wide))
     pos = {w: i for i, w in enumerate(waves)}
@@ -911,7 +911,7 @@ def subgroup_change(
     Examples
     --------
     >>> import pandas as pd
-    >>> from impactlib.models import subgroup_change
+    >>> from impactlib.stats.dimension_change import subgroup_change
     >>> scores = pd.DataFrame({
     ...     "candidate": list("abcdefg") * 2, "wave": ["T1"] * 7 + ["T2"] * 7,
     ...     "dimension": "D",
@@ -930,7 +930,7 @@ def subgroup_change(
     check_columns(candidates, [subject, *by], "candidates")
     if candidates[subject].duplicated().any():
         raise ValueError(f"candidates has several rows for the same {subject}")
-    wide = _wide_scores(scores, dv, within, subject, dimension, waves)
+    wide = wide_scores(scores, dv, within, subject, dimension, waves)
     groups_of = candidates.set_index(subject)[by]
     levels = candidates.groupby(by, observed=False, dropna=dropna).size().index
     q_level = 0.5 + confidence / 2.0

@@ -29,16 +29,16 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from .errors import StudyError
-from .i18n import Translator
-from .processed import clean_study, restrict_period
-from .results import study_results, study_seed, write_results
-from .study import load_study
+from impactlib.errors import StudyError
+from impactlib.report.i18n import Translator
+from impactlib.intake.processed import clean_study, restrict_period
+from impactlib.report.results import study_results, study_seed, write_results
+from impactlib.intake.study import load_study
 
 __all__ = ["run_report", "ReportError", "NOTEBOOKS", "default_out"]
 
 log = logging.getLogger(__name__)
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 PACKAGES = ("impactlib", "pandas", "numpy", "scipy", "statsmodels", "pingouin", "seaborn",
             "matplotlib", "papermill", "nbconvert", "pyarrow", "openpyxl", "pandera")

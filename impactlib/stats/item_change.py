@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._frames import as_float, check_columns, wave_codes, wave_order, wave_pairs
+from impactlib.frames import as_float, check_columns, wave_codes, wave_order, wave_pairs
 
 __all__ = ["item_change", "response_distribution", "transition_table"]
 
@@ -257,7 +257,7 @@ def item_change(
     Examples
     --------
     >>> import pandas as pd
-    >>> from impactlib.change import item_change
+    >>> from impactlib.stats.item_change import item_change
     >>> df = pd.DataFrame({
     ...     "candidate": ["a", "b", "c", "d"] * 2,
     ...     "wave": ["T1"] * 4 + ["T2"] * 4,
@@ -480,7 +480,7 @@ def response_distribution(
     Examples
     --------
     >>> import pandas as pd
-    >>> from impactlib.change import response_distribution
+    >>> from impactlib.stats.item_change import response_distribution
     >>> df = pd.DataFrame({
     ...     "candidate": ["a", "b", "c", "a", "b"],
     ...     "wave": ["T1", "T1", "T1", "T2", "T2"], "item": "q1",
@@ -616,7 +616,7 @@ def transition_table(
     Examples
     --------
     >>> import pandas as pd
-    >>> from impactlib.change import transition_table
+    >>> from impactlib.stats.item_change import transition_table
     >>> df = pd.DataFrame({
     ...     "candidate": ["a", "b", "a", "b"], "wave": ["T1", "T1", "T2", "T2"],
     ...     "item": "q1", "value": pd.array([1, 2, 2, 2], dtype="Int64")})

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .i18n import Translator
-from .processed import Processed, clean_study, load_processed, restrict_period
-from .results import read_results, study_results
-from .study import Study, load_study
+from impactlib.report.i18n import Translator
+from impactlib.intake.processed import Processed, clean_study, load_processed, restrict_period
+from impactlib.report.results import read_results, study_results
+from impactlib.intake.study import Study, load_study
 
 __all__ = ["open_report", "ReportView", "SMALL_GROUP"]
 
@@ -100,7 +100,7 @@ class ReportView:
         import matplotlib.pyplot as plt
         from IPython.display import HTML
 
-        from .figures import to_png_bytes
+        from impactlib.report.figures import to_png_bytes
 
         if alt is None:  # the figure's title and subtitle (figures.py tags them)
             from matplotlib.text import Text
@@ -138,7 +138,7 @@ def open_report(study: str | Path, processed: str | Path | None = None,
         does not exist yet (or when None, cleaned in memory).
     results : folder of ``results/*.csv``; computed from the data when None.
     since, until : ISO dates restricting the candidates (see
-        :func:`impactlib.processed.restrict_period`).
+        :func:`impactlib.intake.processed.restrict_period`).
     lang : ``fr`` or ``en``; default: the study's language.
     """
     study_obj = load_study(study)

@@ -1,9 +1,8 @@
-"""Shared helpers for tidy frames: wave order, wave pairs, column checks.
+"""Shared helpers for tidy frames: wave order, wave pairs, column checks, wide scores.
 
-Private to the statistics modules (:mod:`impactlib.change`,
-:mod:`impactlib.reliability`, :mod:`impactlib.models`,
-:mod:`impactlib.attrition`, :mod:`impactlib.power`), which take the long
-tables of ``docs/tidy-tables.md``.
+The bottom layer, used by the statistics modules (:mod:`impactlib.stats`),
+which take the long tables of ``docs/tidy-tables.md``. It imports nothing
+from the rest of the package.
 """
 
 from __future__ import annotations
@@ -133,3 +132,40 @@ def as_float(values, errors: str = "coerce") -> np.ndarray:
     array([ 1., nan,  3.])
     """
     return pd.to_numeric(values, errors=errors).astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+
+
+# ---------------------------------------------------------------------------
+# Long scores to wide frames
+# ---------------------------------------------------------------------------
+
+
+def wide_scores(
+    scores: pd.DataFrame,
+    dv: str,
+    within: str,
+    subject: str,
+    dimension: str,
+    waves: Sequence,
+) -> dict:
+    """Split long ``scores`` into one wide (subject x wave) float frame per dimension.
+
+    Returns a dict ``{dimension: DataFrame}``; every frame has the columns
+    ``waves`` (in that order), NaN where the score is missing. Dimensions with
+    no row get an empty frame.
+    """
+    check_columns(scores, [dv, within, subject, dimension], "scores")
+    d = scores.loc[scores[within].isin(waves), [dimension, subject, within, dv]].copy()
+    d[within] = d[within].astype(object)
+    if d.duplicated([dimension, subject, within]).any():
+        dup = d.loc[d.duplicated([dimension, subject, within], keep=False)].head()
+        raise ValueError(
+            f"scores has several rows for the same {dimension} x {subject} x {within}:\n{dup}"
+        )
+    d[dv] = as_float(d[dv])
+    dims = level_order(scores[dimension])
+    out = {}
+    for dim, block in d.groupby(dimension, observed=True, sort=False):
+        wide = block.pivot(index=subject, columns=within, values=dv)
+        out[dim] = wide.reindex(columns=list(waves)).astype(float)
+    empty = pd.DataFrame(columns=list(waves), dtype=float)
+    return {dim: out.get(dim, empty) for dim in dims}

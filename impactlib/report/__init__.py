@@ -1,0 +1,17 @@
+"""Report layer: results tables, words, figures and the board's HTML pages.
+
+=================  ==============================================================
+module             what it does
+=================  ==============================================================
+``results``        computes every results table with :mod:`impactlib.stats`,
+                   checks it against its contract, writes and reads the CSVs
+``narrative``      which sentence says what, from the results
+``figures``        draws the results (computes nothing)
+``i18n``           the sentences of ``locales/<lang>/``
+``notebook``       what a report notebook needs, in one call
+``build``          ``impactlib report``: runs the notebooks, renders HTML
+=================  ==============================================================
+
+``locales/`` holds every sentence per language, ``templates/`` the board's
+HTML template.
+"""
