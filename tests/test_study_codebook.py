@@ -80,3 +80,34 @@ def test_study_yaml_is_checked(make_study, tmp_path):
     assert err.value.line is not None
     with pytest.raises(StudyError, match="study file not found"):
         load_study(tmp_path / "nowhere.yml")
+
+
+def test_study_yaml_key_written_twice_is_refused_with_both_lines(make_study):
+    path = make_study({"T1": "id;A1\nX;1\n"})
+    lines = path.read_text(encoding="utf-8").splitlines()
+    # make_study writes "title: Test" on line 1; the copy goes on line 3.
+    lines.insert(2, "title: Autre titre")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(StudyError) as err:
+        load_study(path)
+    assert err.value.line == 3
+    assert "key 'title' is written twice (lines 1 and 3)" in str(err.value)
+
+
+def test_study_yaml_not_utf8_names_the_first_bad_line(make_study):
+    path = make_study({"T1": "id;A1\nX;1\n"})
+    text = path.read_text(encoding="utf-8").replace("title: Test", "title: Évaluation")
+    path.write_bytes(text.encode("cp1252"))   # Notepad's "ANSI": É is the byte 0xC9
+    with pytest.raises(StudyError, match="not saved as UTF-8") as err:
+        load_study(path)
+    assert err.value.line == 1 and err.value.file == str(path)
+
+
+def test_study_yaml_due_days_must_name_a_wave(make_study):
+    path = make_study({"T1": "id;A1\nX;1\n", "T2": "id;A1\nX;2\n"}, extra="due_days: {T3: 90}")
+    with pytest.raises(StudyError, match="due_days names wave 'T3', which is not a wave "
+                                         r"of the study \(waves: T1, T2\)"):
+        load_study(path)
+    path.write_text(path.read_text(encoding="utf-8").replace("T3: 90", "T2: 90"),
+                    encoding="utf-8")
+    assert load_study(path).due_days == {"T2": 90}

@@ -99,13 +99,7 @@ def load_study(path: str | Path) -> Study:
         path = path / "study.yml"
     if not path.exists():
         raise StudyError("study file not found", path)
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-    except yaml.MarkedYAMLError as err:
-        line = err.problem_mark.line + 1 if err.problem_mark else None
-        raise StudyError(f"not valid YAML: {err.problem}", path, line) from None
-    except (yaml.YAMLError, UnicodeDecodeError) as err:
-        raise StudyError(f"not valid YAML: {err}", path) from None
+    doc = _read_yaml(path)
     if not isinstance(doc, dict):
         raise StudyError("expected keys such as title, id_column, codebook, waves", path)
     unknown = sorted(set(map(str, doc)) - TOP_KEYS)
@@ -165,13 +159,75 @@ def load_study(path: str | Path) -> Study:
             sheet=None if sheet is None else str(sheet),
             rename={str(k).strip(): str(v).strip() for k, v in rename.items()}))
     due = doc.get("due_days") or {}
-    if not isinstance(due, dict) or not all(isinstance(v, int) for v in due.values()):
+    if not isinstance(due, dict) or not all(isinstance(v, int) and not isinstance(v, bool)
+                                            for v in due.values()):
         raise StudyError("due_days must map wave keys to whole numbers of days", path)
+    _check_wave_references("due_days", due, [w.key for w in waves], path)
     return Study(path=path, title=str(doc.get("title") or folder.name), id_column=id_column,
                  codebook=codebook, waves=tuple(waves), language=language,
                  min_items_answered=share, covariates=tuple(str(c) for c in covariates),
                  registry=registry, due_days={str(k): v for k, v in due.items()},
                  seed=_seed(doc.get("seed"), path))
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key written twice in the same mapping."""
+
+
+def _construct_unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep=False):
+    seen: dict = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            first = seen.setdefault(key, key_node.start_mark.line + 1)
+        except TypeError:  # an unhashable key: let the constructor say so
+            continue
+        line = key_node.start_mark.line + 1
+        if first != line:
+            raise StudyError(f"key '{key}' is written twice (lines {first} and {line}); "
+                             "keep one", loader.name, line)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+                                 _construct_unique_mapping)
+
+
+def _read_yaml(path: Path) -> object:
+    """Parse ``study.yml``: UTF-8 (with or without BOM), no key written twice.
+
+    A file that is not UTF-8 (Notepad's "ANSI", for instance) is refused with
+    the first line holding a byte that is not UTF-8.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise StudyError(f"cannot be read: {err.strerror or err}", path) from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise StudyError("is not saved as UTF-8 (a character such as an accent is written "
+                         "in another encoding); save it again as UTF-8", path, line) from None
+    loader = _UniqueKeyLoader(text)
+    loader.name = str(path)
+    try:
+        return loader.get_single_data()
+    except yaml.MarkedYAMLError as err:
+        line = err.problem_mark.line + 1 if err.problem_mark else None
+        raise StudyError(f"not valid YAML: {err.problem}", path, line) from None
+    except yaml.YAMLError as err:
+        raise StudyError(f"not valid YAML: {err}", path) from None
+    finally:
+        loader.dispose()
+
+
+def _check_wave_references(setting: str, mapping: dict, wave_keys: list[str], path: Path) -> None:
+    """Every key of ``mapping`` (a setting keyed by wave) must name a wave of the study."""
+    unknown = [str(k) for k in mapping if str(k) not in wave_keys]
+    if unknown:
+        raise StudyError(f"{setting} names wave '{unknown[0]}', which is not a wave of the "
+                         f"study (waves: {', '.join(wave_keys)})", path)
 
 
 def _seed(value: object, path: Path) -> int | None:
