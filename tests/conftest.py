@@ -5,13 +5,28 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import os
+
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, settings
 
 from impactlib.intake.demo import write_demo
 from impactlib.intake.processed import clean_study
 
 TEST_KEY = "test-key-not-secret"
+
+# Hypothesis profiles for every property test: ``ci`` (default: 40 examples,
+# derandomized, so CI is deterministic) or ``fuzz`` (2000 random examples,
+# ``make fuzz``), chosen with HYPOTHESIS_PROFILE.
+_SLOW = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
+         HealthCheck.data_too_large, HealthCheck.filter_too_much]
+settings.register_profile("ci", max_examples=40, deadline=None, derandomize=True,
+                          database=None, suppress_health_check=_SLOW, print_blob=True)
+settings.register_profile("fuzz", max_examples=2000, deadline=None,
+                          suppress_health_check=_SLOW, print_blob=True)
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
+settings.load_profile(PROFILE)
 
 
 @pytest.fixture(autouse=True)

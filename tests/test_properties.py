@@ -62,14 +62,8 @@ from impactlib.intake.schemas import validate  # noqa: E402
 # --------------------------------------------------------------------------
 # profiles
 # --------------------------------------------------------------------------
-_SLOW = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
-         HealthCheck.data_too_large, HealthCheck.filter_too_much]
-settings.register_profile("ci", max_examples=40, deadline=None, derandomize=True,
-                          database=None, suppress_health_check=_SLOW, print_blob=True)
-settings.register_profile("fuzz", max_examples=2000, deadline=None,
-                          suppress_health_check=_SLOW, print_blob=True)
-PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
-settings.load_profile(PROFILE)
+# Registered and loaded in tests/conftest.py (shared with tests/test_dates.py).
+from conftest import PROFILE  # noqa: E402,F401
 
 TOLERATE_KNOWN_BUGS = os.environ.get("IMPACTLIB_STRICT_PROPERTIES") != "1"
 KEY = b"property-test-key"

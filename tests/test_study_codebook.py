@@ -111,3 +111,14 @@ def test_study_yaml_due_days_must_name_a_wave(make_study):
     path.write_text(path.read_text(encoding="utf-8").replace("T3: 90", "T2: 90"),
                     encoding="utf-8")
     assert load_study(path).due_days == {"T2": 90}
+
+
+def test_study_timezone_is_checked(make_study):
+    path = make_study({"T1": "id;A1\nX;1\n"})
+    assert load_study(path).timezone == "Europe/Brussels"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text + "timezone: America/Montreal\n", encoding="utf-8")
+    assert load_study(path).timezone == "America/Montreal"
+    path.write_text(text + "timezone: Bruxelles\n", encoding="utf-8")
+    with pytest.raises(StudyError, match="timezone 'Bruxelles' is not a time zone name"):
+        load_study(path)

@@ -1,44 +1,104 @@
-"""Dates as the exports write them: dd/mm/yyyy, ISO, or Excel serial numbers."""
+"""Dates as the exports write them, read to the study's local calendar day.
+
+Accepted forms (each cell may use any of them; examples are 1 March 2025):
+
+==================================  ==============================================
+form                                example
+==================================  ==============================================
+day first (Belgium)                 ``01/03/2025``, ``1-3-2025``, ``01.03.2025``,
+                                    ``01/03/25``, with an optional time
+                                    ``01/03/2025 10:15`` or ``01/03/2025 10:15:00``
+ISO 8601, no time zone              ``2025-03-01``, ``2025-03-01 10:15:00``,
+                                    ``2025-03-01T10:15:00.123`` (a workbook
+                                    datetime with milliseconds, as Google Sheets
+                                    downloads write them)
+ISO 8601 with a time zone           ``2025-03-01T09:15:00Z``,
+                                    ``2025-03-01T10:15:00+01:00``,
+                                    ``2025-03-01 10:15:00+0100``
+Excel serial number                 ``45717`` (a day) or ``45717.427`` (a day and
+                                    a time of day, as a workbook cell formatted
+                                    as a number gives it)
+==================================  ==============================================
+
+A time stamp with a time zone (``Z`` is UTC) is converted to the study's
+local time zone (``Europe/Brussels`` unless ``timezone:`` in ``study.yml``
+says otherwise) before its day is taken: ``2025-02-28T23:30:00Z`` is
+1 March in Brussels. Times without a zone are taken as local already. Every
+date is kept to the day.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["parse_dates", "DATE_FORMATS"]
+__all__ = ["parse_dates", "DATE_FORMATS", "DEFAULT_TIMEZONE"]
 
-# Day first, as in Belgium; ISO for survey tools and workbooks.
-DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S",
-                "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M",
-                "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y")
+DEFAULT_TIMEZONE = "Europe/Brussels"
+# Day first, as in Belgium; tried in this order on what ISO 8601 leaves.
+DATE_FORMATS = ("%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d-%m-%Y",
+                "%d.%m.%Y", "%d/%m/%y", "%d-%m-%Y %H:%M", "%d-%m-%Y %H:%M:%S")
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+_ISO = (r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?)?"
+        r"(?P<zone>Z|[+-]\d{2}(?::?\d{2})?)?$")
 
 
-def parse_dates(text: pd.Series) -> pd.Series:
-    """Parse text dates to day precision; NaT where empty or unreadable.
+def parse_dates(text: pd.Series, timezone: str = DEFAULT_TIMEZONE) -> pd.Series:
+    """Parse text dates to the local calendar day; NaT where empty or unreadable.
 
-    Each format is tried on the cells still unparsed, so the work stays
-    vectorized. Whole numbers between 1 and 109574 (year 2199) are read as
-    Excel serial dates.
+    Parameters
+    ----------
+    text : pandas.Series
+        Dates as the export wrote them (text; see the module's table of forms).
+    timezone : str
+        IANA name of the study's time zone; time stamps carrying a zone are
+        converted to it before the day is taken.
+
+    Returns
+    -------
+    pandas.Series
+        ``datetime64[ns]`` at midnight of each day, NaT where the cell is empty
+        or in no accepted form.
+
+    Notes
+    -----
+    Each form is parsed at once on all the cells still unparsed, so the work
+    stays vectorized. Excel serial numbers are read between 1 and 109574
+    (year 2199); their fraction (the time of day) is dropped.
 
     Examples
     --------
-    >>> parse_dates(pd.Series(["05/01/2024", "2024-01-05", "45296", ""])).dt.strftime("%Y-%m-%d").tolist()
-    ['2024-01-05', '2024-01-05', '2024-01-05', nan]
+    >>> s = pd.Series(["05/01/2024", "2024-01-05", "45296", "45296.75",
+    ...                "2024-01-04T23:30:00Z", "2024-01-05T10:00:00.250+01:00", ""])
+    >>> parse_dates(s).dt.strftime("%Y-%m-%d").tolist()
+    ['2024-01-05', '2024-01-05', '2024-01-05', '2024-01-05', '2024-01-05', '2024-01-05', nan]
     """
     s = text.astype("string").fillna("").str.strip()
     out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
     todo = s != ""
+    if todo.any():
+        iso = s[todo].str.extract(_ISO, expand=True)["zone"]
+        is_iso = s[todo].str.match(_ISO)
+        naive = is_iso & iso.isna()
+        zoned = is_iso & iso.notna()
+        if naive.any():
+            values = s[todo][naive].str.replace(",", ".", regex=False)
+            out[naive[naive].index] = pd.to_datetime(values, format="ISO8601", errors="coerce")
+        if zoned.any():
+            values = s[todo][zoned].str.replace(",", ".", regex=False)
+            utc = pd.to_datetime(values, format="ISO8601", utc=True, errors="coerce")
+            out[zoned[zoned].index] = utc.dt.tz_convert(timezone).dt.tz_localize(None)
+        todo &= out.isna()
     for fmt in DATE_FORMATS:
         if not todo.any():
             break
-        parsed = pd.to_datetime(s[todo], format=fmt, errors="coerce")
-        out[todo] = parsed
+        out[todo] = pd.to_datetime(s[todo], format=fmt, errors="coerce")
         todo &= out.isna()
     if todo.any():
-        number = pd.to_numeric(s[todo], errors="coerce")
-        ok = number.notna() & (number == np.round(number)) & number.between(1, 109574)
+        number = pd.to_numeric(s[todo].str.replace(",", ".", regex=False), errors="coerce")
+        ok = number.notna() & number.between(1, 109575, inclusive="left")
         if ok.any():
             idx = ok[ok].index
-            out[idx] = EXCEL_EPOCH + pd.to_timedelta(number[idx].astype("int64"), unit="D")
+            days = np.floor(number[idx].to_numpy(dtype=float)).astype("int64")
+            out[idx] = EXCEL_EPOCH + pd.to_timedelta(days, unit="D")
     return out.dt.normalize()

@@ -6,18 +6,19 @@ to the folder that holds it.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
+from impactlib.config import study_name
 from impactlib.errors import StudyError
+from impactlib.intake.dates import DEFAULT_TIMEZONE
 
 __all__ = ["Study", "Wave", "load_study"]
 
 TOP_KEYS = {"title", "language", "id_column", "codebook", "min_items_answered",
-            "covariates", "registry", "waves", "due_days", "seed"}
+            "covariates", "registry", "waves", "due_days", "seed", "timezone"}
 WAVE_KEYS = {"key", "label", "file", "date_column", "sheet", "rename"}
 LANGUAGES = {"fr", "en"}
 
@@ -49,6 +50,7 @@ class Study:
     registry: Path | None = None
     due_days: dict[str, int] = field(default_factory=dict)
     seed: int | None = None
+    timezone: str = DEFAULT_TIMEZONE
 
     @property
     def folder(self) -> Path:
@@ -57,7 +59,7 @@ class Study:
     @property
     def name(self) -> str:
         """A short name for folders: the study folder's name."""
-        return re.sub(r"[^A-Za-z0-9_.-]+", "-", self.folder.resolve().name).strip("-") or "study"
+        return study_name(self.folder)
 
     @property
     def wave_keys(self) -> list[str]:
@@ -167,7 +169,8 @@ def load_study(path: str | Path) -> Study:
                  codebook=codebook, waves=tuple(waves), language=language,
                  min_items_answered=share, covariates=tuple(str(c) for c in covariates),
                  registry=registry, due_days={str(k): v for k, v in due.items()},
-                 seed=_seed(doc.get("seed"), path))
+                 seed=_seed(doc.get("seed"), path),
+                 timezone=_timezone(doc.get("timezone"), path))
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -228,6 +231,21 @@ def _check_wave_references(setting: str, mapping: dict, wave_keys: list[str], pa
     if unknown:
         raise StudyError(f"{setting} names wave '{unknown[0]}', which is not a wave of the "
                          f"study (waves: {', '.join(wave_keys)})", path)
+
+
+def _timezone(value: object, path: Path) -> str:
+    """An IANA time zone name (``Europe/Brussels``), checked against the zone database."""
+    if value is None:
+        return DEFAULT_TIMEZONE
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    name = str(value).strip()
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise StudyError(f"timezone '{name}' is not a time zone name such as "
+                         f"'{DEFAULT_TIMEZONE}'", path) from None
+    return name
 
 
 def _seed(value: object, path: Path) -> int | None:
