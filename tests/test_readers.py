@@ -86,12 +86,50 @@ def test_duplicate_column_names_are_refused(tmp_path):
     assert err.value.column == "q1"
 
 
-def test_undecodable_bytes_are_a_clear_error(tmp_path):
+def test_bytes_that_fit_no_forced_encoding_are_a_clear_error(tmp_path):
     path = tmp_path / "wave.csv"
-    path.write_bytes(b"id;Q1\nA;\x81\x8d\x90\n")  # bytes undefined in UTF-8 and cp1252
-    with pytest.raises(StudyError, match="neither UTF-8 nor Windows-1252") as err:
-        read_table(path)
-    assert err.value.line == 2
+    path.write_bytes(b"id;Q1\r\nA;ok\rB;\x81\x8d\x90\n")  # bytes undefined in UTF-8
+    with pytest.raises(StudyError, match=r"cannot decode the file as the study says "
+                                         r"\(encoding: utf-8\)") as err:
+        read_table(path, encoding="utf-8")
+    assert err.value.line == 3            # \r\n, then \r: the third physical line
+    with pytest.raises(StudyError, match="unknown encoding 'klingon'"):
+        read_table(path, encoding="klingon")
+    # Without a forced encoding, these bytes mean something in Mac Roman and CP850:
+    # the file is read, and the labels then decide (see below).
+    assert read_table(path).encoding in ("mac_roman", "cp850")
+
+
+LABELS = ["Pas du tout d'accord", "Plutôt pas d'accord", "Plutôt d'accord",
+          "Tout à fait d'accord", "Ne sait pas"]
+MAC_EXPORT = ("N° dossier;Q01;Q02;Remarque\r"      # Excel for Mac: Mac Roman, CR line ends
+              "A1;Tout à fait d'accord;Plutôt d'accord;Très bien\r"
+              "A2;Plutôt pas d'accord;Tout à fait d'accord;Déçu\r")
+
+
+@pytest.mark.parametrize("encoding", ["mac_roman", "cp1252", "iso8859_15", "cp850"])
+def test_eight_bit_exports_are_read_in_their_own_encoding(tmp_path, encoding):
+    path = tmp_path / "wave.csv"
+    path.write_bytes(MAC_EXPORT.encode(encoding))
+    table = read_table(path, known=LABELS + ["N° dossier"])
+    # Latin-9 writes these French letters with the same bytes as Windows-1252,
+    # so either name is right as long as the text comes back whole.
+    assert path.read_bytes().decode(table.encoding) == MAC_EXPORT
+    assert table.data.columns.tolist() == ["N° dossier", "Q01", "Q02", "Remarque"]
+    assert table.data["Q01"].tolist() == ["Tout à fait d'accord", "Plutôt pas d'accord"]
+    assert table.data["Remarque"].tolist() == ["Très bien", "Déçu"]
+    assert table.lines.tolist() == [2, 3]
+
+
+def test_codebook_labels_are_the_judge_between_encodings(tmp_path):
+    # The byte 0xc9 is "É" in Windows-1252 and "…" in Mac Roman: both texts are
+    # plausible, and only the codebook tells which the export meant.
+    path = tmp_path / "wave.csv"
+    path.write_bytes("id;Q1\n1;Énorme\n".encode("cp1252"))   # 0xc9
+    assert "Énorme".encode("cp1252").decode("mac_roman") == "…norme"
+    assert read_table(path, known=["Énorme"]).encoding == "cp1252"
+    path.write_bytes("id;Q1\n1;…norme\n".encode("mac_roman"))  # the same bytes
+    assert read_table(path, known=["…norme"]).encoding == "mac_roman"
 
 
 def test_empty_missing_and_unsupported_files(tmp_path):
@@ -179,3 +217,45 @@ def test_a_bom_followed_by_other_bytes_is_a_clear_error(tmp_path):
     with pytest.raises(StudyError, match="byte-order mark") as err:
         read_table(path)
     assert err.value.line == 2
+
+
+def test_workbook_hidden_first_sheet_is_skipped_and_the_sheet_is_named(tmp_path, caplog):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    old = book.active
+    old.title = "ancien"
+    old.append(["id", "Q1"])
+    old.append(["OLD", "1"])
+    old.sheet_state = "hidden"
+    new = book.create_sheet("Réponses")
+    new.append(["id", "Q1"])
+    new.append(["NEW", "2"])
+    path = tmp_path / "wave.xlsx"
+    book.save(path)
+    with caplog.at_level("INFO", logger="impactlib.intake.readers"):
+        table = read_table(path)
+    assert table.meta["sheet"] == "Réponses"
+    assert table.data["id"].tolist() == ["NEW"]
+    assert "wave.xlsx: read sheet 'Réponses'" in caplog.text
+    assert read_table(path, "ancien").data["id"].tolist() == ["OLD"]   # asked for by name
+
+
+def test_workbook_ids_are_read_as_excel_shows_them(tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    ws = book.active
+    ws.append(["N° dossier", "Score", "Code"])
+    for number, score, code in [(101, 3, 42), (2345, 4, 7), (12345678, 5, 1234)]:
+        ws.append([number, score, code])
+    for row in ws.iter_rows(min_row=2):
+        row[0].number_format = "00000"         # shows 00101, 02345, 12345678
+        row[2].number_format = '"000"'         # quoted zeros, as LibreOffice writes them
+    ws.append(["ABC", 1, "x"])                 # text stays text
+    path = tmp_path / "wave.xlsx"
+    book.save(path)
+    data = read_table(path).data
+    assert data["N° dossier"].tolist() == ["00101", "02345", "12345678", "ABC"]
+    assert data["Score"].tolist() == ["3", "4", "5", "1"]      # no format: unchanged
+    assert data["Code"].tolist() == ["042", "007", "1234", "x"]

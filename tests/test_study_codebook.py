@@ -122,3 +122,12 @@ def test_study_timezone_is_checked(make_study):
     path.write_text(text + "timezone: Bruxelles\n", encoding="utf-8")
     with pytest.raises(StudyError, match="timezone 'Bruxelles' is not a time zone name"):
         load_study(path)
+
+
+def test_study_wave_encoding_is_checked(make_study):
+    path = make_study({"T1": "id;A1\nX;1\n"}, wave_options={"T1": {"encoding": "MacRoman"}})
+    assert load_study(path).waves[0].encoding == "mac-roman"       # Python's own name
+    path.write_text(path.read_text(encoding="utf-8").replace("MacRoman", "ansi-fr"),
+                    encoding="utf-8")
+    with pytest.raises(StudyError, match="encoding 'ansi-fr' of wave T1 is not an encoding"):
+        load_study(path)

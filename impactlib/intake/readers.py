@@ -9,10 +9,17 @@ Supported exports
 -----------------
 * CSV and text (``.csv``, ``.txt``, ``.tsv``): the delimiter (``,`` ``;`` or
   tab) is detected from the header line; the encoding is UTF-8, UTF-8 with a
-  byte-order mark, UTF-16 with a byte-order mark ("Unicode text" from Excel) or
-  Windows-1252 (cp1252, the usual output of French Excel), tried in that
-  order.
-* Workbooks (``.xlsx``, ``.xlsm``): one sheet, the first by default.
+  byte-order mark, UTF-16 with a byte-order mark ("Unicode text" from Excel),
+  or else the 8-bit encoding that fits the evidence best: Windows-1252 (French
+  Excel on Windows), Mac Roman (Excel on a Mac), Latin-9 or CP850, judged by
+  how many of the texts the study expects (answer labels, item texts, column
+  names) each one decodes, then by how few implausible characters it gives.
+  Line ends may be ``\r\n``, ``\n`` or ``\r`` (old Mac). A wave's
+  ``encoding:`` in ``study.yml`` overrides the choice.
+* Workbooks (``.xlsx``, ``.xlsm``): one sheet, the first *visible* one by
+  default (hidden sheets are skipped), always named in the log. Cells are read
+  as the user sees them where it matters for ids: a whole number formatted
+  ``00000`` is read ``00101``, as Excel shows it.
 * SPSS (``.sav``, ``.zsav``): numeric codes, read with pyreadstat.
 """
 
@@ -21,6 +28,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,10 +41,18 @@ from impactlib.errors import StudyError
 __all__ = ["RawTable", "read_table", "detect_encoding", "detect_delimiter",
            "normalize_key"]
 
+log = logging.getLogger(__name__)
+
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 SPSS_SUFFIXES = {".sav", ".zsav"}
 DELIMITERS = (";", ",", "\t")
+# 8-bit encodings tried when the bytes are not UTF-8, in order of preference on a tie.
+EIGHT_BIT_ENCODINGS = ("cp1252", "mac_roman", "iso8859_15", "cp850")
+# Non-ASCII characters that French (and Dutch, German) text plausibly holds.
+_PLAUSIBLE = set("àâäáçéèêëîïíìôöóòùûüúÿñœæßÀÂÄÁÇÉÈÊËÎÏÍÔÖÓÙÛÜÚŸÑŒÆ"
+                 "«»°€£’‘“”–—…·ºª²³\u00a0§µ×÷±")
+_LOWER_THEN_ACCENTED_UPPER = re.compile(r"[a-zàâäçéèêëîïôöùûüÿœæ][ÀÂÄÁÇÉÈÊËÎÏÍÔÖÓÙÛÜÚŸÑŒÆ]")
 
 
 @dataclass
@@ -73,10 +89,36 @@ def normalize_key(values: pd.Series) -> pd.Series:
     return pd.Series(out, index=values.index, dtype=object)
 
 
-def detect_encoding(raw: bytes, file: Path | str = "") -> str:
-    """Return the encoding of a CSV export's bytes.
+def detect_encoding(raw: bytes, file: Path | str = "", known=()) -> str:
+    r"""Return the encoding of a CSV export's bytes.
 
-    UTF-8 (with or without BOM) first, then UTF-16 with BOM, then cp1252.
+    Parameters
+    ----------
+    raw : bytes
+        The file's bytes.
+    file : path, optional
+        For messages.
+    known : iterable of str, optional
+        Texts the file is expected to hold (answer labels, item texts, column
+        names). Only those with a non-ASCII character tell encodings apart.
+
+    Returns
+    -------
+    str
+        ``utf-8-sig`` or ``utf-16`` when a byte-order mark says so, ``utf-8``
+        when the bytes are valid UTF-8, else one of
+        :data:`EIGHT_BIT_ENCODINGS`: the one under which most ``known`` texts
+        are found in the file, then the one giving the fewest implausible
+        characters (symbols such as ``ˆ`` or ``Ž`` inside words, an accented
+        capital right after a small letter), then the first in that list.
+
+    Examples
+    --------
+    >>> text = "id;Q1\n1;Tout à fait d'accord\n2;Plutôt d'accord\n"
+    >>> detect_encoding(text.encode("mac_roman"))
+    'mac_roman'
+    >>> detect_encoding(text.encode("cp1252"))
+    'cp1252'
     """
     if raw.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
@@ -87,15 +129,28 @@ def detect_encoding(raw: bytes, file: Path | str = "") -> str:
         return "utf-8"
     except UnicodeDecodeError:
         pass
-    try:
-        raw.decode("cp1252")
-        return "cp1252"
-    except UnicodeDecodeError as err:
-        line = raw[: err.start].count(b"\n") + 1
-        raise StudyError(
-            "cannot decode the file: it is neither UTF-8 nor Windows-1252 "
-            f"(byte 0x{raw[err.start]:02x}); save it again as CSV UTF-8",
-            file, line) from None
+    decoded = {}
+    for encoding in EIGHT_BIT_ENCODINGS:
+        try:
+            decoded[encoding] = raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    if not decoded:  # every byte decodes in mac_roman and cp850: kept as a guard
+        raise StudyError("cannot decode the file: it is neither UTF-8 nor an 8-bit "
+                         "encoding such as Windows-1252; save it again as CSV UTF-8", file)
+    if len(decoded) == 1:
+        return next(iter(decoded))
+    clues = sorted({k.casefold() for k in map(str, known) if k and not k.isascii()})
+
+    def evidence(item):
+        encoding, text = item
+        folded = text.casefold()
+        found = sum(clue in folded for clue in clues)
+        odd = sum(text.count(ch) for ch in set(text) if ord(ch) > 127 and ch not in _PLAUSIBLE)
+        odd += len(_LOWER_THEN_ACCENTED_UPPER.findall(text))
+        return (found, -odd, -EIGHT_BIT_ENCODINGS.index(encoding))
+
+    return max(decoded.items(), key=evidence)[0]
 
 
 def detect_delimiter(header: str) -> str:
@@ -139,19 +194,28 @@ def _locate_csv_problem(text: str, delimiter: str, expected: int) -> tuple[int, 
     return None
 
 
-def read_csv(path: Path) -> RawTable:
-    """Read a delimited text export (see the module notes)."""
+def read_csv(path: Path, encoding: str | None = None, known=()) -> RawTable:
+    """Read a delimited text export (see the module notes).
+
+    ``encoding`` forces the encoding (``study.yml``'s wave ``encoding:``);
+    ``known`` are texts the file should hold, the evidence for choosing an
+    8-bit encoding (see :func:`detect_encoding`).
+    """
     raw = path.read_bytes()
-    encoding = detect_encoding(raw, path)
+    forced = encoding is not None
+    encoding = encoding or detect_encoding(raw, path, known)
     # The UTF-8 byte-order mark is dropped before decoding, so error positions
     # count from the first byte of text.
     data = raw[len(codecs.BOM_UTF8):] if encoding == "utf-8-sig" else raw
     try:
         text = data.decode("utf-8" if encoding == "utf-8-sig" else encoding)
     except UnicodeDecodeError as err:  # a byte-order mark, then bytes that do not follow it
-        raise StudyError(f"cannot decode the file as {encoding} although it starts with its "
-                         "byte-order mark; save it again as CSV UTF-8", path,
-                         data[: err.start].count(b"\n") + 1) from None
+        why = ("as the study says (encoding: " + encoding + ")" if forced else
+               f"as {encoding} although it starts with its byte-order mark")
+        raise StudyError(f"cannot decode the file {why}; save it again as CSV UTF-8", path,
+                         _line_of(data, err.start)) from None
+    except LookupError:
+        raise StudyError(f"unknown encoding '{encoding}'", path) from None
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise StudyError("the file is empty", path)
@@ -199,6 +263,12 @@ def read_csv(path: Path) -> RawTable:
                                      encoding=encoding, delimiter=delimiter))
 
 
+def _line_of(data: bytes, position: int) -> int:
+    """1-based physical line of a byte position; ``\r\n``, ``\n`` and ``\r`` end lines."""
+    head = data[:position]
+    return head.count(b"\n") + head.count(b"\r") - head.count(b"\r\n") + 1
+
+
 def _first_record(text: str) -> str:
     """The text of the first record: up to the first line break outside quotes."""
     start = 0
@@ -229,7 +299,12 @@ def _check_header(names: list[str], path: Path) -> None:
 
 
 def read_excel(path: Path, sheet: str | int | None = None) -> RawTable:
-    """Read one sheet of a workbook (the first by default) as text cells."""
+    """Read one sheet of a workbook as text cells.
+
+    The sheet is ``sheet`` when given, else the first visible one. Whole
+    numbers in a column formatted with zeros (``00000``) are padded as Excel
+    shows them (see :func:`_zero_padded_columns`).
+    """
     try:
         book = pd.ExcelFile(path, engine="openpyxl")
     except Exception as err:  # zip or XML damage: say which file
@@ -240,7 +315,7 @@ def read_excel(path: Path, sheet: str | int | None = None) -> RawTable:
         if not sheets:
             raise StudyError("the workbook has no readable sheet", path)
         if sheet is None:
-            sheet = sheets[0]
+            sheet = _first_visible_sheet(book, sheets)
         elif sheet not in sheets:
             raise StudyError(f"no sheet named '{sheet}'; the workbook has: "
                              + ", ".join(repr(s) for s in sheets), path)
@@ -250,19 +325,64 @@ def read_excel(path: Path, sheet: str | int | None = None) -> RawTable:
         except Exception as err:  # a damaged worksheet inside a sound zip
             raise StudyError(f"cannot read sheet '{sheet}' ({type(err).__name__}: {err})",
                              path) from None
-    df = df.fillna("")
-    if df.empty:
-        raise StudyError(f"sheet '{sheet}' is empty", path)
-    # The first row that is not blank is the header; rows are numbered as in Excel.
-    nonblank = (df != "").any(axis=1).to_numpy()
-    first = int(np.argmax(nonblank))
+        df = df.fillna("")
+        if df.empty:
+            raise StudyError(f"sheet '{sheet}' is empty", path)
+        # The first row that is not blank is the header; rows are numbered as in Excel.
+        nonblank = (df != "").any(axis=1).to_numpy()
+        first = int(np.argmax(nonblank))
+        widths = _zero_padded_columns(book, sheet, header_row=first + 1, n_columns=df.shape[1])
+    log.info("%s: read sheet '%s'", path.name, sheet)
     names = [_cell_name(v, i) for i, v in enumerate(df.iloc[first].tolist())]
     _check_header(names, path)
     body = df.iloc[first + 1:].reset_index(drop=True)
     body.columns = names
     body = body.apply(lambda s: s.str.replace(r"^(-?\d+)\.0$", r"\1", regex=True))
+    for position, width in widths.items():
+        column = body.iloc[:, position]
+        short = column.str.fullmatch(r"\d+") & (column.str.len() < width)
+        if short.any():
+            body.iloc[:, position] = column.where(~short, column.str.zfill(width))
     lines = np.arange(len(body)) + first + 2
     return _skip_blank_rows(RawTable(path, body, lines, meta={"sheet": sheet}))
+
+
+def _first_visible_sheet(book: pd.ExcelFile, sheets: list[str]) -> str:
+    """The first sheet that is not hidden (the first sheet when none is visible)."""
+    try:
+        states = {ws.title: ws.sheet_state for ws in book.book.worksheets}
+    except Exception:  # a reader without sheet states: the first sheet
+        return sheets[0]
+    return next((s for s in sheets if states.get(s, "visible") == "visible"), sheets[0])
+
+
+_ZEROS_FORMAT = re.compile(r'^"?(0+)"?$')
+
+
+def _zero_padded_columns(book: pd.ExcelFile, sheet: str, header_row: int, n_columns: int,
+                         sample: int = 50) -> dict[int, int]:
+    """Columns whose numbers are formatted with leading zeros, and the width shown.
+
+    The number format of the first ``sample`` data rows under the header
+    (1-based ``header_row``) is read; a column whose numeric cells use a
+    format made of zeros only (``00000``, Excel's "Special: ZIP code" style)
+    is padded to that many digits. Returns ``{column position: width}``.
+    """
+    try:
+        ws = book.book[sheet]
+        rows = ws.iter_rows(min_row=header_row + 1, max_row=header_row + sample,
+                            max_col=n_columns)
+        widths: dict[int, int] = {}
+        for row in rows:
+            for i, cell in enumerate(row):
+                value = getattr(cell, "value", None)
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    match = _ZEROS_FORMAT.match(str(getattr(cell, "number_format", "") or ""))
+                    if match:
+                        widths[i] = max(widths.get(i, 0), len(match.group(1)))
+        return widths
+    except Exception:  # formats are a courtesy: never fail a read over them
+        return {}
 
 
 def _cell_name(value: str, i: int) -> str:
@@ -317,8 +437,11 @@ def _skip_blank_rows(table: RawTable) -> RawTable:
     return table
 
 
-def read_table(path: str | Path, sheet: str | int | None = None) -> RawTable:
+def read_table(path: str | Path, sheet: str | int | None = None, *,
+               encoding: str | None = None, known=()) -> RawTable:
     """Read an export of any supported kind, choosing the reader by suffix.
+
+    ``encoding`` and ``known`` apply to text exports (see :func:`read_csv`).
 
     Raises
     ------
@@ -333,7 +456,7 @@ def read_table(path: str | Path, sheet: str | int | None = None) -> RawTable:
     suffix = path.suffix.lower()
     try:
         if suffix in CSV_SUFFIXES:
-            return read_csv(path)
+            return read_csv(path, encoding=encoding, known=known)
         if suffix in EXCEL_SUFFIXES:
             return read_excel(path, sheet)
         if suffix in SPSS_SUFFIXES:

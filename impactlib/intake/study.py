@@ -19,7 +19,7 @@ __all__ = ["Study", "Wave", "load_study"]
 
 TOP_KEYS = {"title", "language", "id_column", "codebook", "min_items_answered",
             "covariates", "registry", "waves", "due_days", "seed", "timezone"}
-WAVE_KEYS = {"key", "label", "file", "date_column", "sheet", "rename"}
+WAVE_KEYS = {"key", "label", "file", "date_column", "sheet", "rename", "encoding"}
 LANGUAGES = {"fr", "en"}
 
 
@@ -33,6 +33,7 @@ class Wave:
     date_column: str | None = None
     sheet: str | None = None
     rename: dict[str, str] = field(default_factory=dict)
+    encoding: str | None = None    # forces a text export's encoding (else detected)
 
 
 @dataclass(frozen=True)
@@ -155,11 +156,13 @@ def load_study(path: str | Path) -> Study:
         if not isinstance(rename, dict):
             raise StudyError(f"'rename'{where} must map export columns to names", path)
         sheet = w.get("sheet")
+        encoding = _encoding(w.get("encoding"), key, path)
         waves.append(Wave(
             key=key, label=str(w.get("label") or key), file=file,
             date_column=str(w["date_column"]).strip() if w.get("date_column") else None,
             sheet=None if sheet is None else str(sheet),
-            rename={str(k).strip(): str(v).strip() for k, v in rename.items()}))
+            rename={str(k).strip(): str(v).strip() for k, v in rename.items()},
+            encoding=encoding))
     due = doc.get("due_days") or {}
     if not isinstance(due, dict) or not all(isinstance(v, int) and not isinstance(v, bool)
                                             for v in due.values()):
@@ -231,6 +234,20 @@ def _check_wave_references(setting: str, mapping: dict, wave_keys: list[str], pa
     if unknown:
         raise StudyError(f"{setting} names wave '{unknown[0]}', which is not a wave of the "
                          f"study (waves: {', '.join(wave_keys)})", path)
+
+
+def _encoding(value: object, wave: str, path: Path) -> str | None:
+    """A text encoding's name (``cp1252``, ``mac_roman``, ``utf-8``...), checked."""
+    if value is None:
+        return None
+    import codecs
+
+    name = str(value).strip()
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        raise StudyError(f"encoding '{name}' of wave {wave} is not an encoding name such as "
+                         "utf-8, cp1252 or mac_roman", path) from None
 
 
 def _timezone(value: object, path: Path) -> str:
