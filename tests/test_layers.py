@@ -2,7 +2,7 @@
 
 ``impactlib/`` has three layers and a bottom and a top:
 
-* bottom: ``errors``, ``frames``, ``config`` (import nothing of the package but
+* bottom: ``errors``, ``frames``, ``config``, ``safe_csv`` (import nothing of the package but
   each other);
 * ``intake``: raw exports to processed tables (may import the bottom);
 * ``stats``: statistics on tidy frames (may import the bottom only: no file,
@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "impactlib"
-BOTTOM = {"errors", "frames", "config"}
+BOTTOM = {"errors", "frames", "config", "safe_csv"}
 ALLOWED = {
     "bottom": {"bottom"},
     "intake": {"bottom", "intake"},
