@@ -46,6 +46,14 @@ def _day(values, **kw) -> list:
     ("2025-03-01T01:00:00+05:00", "2025-02-28"),       # 20:00 UTC = 21:00 in Brussels
     ("2025-03-01 10:15:00+0100", "2025-03-01"),
     ("2025-03-01T10:15:00.250-05:00", "2025-03-01"),   # 16:15 in Brussels
+    # Google Forms' CSV download: year first with slashes, 12-hour clock, GMT offset
+    ("2025/03/01 10:15:00 AM GMT+1", "2025-03-01"),
+    ("2025/03/01 11:30:00 PM GMT+1", "2025-03-01"),    # 23:30 in Brussels
+    ("2025/03/01 11:30:00 PM GMT-5", "2025-03-02"),    # 04:30 UTC = 05:30 in Brussels
+    ("2025/03/01 12:10:00 AM GMT+1", "2025-03-01"),    # 00:10
+    ("2025/7/1 23:30:00 UTC", "2025-07-02"),           # summer: 01:30 on the 2nd
+    ("2025/03/01 22:15 UTC+01:00", "2025-03-01"),
+    ("2025/03/01", "2025-03-01"), ("2025/03/01 13:00:00 PM", None),
     # Excel serial numbers, with or without a time of day (point or comma)
     ("45717", "2025-03-01"), ("45717.99", "2025-03-01"), ("45717,5", "2025-03-01"),
     # not a date
@@ -86,3 +94,14 @@ def test_any_excel_serial_gives_its_day(moment):
     moment = moment.replace(microsecond=0)   # whole seconds, as workbooks store them
     serial = (moment - dt.datetime(1899, 12, 30)) / dt.timedelta(days=1)
     assert _day([repr(serial)]) == [moment.date().isoformat()]
+
+
+@given(st.datetimes(min_value=dt.datetime(1990, 1, 1), max_value=dt.datetime(2100, 1, 1)),
+       st.integers(min_value=-11, max_value=12), st.booleans())
+def test_any_google_forms_timestamp_gives_its_brussels_day(naive, hours, twelve_hour):
+    """Oracle: zoneinfo on the same instant, written as Google Forms' CSV writes it."""
+    moment = naive.replace(microsecond=0, tzinfo=dt.timezone(dt.timedelta(hours=hours)))
+    clock = moment.strftime("%I:%M:%S %p" if twelve_hour else "%H:%M:%S")
+    text = f"{moment:%Y/%m/%d} {clock} GMT{hours:+d}"
+    expected = moment.astimezone(BRUSSELS).date().isoformat()
+    assert _day([text]) == [expected], text

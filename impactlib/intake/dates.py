@@ -15,6 +15,11 @@ ISO 8601, no time zone              ``2025-03-01``, ``2025-03-01 10:15:00``,
 ISO 8601 with a time zone           ``2025-03-01T09:15:00Z``,
                                     ``2025-03-01T10:15:00+01:00``,
                                     ``2025-03-01 10:15:00+0100``
+survey tools' time stamps           ``2025/03/01 10:15:00 AM GMT+1``,
+                                    ``2025/03/01 22:15:00 UTC+01:00``,
+                                    ``2025/03/01 10:15`` (year first with slashes,
+                                    12- or 24-hour clock, optional GMT/UTC offset,
+                                    as Google Forms' CSV download writes them)
 Excel serial number                 ``45717`` (a day) or ``45717.427`` (a day and
                                     a time of day, as a workbook cell formatted
                                     as a number gives it)
@@ -39,6 +44,11 @@ DEFAULT_TIMEZONE = "Europe/Brussels"
 DATE_FORMATS = ("%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d-%m-%Y",
                 "%d.%m.%Y", "%d/%m/%y", "%d-%m-%Y %H:%M", "%d-%m-%Y %H:%M:%S")
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+_SLASHED = (r"^(?P<y>\d{4})/(?P<m>\d{1,2})/(?P<d>\d{1,2})"
+            r"(?:[ T](?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}(?:[.,]\d{1,9})?))?"
+            r"(?:\s*(?P<ampm>[AaPp]\.?[Mm]\.?))?)?"
+            r"(?:\s*(?:GMT|UTC)?\s*(?P<sign>[+-])(?P<zh>\d{1,2})(?::?(?P<zm>\d{2}))?"
+            r"|\s*(?P<utc>GMT|UTC|Z))?$")
 _ISO = (r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?)?"
         r"(?P<zone>Z|[+-]\d{2}(?::?\d{2})?)?$")
 
@@ -73,7 +83,7 @@ def parse_dates(text: pd.Series, timezone: str = DEFAULT_TIMEZONE) -> pd.Series:
     >>> parse_dates(s).dt.strftime("%Y-%m-%d").tolist()
     ['2024-01-05', '2024-01-05', '2024-01-05', '2024-01-05', '2024-01-05', '2024-01-05', nan]
     """
-    s = text.astype("string").fillna("").str.strip()
+    s = _slashed_to_iso(text.astype("string").fillna("").str.strip())
     out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
     todo = s != ""
     if todo.any():
@@ -102,3 +112,35 @@ def parse_dates(text: pd.Series, timezone: str = DEFAULT_TIMEZONE) -> pd.Series:
             days = np.floor(number[idx].to_numpy(dtype=float)).astype("int64")
             out[idx] = EXCEL_EPOCH + pd.to_timedelta(days, unit="D")
     return out.dt.normalize()
+
+
+def _slashed_to_iso(s: pd.Series) -> pd.Series:
+    """Rewrite ``2025/03/01 10:15:00 PM GMT+1`` as ISO ``2025-03-01T22:15:00+01:00``.
+
+    Cells of other forms are returned unchanged.
+    """
+    slashed = s.str.match(r"^\d{4}/")
+    if not slashed.any():
+        return s
+    parts = s[slashed].str.extract(_SLASHED)
+    ok = parts["y"].notna()
+    if not ok.any():
+        return s
+    parts = parts[ok]
+    hour = pd.to_numeric(parts["H"], errors="coerce")
+    ampm = parts["ampm"].fillna("").str.lower().str.replace(".", "", regex=False)
+    bad_clock = ampm.ne("") & ~hour.between(1, 12)
+    hour = hour.where(~ampm.eq("am") | hour.ne(12), 0)
+    hour = hour.where(~ampm.eq("pm") | hour.eq(12), hour + 12)
+    iso = (parts["y"] + "-" + parts["m"].str.zfill(2) + "-" + parts["d"].str.zfill(2))
+    timed = parts["H"].notna()
+    clock = ("T" + hour.astype("Int64").astype("string").str.zfill(2) + ":" + parts["M"] + ":"
+             + parts["S"].fillna("00").str.zfill(2))
+    iso = iso.where(~timed, iso + clock)
+    zone = (parts["sign"] + parts["zh"].str.zfill(2) + ":" + parts["zm"].fillna("00"))
+    iso = iso.where(parts["sign"].isna(), iso + zone)
+    iso = iso.where(parts["utc"].isna(), iso + "Z")
+    iso[bad_clock] = "not a date"
+    out = s.copy()
+    out[iso.index] = iso
+    return out
