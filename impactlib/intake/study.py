@@ -19,7 +19,8 @@ __all__ = ["Study", "Wave", "load_study"]
 
 TOP_KEYS = {"title", "language", "id_column", "codebook", "min_items_answered",
             "covariates", "registry", "waves", "due_days", "seed", "timezone"}
-WAVE_KEYS = {"key", "label", "file", "date_column", "sheet", "rename", "encoding"}
+WAVE_KEYS = {"key", "label", "file", "date_column", "sheet", "rename", "encoding",
+             "wave_column", "wave_values", "columns", "complete_column"}
 LANGUAGES = {"fr", "en"}
 
 
@@ -34,6 +35,13 @@ class Wave:
     sheet: str | None = None
     rename: dict[str, str] = field(default_factory=dict)
     encoding: str | None = None    # forces a text export's encoding (else detected)
+    # Export shapes (see impactlib.intake.shapes and docs/study-format.md):
+    wave_column: str | None = None       # one file for several waves: the column naming the wave
+    wave_values: tuple[str, ...] = ()    # values of wave_column that mean this wave
+    value_waves: dict[str, str] = field(default_factory=dict)  # every value -> wave, same file
+    columns: str | None = None           # wide file: this wave's columns, e.g. "T1_{item}"
+    other_columns: tuple[str, ...] = ()  # the patterns of the other waves of the same file
+    complete_column: str | None = None   # an empty cell here = an incomplete response
 
 
 @dataclass(frozen=True)
@@ -162,7 +170,8 @@ def load_study(path: str | Path) -> Study:
             date_column=str(w["date_column"]).strip() if w.get("date_column") else None,
             sheet=None if sheet is None else str(sheet),
             rename={str(k).strip(): str(v).strip() for k, v in rename.items()},
-            encoding=encoding))
+            encoding=encoding, **_shape(w, key, path)))
+    waves = _link_shared_files(waves, path)
     due = doc.get("due_days") or {}
     if not isinstance(due, dict) or not all(isinstance(v, int) and not isinstance(v, bool)
                                             for v in due.values()):
@@ -234,6 +243,81 @@ def _check_wave_references(setting: str, mapping: dict, wave_keys: list[str], pa
     if unknown:
         raise StudyError(f"{setting} names wave '{unknown[0]}', which is not a wave of the "
                          f"study (waves: {', '.join(wave_keys)})", path)
+
+
+def _shape(w: dict, key: str, path: Path) -> dict:
+    """The export-shape keys of one wave (``wave_column``, ``wave_values``,
+    ``columns``, ``complete_column``), checked."""
+    out: dict = {}
+    for name in ("wave_column", "columns", "complete_column"):
+        if w.get(name) not in (None, ""):
+            out[name] = _text(w[name], name, path)
+    values = w.get("wave_values")
+    if isinstance(values, (str, int, float)) and not isinstance(values, bool):
+        values = [values]
+    if values is not None and (not isinstance(values, list) or not values or not all(
+            isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in values)):
+        raise StudyError(f"wave_values of wave {key} must be a value or a list of values of "
+                         "its wave_column", path)
+    if values and "wave_column" not in out:
+        raise StudyError(f"wave {key} has wave_values but no wave_column", path)
+    if "wave_column" in out:
+        if not values:
+            raise StudyError(f"wave {key} has a wave_column but no wave_values (the values "
+                             "of that column that mean this wave)", path)
+        out["wave_values"] = tuple(str(v).strip() for v in values)
+    pattern = out.get("columns")
+    if pattern is not None and pattern.count("{item}") != 1:
+        raise StudyError(f"columns of wave {key} must hold '{{item}}' once, as in "
+                         f"'{key}_{{item}}' (it is '{pattern}')", path)
+    return out
+
+
+def _link_shared_files(waves: list[Wave], path: Path) -> list[Wave]:
+    """Tell the waves that share a file about each other.
+
+    A wave with a ``wave_column`` gets the whole value -> wave mapping of its
+    file, in study order (a value claimed by two waves, or waves of one file
+    that name different columns, are refused); a wave with ``columns`` gets
+    the other waves' column patterns of its file.
+    """
+    from dataclasses import replace
+
+    import pandas as pd
+
+    from impactlib.intake.readers import normalize_key
+
+    wide: dict[tuple, list[int]] = {}
+    for i, w in enumerate(waves):
+        if w.columns is not None:
+            wide.setdefault((w.file, w.sheet), []).append(i)
+    for members in wide.values():
+        patterns = [waves[i].columns for i in members]
+        for i in members:
+            waves[i] = replace(waves[i], other_columns=tuple(
+                p for p in patterns if p != waves[i].columns))
+    groups: dict[tuple, list[int]] = {}
+    for i, w in enumerate(waves):
+        if w.wave_column is not None:
+            groups.setdefault((w.file, w.sheet), []).append(i)
+    for (file, sheet), members in groups.items():
+        columns = {waves[i].wave_column for i in members}
+        if len(columns) > 1:
+            raise StudyError("waves reading the same file must name the same wave_column "
+                             f"({', '.join(sorted(columns))})", path)
+        mapping: dict[str, str] = {}
+        seen: dict[str, str] = {}
+        for i in members:
+            for value in waves[i].wave_values:
+                folded = normalize_key(pd.Series([value])).iloc[0]
+                if folded in seen and seen[folded] != waves[i].key:
+                    raise StudyError(f"wave value '{value}' is claimed by waves "
+                                     f"{seen[folded]} and {waves[i].key}", path)
+                seen[folded] = waves[i].key
+                mapping[value] = waves[i].key
+        for i in members:
+            waves[i] = replace(waves[i], value_waves=dict(mapping))
+    return waves
 
 
 def _encoding(value: object, wave: str, path: Path) -> str | None:
