@@ -39,7 +39,9 @@ from impactlib.errors import StudyError
 from impactlib.intake.readers import RawTable, normalize_key, read_table
 from impactlib.intake.study import Study, Wave
 
-__all__ = ["WaveData", "read_wave", "map_cells", "normalize_ids", "STATUSES"]
+__all__ = ["WaveData", "read_wave", "map_cells", "normalize_ids", "STATUSES",
+           "reject_empty_id", "drop_exact_duplicates", "reject_no_item_answered",
+           "resolve_conflicts"]
 
 log = logging.getLogger(__name__)
 STATUSES = ["answered", "dont_know", "missing", "invalid"]
@@ -134,11 +136,240 @@ def map_cells(cells: np.ndarray, scales: np.ndarray, codebook: Codebook) -> pd.D
     return out.iloc[codes].reset_index(drop=True)
 
 
+# ---------------------------------------------------------------------------
+# The row rules (docs/study-format.md, "What happens to each row and cell"),
+# in the order they apply. Each takes the rows still in play and says which of
+# them it sets aside; read_wave records the reason and counts.
+# ---------------------------------------------------------------------------
+def reject_empty_id(ids: pd.Series) -> np.ndarray:
+    """Rule 1: a row whose id is empty is rejected.
+
+    The id is empty once folded by :func:`normalize_ids` (an empty cell, or
+    only spaces). Such a row cannot be linked to a candidate, so it goes no
+    further: it is not compared with other rows by the later rules.
+
+    Counted in ``rows_rejected`` and ``rejected_empty_id`` of ``quality.csv``;
+    listed in ``rejected_rows.csv`` with the reason ``"empty id"``
+    (:data:`REASON_EMPTY_ID`).
+
+    Parameters
+    ----------
+    ids : pandas.Series
+        The folded ids of every row read (:func:`normalize_ids`).
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        True for the rows this rule rejects.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> reject_empty_id(normalize_ids(pd.Series(["A-1", "  ", "", None])))
+    array([False,  True,  True,  True])
+    """
+    return (ids == "").to_numpy(dtype=bool)
+
+
+def drop_exact_duplicates(rows: pd.DataFrame, in_play: np.ndarray) -> np.ndarray:
+    """Rule 2: a row identical in every cell to an earlier row is dropped.
+
+    Every column of the export is compared, as read (text, before any
+    folding): the same questionnaire exported twice. Only rows still in play
+    (not rejected by rule 1) are compared, and the first of identical rows
+    stays in play.
+
+    Counted in ``duplicates_dropped`` of ``quality.csv``, not in
+    ``rows_rejected``: the questionnaire is kept once, so the copy is not
+    listed in ``rejected_rows.csv`` and has no reason.
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        The cells of every row read.
+    in_play : numpy.ndarray of bool
+        Rows not set aside by an earlier rule.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        True for the rows this rule drops.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rows = pd.DataFrame({"id": ["A", "A", "", "", "A"], "Q1": ["1", "1", "2", "2", "2"]})
+    >>> drop_exact_duplicates(rows, np.array([True, True, False, False, True]))
+    array([False,  True, False, False, False])
+    """
+    dropped = np.zeros(len(rows), dtype=bool)
+    dropped[in_play] = rows[in_play].duplicated(keep="first").to_numpy(dtype=bool)
+    return dropped
+
+
+def reject_no_item_answered(n_answered: np.ndarray, in_play: np.ndarray) -> np.ndarray:
+    """Rule 3: a row with no item answered with a value of the scale is rejected.
+
+    An item is answered when its cell holds a label or a value of the item's
+    scale (status ``answered``): a missing-value label such as "Ne sait pas"
+    (``dont_know``), an empty cell and an unreadable cell (``invalid``) do not
+    count. Such a row says nothing about the candidate.
+
+    Counted in ``rows_rejected`` and ``rejected_no_answer`` of
+    ``quality.csv``; listed in ``rejected_rows.csv`` with the reason
+    ``"no item answered"`` (:data:`REASON_NO_ANSWER`).
+
+    Parameters
+    ----------
+    n_answered : numpy.ndarray of int
+        Items answered in each row.
+    in_play : numpy.ndarray of bool
+        Rows not set aside by an earlier rule.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        True for the rows this rule rejects.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> reject_no_item_answered(np.array([0, 3, 0]), np.array([True, True, False]))
+    array([ True, False, False])
+    """
+    return np.asarray(in_play, dtype=bool) & (np.asarray(n_answered) == 0)
+
+
+def resolve_conflicts(ids, n_answered, dates, lines, in_play: np.ndarray) -> pd.Series:
+    """Rule 4: one questionnaire per candidate and wave; the others are rejected.
+
+    When a candidate (same folded id) has several rows in play, the one kept
+    is the **most complete** (most items answered), then the **earliest
+    dated** (an unknown date comes after every known one), then the **first
+    in the file** (smallest line). The others are rejected, naming the line
+    of the kept one.
+
+    Counted in ``rows_rejected`` and ``rejected_conflict`` of
+    ``quality.csv``; listed in ``rejected_rows.csv`` with the reason
+    ``"another questionnaire of this candidate in this wave was kept: line
+    N"`` (:data:`REASON_CONFLICT` and the kept line).
+
+    Parameters
+    ----------
+    ids : array-like of str
+        Folded id of each row read (:func:`normalize_ids`).
+    n_answered : array-like of int
+        Items answered in each row.
+    dates : array-like of datetime64
+        Date of each row (NaT when unknown).
+    lines : array-like of int
+        Line of each row in its file.
+    in_play : numpy.ndarray of bool
+        Rows not set aside by an earlier rule.
+
+    Returns
+    -------
+    pandas.Series of Int64
+        One value per row read, by position: the line of the row kept instead
+        for the rows this rule rejects, ``<NA>`` for every other row.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> dates = pd.to_datetime(["2024-01-09", "2024-01-08", None, "2024-01-01"])
+    >>> resolve_conflicts(["c", "c", "c", "d"], [2, 2, 2, 1], dates, [6, 7, 8, 9],
+    ...                   np.ones(4, dtype=bool)).tolist()
+    [7, <NA>, 7, <NA>]
+    """
+    rows = pd.DataFrame({"id": np.asarray(ids, dtype=object),
+                         "answered": np.asarray(n_answered),
+                         "date": pd.Series(dates).reset_index(drop=True),
+                         "line": np.asarray(lines)})[np.asarray(in_play, dtype=bool)]
+    rows = rows.sort_values(["answered", "date", "line"], ascending=[False, True, True],
+                            na_position="last", kind="stable")
+    loser = rows.duplicated("id", keep="first")
+    kept_line = pd.Series(pd.NA, index=range(len(np.asarray(lines))), dtype="Int64")
+    if loser.any():
+        winner = rows[~loser].set_index("id")["line"]
+        kept_line.loc[rows.index[loser.to_numpy()]] = winner.reindex(rows.loc[loser, "id"]).to_numpy()
+    return kept_line
+
+
 def read_wave(study: Study, wave: Wave, codebook: Codebook) -> WaveData:
-    """Read one wave's export and account for every row (see module notes)."""
+    """Read one wave's export and account for every row (see module notes).
+
+    The steps: read the export and apply ``rename``; find the id, item, date
+    and covariate columns; fold the ids; map every item cell to its scale;
+    apply the four row rules in their order (:func:`reject_empty_id`,
+    :func:`drop_exact_duplicates`, :func:`reject_no_item_answered`,
+    :func:`resolve_conflicts`); then record the invalid cells of the kept
+    rows, list the rejected rows with their reason, and count.
+    """
+    table, exported, exported_name = _read_export(wave)
+    shown_file = _relative(study, wave.file)
+    columns = _locate_columns(study, wave, codebook, table, exported_name, shown_file)
+    raw, lines = table.data, table.lines
+    ids = normalize_ids(raw[columns.id])
+    texts, cells, n_answered = _map_items(raw, columns.items, codebook)
+    dates = (parse_dates(raw[columns.date]) if columns.date
+             else pd.Series(pd.NaT, index=raw.index))
+
+    # The row rules, in order: each sees only the rows still in play.
+    empty_id = reject_empty_id(ids)
+    duplicate = drop_exact_duplicates(raw, in_play=~empty_id)
+    unanswered = reject_no_item_answered(n_answered, in_play=~empty_id & ~duplicate)
+    kept_line = resolve_conflicts(ids, n_answered, dates, lines,
+                                  in_play=~empty_id & ~duplicate & ~unanswered)
+    conflict = kept_line.notna().to_numpy(dtype=bool)
+    reason = np.full(len(raw), None, dtype=object)
+    reason[empty_id] = REASON_EMPTY_ID
+    reason[unanswered] = REASON_NO_ANSWER
+    reason[conflict] = REASON_CONFLICT + kept_line[conflict].astype(str).to_numpy(dtype=object)
+    keep = ~(empty_id | duplicate | unanswered | conflict)
+
+    invalid = _invalid_cells(wave, shown_file, raw, lines, ids, texts, cells, keep,
+                             columns, codebook, dates, exported_name)
+    rejected = _rejected_rows(wave, shown_file, raw, exported, lines, reason, columns.id)
+    kept = _kept_rows(wave, shown_file, raw, lines, ids, dates, n_answered, keep, columns)
+    kept_cells = cells[np.repeat(keep, len(columns.items))].reset_index(drop=True)
+    k, found = len(columns.items), sum(c is not None for c in columns.items)
+    quality = {
+        "wave": wave.key, "file": shown_file,
+        "rows_read": len(raw), "rows_kept": int(keep.sum()),
+        "rows_rejected": int(len(rejected)), "duplicates_dropped": int(duplicate.sum()),
+        "cells_invalid": int(len(invalid)),
+        "rejected_empty_id": int(empty_id.sum()),
+        "rejected_no_answer": int(unanswered.sum()),
+        "rejected_conflict": int(conflict.sum()),
+        "items_found": int(found), "items_absent": int(k - found),
+        "blank_rows_skipped": int(table.meta.get("blank_rows", 0)),
+        "encoding": table.encoding or "", "delimiter": {"\t": "tab"}.get(table.delimiter, table.delimiter or ""),
+    }
+    assert quality["rows_read"] == (quality["rows_kept"] + quality["rows_rejected"]
+                                    + quality["duplicates_dropped"])
+    log.info("%s (%s): %d rows read, %d kept, %d rejected, %d exact duplicates, %d invalid cells",
+             wave.key, shown_file, len(raw), quality["rows_kept"], quality["rows_rejected"],
+             quality["duplicates_dropped"], quality["cells_invalid"])
+    return WaveData(wave, kept, kept_cells, rejected, invalid, quality, columns.covariates)
+
+
+# ---------------------------------------------------------------------------
+# The other steps of read_wave
+# ---------------------------------------------------------------------------
+@dataclass
+class _Columns:
+    """Where read_wave finds what it needs in one export (names after rename)."""
+
+    id: str
+    items: list            # column of each codebook item, None when absent
+    date: str | None
+    covariates: dict       # covariate name -> column
+
+
+def _read_export(wave: Wave) -> tuple[RawTable, pd.DataFrame, dict]:
+    """The export with ``rename`` applied, its cells as exported, and new -> exported names."""
     table = read_table(wave.file, wave.sheet)
     file = wave.file
-    shown_file = _relative(study, file)
     raw = exported = table.data
     # Messages and records name columns as the export does, not as renamed.
     exported_name = {new: old for old, new in wave.rename.items()}
@@ -151,6 +382,13 @@ def read_wave(study: Study, wave: Wave, codebook: Codebook) -> WaveData:
         if len(dup):
             raise StudyError("rename gives two columns the same name", file, 1, str(dup[0]))
     table = RawTable(file, raw, table.lines, table.encoding, table.delimiter, table.meta)
+    return table, exported, exported_name
+
+
+def _locate_columns(study: Study, wave: Wave, codebook: Codebook, table: RawTable,
+                    exported_name: dict, shown_file: str) -> _Columns:
+    """Find the id, item, date and covariate columns; a missing id, date or every item stops."""
+    file, raw = wave.file, table.data
     columns = _column_index(table)
     id_col = _find(columns, study.id_column)
     if id_col is None:
@@ -176,51 +414,46 @@ def read_wave(study: Study, wave: Wave, codebook: Codebook) -> WaveData:
         if date_col is None:
             raise StudyError(f"no date column '{wave.date_column}'", file, 1,
                              exported_name.get(wave.date_column, wave.date_column))
+    covariates = {c: _find(columns, c) for c in study.covariates
+                  if _find(columns, c) is not None}
+    return _Columns(id_col, item_cols, date_col, covariates)
 
-    n = len(raw)
-    lines = table.lines
-    ids = normalize_ids(raw[id_col])
-    reason = pd.Series(None, index=raw.index, dtype=object)
-    reason[(ids == "").to_numpy()] = REASON_EMPTY_ID
-    dup = np.zeros(n, dtype=bool)
-    alive = reason.isna().to_numpy()
-    dup[alive] = raw[alive].duplicated(keep="first").to_numpy()
 
-    # Cells of every item column, row-major: row i, item j at i * k + j.
-    k = len(items)
+def _map_items(raw: pd.DataFrame, item_cols: list, codebook: Codebook):
+    """Every item cell of every row mapped to its scale (:func:`map_cells`).
+
+    Returns the texts (rows x items, "" for an absent item), the mapped cells
+    row-major (row i, item j at ``i * k + j``) and the items answered per row.
+    """
+    n, k = len(raw), len(item_cols)
     texts = np.full((n, k), "", dtype=object)
-    for j, col in enumerate(item_cols):
+    for j, col in enumerate(item_cols):  # loop over items, not rows
         if col is not None:
             texts[:, j] = raw[col].to_numpy(dtype=object)
-    scale_of = np.tile(items["scale"].to_numpy(dtype=object), n)
+    scale_of = np.tile(codebook.items["scale"].to_numpy(dtype=object), n)
     cells = map_cells(texts.ravel(), scale_of, codebook)
-    answered = (cells["status"].to_numpy() == "answered").reshape(n, k).sum(axis=1)
-    reason[(reason.isna() & ~pd.Series(dup, index=raw.index) & (answered == 0)).to_numpy()] = REASON_NO_ANSWER
+    n_answered = (cells["status"].to_numpy() == "answered").reshape(n, k).sum(axis=1)
+    return texts, cells, n_answered
 
-    dates = parse_dates(raw[date_col]) if date_col else pd.Series(pd.NaT, index=raw.index)
-    # Conflicting rows of one candidate: most complete, earliest dated, first in file.
-    alive = reason.isna().to_numpy() & ~dup
-    cand = pd.DataFrame({"id": ids, "answered": answered, "date": dates, "line": lines})[alive]
-    cand = cand.sort_values(["answered", "date", "line"], ascending=[False, True, True],
-                            na_position="last", kind="stable")
-    loser = cand.duplicated("id", keep="first")
-    if loser.any():
-        kept_line = cand[~loser].set_index("id")["line"]
-        losers = cand[loser]
-        winner = kept_line.reindex(losers["id"]).astype(int).astype(str).to_numpy()
-        reason[losers.index] = REASON_CONFLICT + winner
-    keep = (reason.isna().to_numpy() & ~dup)
 
-    # Invalid cells of kept rows, and unreadable dates.
+def _invalid_cells(wave: Wave, shown_file: str, raw: pd.DataFrame, lines: np.ndarray,
+                   ids: pd.Series, texts: np.ndarray, cells: pd.DataFrame, keep: np.ndarray,
+                   columns: _Columns, codebook: Codebook, dates: pd.Series,
+                   exported_name: dict) -> pd.DataFrame:
+    """Invalid item cells and unreadable dates of the kept rows, by line then column."""
+    n, k = texts.shape
     status = cells["status"].to_numpy().reshape(n, k)
     bad_r, bad_j = np.nonzero((status == "invalid") & keep[:, None])
+    # Named as the export names it (before rename); one name per item, not per cell.
+    shown_column = np.array([exported_name.get(c, c) for c in columns.items], dtype=object)
     invalid = pd.DataFrame({
         "wave": wave.key, "file": shown_file, "line": lines[bad_r],
-        "column": [exported_name.get(item_cols[j], item_cols[j]) for j in bad_j] if len(bad_j) else [],
-        "item": items["item"].to_numpy()[bad_j],
+        "column": shown_column[bad_j] if len(bad_j) else [],
+        "item": codebook.items["item"].to_numpy()[bad_j],
         "raw_value": texts[bad_r, bad_j],
         "reason": cells["reason"].to_numpy().reshape(n, k)[bad_r, bad_j],
         "id_key": ids.to_numpy()[bad_r]})
+    date_col = columns.date
     if date_col:
         bad_date = keep & dates.isna().to_numpy() & (raw[date_col].str.strip() != "").to_numpy()
         if bad_date.any():
@@ -230,48 +463,37 @@ def read_wave(study: Study, wave: Wave, codebook: Codebook) -> WaveData:
                 "raw_value": raw[date_col].to_numpy()[bad_date],
                 "reason": "unreadable date (use dd/mm/yyyy or yyyy-mm-dd)",
                 "id_key": ids.to_numpy()[bad_date]})], ignore_index=True)
-    invalid = invalid.sort_values(["line", "column"], kind="stable").reset_index(drop=True)
+    return invalid.sort_values(["line", "column"], kind="stable").reset_index(drop=True)
 
-    rej_mask = reason.notna().to_numpy()
-    rejected = pd.DataFrame({
-        "wave": wave.key, "file": shown_file, "line": lines[rej_mask],
-        "reason": reason.to_numpy()[rej_mask],
-        "id": raw[id_col].to_numpy()[rej_mask],
-        "raw_row": [json.dumps(r, ensure_ascii=False)
-                    for r in exported[rej_mask].to_dict(orient="records")]})
 
-    covariate_columns = {c: _find(columns, c) for c in study.covariates
-                         if _find(columns, c) is not None}
+def _rejected_rows(wave: Wave, shown_file: str, raw: pd.DataFrame, exported: pd.DataFrame,
+                   lines: np.ndarray, reason: np.ndarray, id_col: str) -> pd.DataFrame:
+    """The rejected rows with their reason, raw id and raw cells (as exported, JSON)."""
+    rejected = pd.notna(reason)
+    return pd.DataFrame({
+        "wave": wave.key, "file": shown_file, "line": lines[rejected],
+        "reason": reason[rejected],
+        "id": raw[id_col].to_numpy()[rejected],
+        "raw_row": [json.dumps(r, ensure_ascii=False)   # one per rejected row: few
+                    for r in exported[rejected].to_dict(orient="records")]})
+
+
+def _kept_rows(wave: Wave, shown_file: str, raw: pd.DataFrame, lines: np.ndarray,
+               ids: pd.Series, dates: pd.Series, n_answered: np.ndarray, keep: np.ndarray,
+               columns: _Columns) -> pd.DataFrame:
+    """One row per kept questionnaire: ids, wave, date, items answered, source, covariates."""
     kept = pd.DataFrame({
         "id_key": ids.to_numpy()[keep],
-        "id": raw[id_col].astype(str).str.strip().to_numpy()[keep],
+        "id": raw[columns.id].astype(str).str.strip().to_numpy()[keep],
         "wave": wave.key,
         "date": dates.to_numpy()[keep],
-        "n_answered": answered[keep],
+        "n_answered": n_answered[keep],
         "source_file": shown_file,
         "source_line": lines[keep],
     })
-    for name, col in covariate_columns.items():
+    for name, col in columns.covariates.items():
         kept["cov:" + name] = raw[col].astype(str).str.strip().to_numpy()[keep]
-    kept_cells = cells[np.repeat(keep, k)].reset_index(drop=True)
-    quality = {
-        "wave": wave.key, "file": shown_file,
-        "rows_read": n, "rows_kept": int(keep.sum()),
-        "rows_rejected": int(rej_mask.sum()), "duplicates_dropped": int(dup.sum()),
-        "cells_invalid": int(len(invalid)),
-        "rejected_empty_id": int((reason == REASON_EMPTY_ID).sum()),
-        "rejected_no_answer": int((reason == REASON_NO_ANSWER).sum()),
-        "rejected_conflict": int(loser.sum()),
-        "items_found": int(sum(present)), "items_absent": int(k - sum(present)),
-        "blank_rows_skipped": int(table.meta.get("blank_rows", 0)),
-        "encoding": table.encoding or "", "delimiter": {"\t": "tab"}.get(table.delimiter, table.delimiter or ""),
-    }
-    assert quality["rows_read"] == (quality["rows_kept"] + quality["rows_rejected"]
-                                    + quality["duplicates_dropped"])
-    log.info("%s (%s): %d rows read, %d kept, %d rejected, %d exact duplicates, %d invalid cells",
-             wave.key, shown_file, n, quality["rows_kept"], quality["rows_rejected"],
-             quality["duplicates_dropped"], quality["cells_invalid"])
-    return WaveData(wave, kept, kept_cells, rejected, invalid, quality, covariate_columns)
+    return kept
 
 
 def _relative(study: Study, file) -> str:
