@@ -15,6 +15,7 @@ from impactlib.stats.attrition import (
     days_between_waves,
     dropout_comparison,
     dropout_model,
+    due_status,
     funnel,
     item_matrix,
     little_mcar,
@@ -239,6 +240,77 @@ def test_wave_status_no_registry():
     assert got == {"a": ["answered", "answered", "unknown"], "b": ["answered", "not_yet_due", "unknown"]}
     rates = attrition_rates(st)
     assert np.isnan(rates.loc[2, "response_rate"])  # nothing known to be due at T3
+
+
+# ---------------------------------------------------------------------------
+# due_status: the due rule alone, one grid row per case (3 waves)
+# ---------------------------------------------------------------------------
+NAT = None
+DUE_CASES = [
+    # position, answered, entry, offset, exit, has_exit_status, ongoing -> status, due_date
+    # (as_of 2024-06-30; due dates by hand, R: as.Date(entry) + offset)
+    (0, True, "2024-08-01", 0, NAT, False, False, "answered", "2024-08-01"),     # answered whatever the dates
+    (0, False, "2024-01-01", 0, NAT, False, False, "missed", "2024-01-01"),
+    (0, False, "2024-08-01", 0, NAT, False, False, "not_yet_due", "2024-08-01"),
+    (0, False, NAT, 0, NAT, False, False, "missed", NAT),                        # listed: entered
+    (0, False, "2024-06-25", 10, NAT, False, False, "not_yet_due", "2024-07-05"),  # due_days of the first wave
+    (1, False, "2024-01-15", 90, NAT, False, False, "missed", "2024-04-14"),
+    (1, False, "2024-05-01", 90, NAT, False, False, "not_yet_due", "2024-07-30"),
+    (1, False, "2024-04-01", 90, NAT, False, False, "missed", "2024-06-30"),     # due on as_of: due
+    (1, False, NAT, 90, NAT, False, False, "unknown", NAT),
+    (1, True, NAT, 90, NAT, False, False, "answered", NAT),
+    (2, False, "2024-01-01", 0, "2024-06-01", True, False, "missed", "2024-06-01"),   # left
+    (2, False, "2024-01-01", 0, NAT, True, False, "missed", NAT),                    # 'abandon', no date: left
+    (2, False, "2024-01-01", 0, "2024-09-01", True, False, "not_yet_due", NAT),      # exit after as_of
+    (2, False, "2024-01-01", 0, "2024-05-01", True, True, "not_yet_due", NAT),       # ongoing status wins
+    (2, False, "2024-01-01", 0, "2024-05-01", False, False, "missed", "2024-05-01"),  # exit date, no status
+    (2, False, "2024-01-01", 0, "2024-09-01", False, False, "not_yet_due", NAT),
+    (2, False, "2024-01-01", 0, NAT, False, False, "not_yet_due", NAT),              # nothing says it left
+    (2, True, "2024-01-01", 0, NAT, True, True, "answered", NAT),                    # answered early
+]
+
+
+def _grid(cases):
+    cols = ["position", "answered", "entry_date", "offset_days", "exit_date", "has_exit_status", "ongoing"]
+    grid = pd.DataFrame([c[:7] for c in cases], columns=cols)
+    grid["entry_date"] = pd.to_datetime(grid["entry_date"])
+    grid["exit_date"] = pd.to_datetime(grid["exit_date"])
+    return grid
+
+
+def test_due_status_each_case_of_the_rule():
+    out = due_status(_grid(DUE_CASES), n_waves=3, as_of="2024-06-30")
+    assert list(out.columns) == ["status", "due_date"]
+    assert out["status"].tolist() == [c[7] for c in DUE_CASES]
+    assert out["due_date"].tolist() == [pd.Timestamp(c[8]) if c[8] else pd.NaT for c in DUE_CASES]
+    assert str(out["due_date"].dtype) == "datetime64[ns]"
+
+
+def test_due_status_without_exit_information_or_as_of():
+    grid = _grid(DUE_CASES)
+    no_exit = due_status(grid, n_waves=3, as_of="2024-06-30", exit_info=False)
+    last = grid["position"].to_numpy() == 2
+    # without any exit column an unanswered last wave is unknown; other waves unchanged
+    assert set(no_exit["status"][last & ~grid["answered"]]) == {"unknown"}
+    assert no_exit["status"][~last].tolist() == [c[7] for c, l in zip(DUE_CASES, last) if not l]
+    unknown_date = due_status(grid, n_waves=3, as_of=None)
+    # as_of unknown: only what needs no date is decided
+    assert unknown_date["status"].tolist() == [
+        "answered", "unknown", "unknown", "missed", "unknown",       # first: entry unknown -> due
+        "unknown", "unknown", "unknown", "unknown", "answered",      # middle: unknown
+        "unknown", "missed", "unknown", "not_yet_due", "unknown",    # last: left without date -> due;
+        "unknown", "unknown", "answered"]                             #   ongoing -> not yet due
+
+
+def test_due_status_with_one_wave_it_is_the_first():
+    grid = _grid([(0, False, "2024-01-01", 0, "2024-02-01", True, False, "", "")])
+    assert due_status(grid, n_waves=1, as_of="2024-06-30")["due_date"].tolist() == [pd.Timestamp("2024-01-01")]
+    assert due_status(grid, n_waves=1, as_of="2023-06-30")["status"].tolist() == ["not_yet_due"]
+
+
+def test_due_status_empty_grid():
+    out = due_status(_grid([]), n_waves=3, as_of="2024-06-30")
+    assert len(out) == 0 and list(out.columns) == ["status", "due_date"]
 
 
 # ---------------------------------------------------------------------------
@@ -477,6 +549,26 @@ def test_dropout_comparison_edges(x, returned):
         assert out[["smd", "p_value"]].isna().all(axis=None)
     assert attrition_table(scores, cand, covariates=["sexe"]) is not None
     assert dropout_model(scores, cand, "T1", "T2", covariates=["sexe"])["estimate"].isna().all()
+
+
+@pytest.mark.parametrize(
+    "back, gone, t, p",
+    [
+        # one returner: no variance, no test
+        ([4.0], [2.0, 3.0, 4.0], np.nan, np.nan),
+        # both groups constant: standard error 0, no test
+        ([4.0, 4.0, 4.0], [3.0, 3.0], np.nan, np.nan),
+        # returners constant: se^2 = 0/3 + 1/3, t = 1 / sqrt(1/3) = sqrt(3), df = 2;
+        # p = 2 * pt(-sqrt(3), 2) = 1 - sqrt(3) / sqrt(3 + 2) (R: 0.225403330758517)
+        ([4.0, 4.0, 4.0], [2.0, 3.0, 4.0], np.sqrt(3.0), 1 - np.sqrt(3.0 / 5.0)),
+    ],
+)
+def test_welch_t_test_where_it_is_undefined(back, gone, t, p):
+    scores = _one_dim_scores(back + gone, [1] * len(back) + [0] * len(gone))
+    out = dropout_comparison(scores, None, "T1", "T2", min_group=0)
+    assert out["test"].item() == "welch t"
+    assert out["statistic"].item() == pytest.approx(t, abs=1e-12, nan_ok=True)
+    assert out["p_value"].item() == pytest.approx(p, abs=1e-12, nan_ok=True)
 
 
 def test_attrition_table():

@@ -38,6 +38,7 @@ __all__ = [
     "funnel",
     "days_between_waves",
     "wave_status",
+    "due_status",
     "attrition_rates",
     "dropout_comparison",
     "dropout_model",
@@ -473,7 +474,8 @@ def wave_status(
     - A due, unanswered wave is ``missed``; an undue one ``not_yet_due``.
 
     When the registry gives no entry date (or there is no registry), the
-    candidate's earliest dated questionnaire stands in for it.
+    candidate's earliest dated questionnaire stands in for it. The decision
+    itself is :func:`due_status`, on the candidate x wave grid built here.
 
     Parameters
     ----------
@@ -571,30 +573,120 @@ def wave_status(
         pool = pd.concat([q["date"], pd.Series(entry.to_numpy()), pd.Series(exit_date.to_numpy())])
         as_of = pool.max() if pool.notna().any() else pd.NaT
     as_of = pd.Timestamp(as_of) if as_of is not None else pd.NaT
-    as_of_known = not pd.isna(as_of)
 
     # candidate x wave grid
     n_c = len(ids)
     cand_col = np.repeat(ids.to_numpy(dtype=object), n_w)
     wave_col = np.tile(np.array(levels, dtype=object), n_c)
-    pos = np.tile(np.arange(n_w), n_c)
-    e = np.repeat(entry.to_numpy(dtype="datetime64[ns]"), n_w)
-    x = np.repeat(exit_date.to_numpy(dtype="datetime64[ns]"), n_w)
-    ongo = np.repeat(ongoing.to_numpy(dtype=bool), n_w)
-    has_st = np.repeat(has_status.to_numpy(dtype=bool), n_w)
-    off = np.array([offsets.get(w, 0) for w in levels], dtype="int64")
-    off_col = np.tile(off, n_c).astype("timedelta64[D]")
-
     grid_index = pd.MultiIndex.from_arrays([cand_col, wave_col])
     answered = grid_index.isin(answered_set) if n_c * n_w else np.zeros(0, dtype=bool)
     date_col = answered_date.reindex(grid_index).to_numpy(dtype="datetime64[ns]") if n_c * n_w else np.array([], dtype="datetime64[ns]")
+    off = np.array([offsets.get(w, 0) for w in levels], dtype="int64")
+    grid = pd.DataFrame(
+        {
+            "position": np.tile(np.arange(n_w), n_c),
+            "answered": answered,
+            "entry_date": np.repeat(entry.to_numpy(dtype="datetime64[ns]"), n_w),
+            "offset_days": np.tile(off, n_c),
+            "exit_date": np.repeat(exit_date.to_numpy(dtype="datetime64[ns]"), n_w),
+            "has_exit_status": np.repeat(has_status.to_numpy(dtype=bool), n_w),
+            "ongoing": np.repeat(ongoing.to_numpy(dtype=bool), n_w),
+        }
+    )
+    decided = due_status(grid, n_w, as_of, exit_info=has_exit_info)
+    return pd.DataFrame(
+        {
+            "candidate": cand_col,
+            "wave": wave_categorical(wave_col, levels),
+            "status": decided["status"].to_numpy(dtype=object),
+            "due_date": decided["due_date"].to_numpy(dtype="datetime64[ns]"),
+            "date": date_col,
+        }
+    )
+
+
+def due_status(grid: pd.DataFrame, n_waves: int, as_of=None, exit_info: bool = True) -> pd.DataFrame:
+    """The due rule: each candidate x wave is answered, missed, not yet due or unknown.
+
+    The decision of :func:`wave_status`, on a grid that already holds, for
+    every candidate x wave, the dates and flags it needs. In words:
+
+    - a wave the candidate answered is ``answered``, whatever the dates;
+    - the **first wave** is due ``offset_days`` after entry (0 by default):
+      due when that day is on or before ``as_of``, or when the entry date is
+      unknown (being listed means the candidate entered);
+    - a **middle wave** is due ``offset_days`` after entry, when that day is
+      on or before ``as_of``; ``unknown`` when the entry date (or ``as_of``)
+      is unknown;
+    - the **last wave** is due at exit: when the candidate has left, i.e. is
+      not ``ongoing`` and either has an exit status (then with an exit date on
+      or before ``as_of``, or no exit date) or, without one, an exit date on
+      or before ``as_of``; ``unknown`` without any exit information
+      (``exit_info`` False) or when ``as_of`` is unknown and the candidate has
+      neither left nor is ongoing;
+    - a due wave not answered is ``missed``; a wave not due is
+      ``not_yet_due``.
+
+    Vectorised: one pass of numpy over the grid.
+
+    Parameters
+    ----------
+    grid : pandas.DataFrame
+        One row per candidate x wave, with columns ``position`` (0-based
+        position of the wave; 0 is the first, ``n_waves - 1`` the last),
+        ``answered`` (bool), ``entry_date`` and ``exit_date`` (datetime64,
+        NaT when unknown), ``offset_days`` (int: days after entry when the
+        wave is due; not used for the last wave), ``has_exit_status`` (bool:
+        the registry gives an exit status) and ``ongoing`` (bool: that status
+        means "still in the programme").
+    n_waves : int
+        Number of waves of the study (with one wave, it is the first).
+    as_of : date-like, optional
+        Date the data were extracted; None or NaT when unknown.
+    exit_info : bool
+        Whether the registry has exit information at all (an ``exit_date``
+        or ``exit_status`` column).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same index as ``grid``: ``status`` (``answered``, ``missed``,
+        ``not_yet_due`` or ``unknown``) and ``due_date`` (datetime64[ns]; NaT
+        when unknown or, for the last wave, while the candidate has not left).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> grid = pd.DataFrame({"position": [0, 1, 2, 1],
+    ...     "answered": [True, False, False, False],
+    ...     "entry_date": pd.to_datetime(["2024-01-01"] * 3 + ["2024-06-01"]),
+    ...     "offset_days": [0, 90, 0, 90],
+    ...     "exit_date": pd.to_datetime(["2024-05-01"] * 3 + [None]),
+    ...     "has_exit_status": [True, True, True, False],
+    ...     "ongoing": False})
+    >>> due_status(grid, n_waves=3, as_of="2024-07-01")
+            status   due_date
+    0     answered 2024-01-01
+    1       missed 2024-03-31
+    2       missed 2024-05-01
+    3  not_yet_due 2024-08-30
+    """
+    pos = grid["position"].to_numpy(dtype="int64")
+    answered = grid["answered"].to_numpy(dtype=bool)
+    e = grid["entry_date"].to_numpy(dtype="datetime64[ns]")
+    x = grid["exit_date"].to_numpy(dtype="datetime64[ns]")
+    off_col = grid["offset_days"].to_numpy(dtype="int64").astype("timedelta64[D]")
+    ongo = grid["ongoing"].to_numpy(dtype=bool)
+    has_st = grid["has_exit_status"].to_numpy(dtype=bool)
+    as_of = pd.Timestamp(as_of) if as_of is not None else pd.NaT
+    as_of_known = not pd.isna(as_of)
 
     e_known = ~np.isnat(e)
     x_known = ~np.isnat(x)
     aso = np.datetime64(as_of.to_datetime64()) if as_of_known else np.datetime64("NaT")
     entry_due = np.where(e_known, e + off_col, np.datetime64("NaT", "ns"))
     is_first = pos == 0
-    is_last = (pos == n_w - 1) & (n_w > 1)
+    is_last = (pos == n_waves - 1) & (n_waves > 1)
     is_middle = ~is_first & ~is_last
 
     with np.errstate(invalid="ignore"):
@@ -610,7 +702,7 @@ def wave_status(
     if not as_of_known:
         left = ~ongo & has_st & ~x_known
     last_due = left
-    last_known = np.full(len(pos), has_exit_info) & (as_of_known | left | ongo)
+    last_known = np.full(len(pos), exit_info) & (as_of_known | left | ongo)
 
     due = np.where(is_first, first_due, np.where(is_middle, middle_due, last_due))
     known = np.where(is_first, first_known, np.where(is_middle, middle_known, last_known))
@@ -624,15 +716,7 @@ def wave_status(
         np.where(left, x, np.datetime64("NaT", "ns")),
         entry_due,
     ).astype("datetime64[ns]")
-    return pd.DataFrame(
-        {
-            "candidate": cand_col,
-            "wave": wave_categorical(wave_col, levels),
-            "status": status.astype(object),
-            "due_date": due_date,
-            "date": date_col,
-        }
-    )
+    return pd.DataFrame({"status": status.astype(object), "due_date": due_date}, index=grid.index)
 
 
 def attrition_rates(status: pd.DataFrame, waves: Sequence | None = None) -> pd.DataFrame:
@@ -703,19 +787,24 @@ def attrition_rates(status: pd.DataFrame, waves: Sequence | None = None) -> pd.D
 # 5. who drops out
 # --------------------------------------------------------------------------
 def _welch(m1, v1, n1, m2, v2, n2):
-    """Vectorized Welch t-test; NaN where undefined."""
+    """Welch's unequal-variance t-test from group summaries, vectorized; NaN where undefined.
+
+    :func:`scipy.stats.ttest_ind_from_stats` with ``equal_var=False`` (R's
+    ``t.test(x, y)``) on the columns where the test is defined: both groups
+    of at least two values and a positive, finite standard error
+    ``v1 / n1 + v2 / n2``. Elsewhere ``t`` and ``p`` are NaN.
+    """
     m1, v1, n1, m2, v2, n2 = (np.asarray(a, dtype=float) for a in (m1, v1, n1, m2, v2, n2))
     t = np.full(m1.shape, np.nan)
     p = np.full(m1.shape, np.nan)
     ok = (n1 >= 2) & (n2 >= 2)
     with np.errstate(divide="ignore", invalid="ignore"):
-        a = np.where(ok, v1 / np.where(ok, n1, 1), np.nan)
-        b = np.where(ok, v2 / np.where(ok, n2, 1), np.nan)
-        se2 = a + b
-        ok &= np.isfinite(se2) & (se2 > 0)
-        df = np.where(ok, se2**2 / (a**2 / np.maximum(n1 - 1, 1) + b**2 / np.maximum(n2 - 1, 1)), np.nan)
-        t = np.where(ok, (m1 - m2) / np.sqrt(np.where(ok, se2, 1.0)), np.nan)
-    p[ok] = 2.0 * stats.t.sf(np.abs(t[ok]), df[ok])
+        se2 = np.where(ok, v1 / np.where(ok, n1, 1) + v2 / np.where(ok, n2, 1), np.nan)
+    ok &= np.isfinite(se2) & (se2 > 0)
+    if ok.any():
+        res = stats.ttest_ind_from_stats(m1[ok], np.sqrt(v1[ok]), n1[ok],
+                                         m2[ok], np.sqrt(v2[ok]), n2[ok], equal_var=False)
+        t[ok], p[ok] = res.statistic, res.pvalue
     return t, p
 
 
