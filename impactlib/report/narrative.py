@@ -20,7 +20,29 @@ SMD_NOTABLE = 0.2  # a standardized mean difference beyond this is "notable" (Co
 
 
 def classify_change(ci_low: float, ci_high: float) -> str:
-    """``improved`` when the interval lies above 0, ``worsened`` below, else ``unclear``."""
+    """Say whether a change is shown, from its 95% interval.
+
+    Parameters
+    ----------
+    ci_low, ci_high : float
+        Bounds of the change's interval (NaN when unknown).
+
+    Returns
+    -------
+    str
+        ``'improved'`` when the interval lies above 0, ``'worsened'`` when it
+        lies below 0, else ``'unclear'`` (an interval holding or touching 0,
+        or an unknown bound: the sample does not show a change).
+
+    Examples
+    --------
+    >>> classify_change(0.1, 0.5)
+    'improved'
+    >>> classify_change(-0.5, -0.1)
+    'worsened'
+    >>> classify_change(0.0, 0.3), classify_change(float("nan"), 0.3)
+    ('unclear', 'unclear')
+    """
     if np.isfinite(ci_low) and ci_low > 0:
         return "improved"
     if np.isfinite(ci_high) and ci_high < 0:
@@ -29,7 +51,35 @@ def classify_change(ci_low: float, ci_high: float) -> str:
 
 
 def interval(view, low: float, high: float, digits: int = 2) -> str:
-    """``[a ; b]`` written the local way, or a dash when unknown."""
+    """An interval written the local way, or a dash when unknown.
+
+    Parameters
+    ----------
+    view : impactlib.report.notebook.ReportView
+        The report; only its translator ``view.tr`` is used (language and
+        number format).
+    low, high : float
+        Bounds of the interval.
+    digits : int
+        Decimals shown.
+
+    Returns
+    -------
+    str
+        ``[0,20 ; 0,80]`` in French, ``[0.20, 0.80]`` in English; ``–`` when
+        a bound is NaN or infinite.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> from impactlib.report.i18n import Translator
+    >>> interval(SimpleNamespace(tr=Translator("fr")), 0.2, 0.8)
+    '[0,20 ; 0,80]'
+    >>> interval(SimpleNamespace(tr=Translator("en")), 12.0, 29.6, digits=0)
+    '[12, 30]'
+    >>> interval(SimpleNamespace(tr=Translator("en")), float("nan"), 0.8)
+    '–'
+    """
     if not (np.isfinite(low) and np.isfinite(high)):
         return "–"
     sep = " ; " if view.tr.lang == "fr" else ", "
@@ -37,7 +87,35 @@ def interval(view, low: float, high: float, digits: int = 2) -> str:
 
 
 def main_pair(view) -> tuple[str, str] | None:
-    """The wave pair the synthesis talks about: first to last with at least 2 pairs."""
+    """The wave pair the synthesis talks about.
+
+    The pair from the first wave to the latest wave with at least two
+    candidates answering both (rows of the ``power`` results table, in its
+    order).
+
+    Parameters
+    ----------
+    view : impactlib.report.notebook.ReportView
+        The report; ``view.results["power"]`` and ``view.waves`` are used.
+
+    Returns
+    -------
+    tuple of str or None
+        ``(from_wave, to_wave)``, or None when no pair from the first wave
+        has two candidates.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from types import SimpleNamespace
+    >>> power = pd.DataFrame({"from_wave": ["T1", "T1", "T2"], "to_wave": ["T2", "T3", "T3"],
+    ...                       "n_pairs": [40, 12, 10]})
+    >>> main_pair(SimpleNamespace(results={"power": power}, waves=["T1", "T2", "T3"]))
+    ('T1', 'T3')
+    >>> power["n_pairs"] = [40, 1, 10]
+    >>> main_pair(SimpleNamespace(results={"power": power}, waves=["T1", "T2", "T3"]))
+    ('T1', 'T2')
+    """
     power = view.results.get("power")
     if power is None or power.empty:
         return None
@@ -50,6 +128,21 @@ def main_pair(view) -> tuple[str, str] | None:
 
 
 def funnel_text(view) -> str:
+    """The synthesis's sentence on who answered each wave.
+
+    Parameters
+    ----------
+    view : impactlib.report.notebook.ReportView
+        The report; ``view.results["funnel"]`` (:func:`impactlib.stats.attrition.funnel`),
+        wave labels and translations are used.
+
+    Returns
+    -------
+    str
+        Markdown: the entrants at the first wave, then for every later wave
+        its candidates and their share of the entrants (locale keys
+        ``synthesis.funnel`` and ``synthesis.funnel_wave``).
+    """
     f = view.results["funnel"]
     first = f.iloc[0]
     rest = [view.tr.t("synthesis.funnel_wave", n=int(r.n_candidates), label=view.label(r.wave),
@@ -66,7 +159,27 @@ def _pair(table: pd.DataFrame, from_wave: str, to_wave: str) -> pd.DataFrame:
 
 
 def change_table(view, from_wave: str, to_wave: str) -> pd.DataFrame:
-    """Dimension change from every available answer, with RCI shares (display)."""
+    """Change per dimension between two waves, as the synthesis shows it.
+
+    The change is the mixed model's estimate (every available answer), with
+    its 95% margin and the share of candidates whose improvement is reliable
+    (RCI).
+
+    Parameters
+    ----------
+    view : impactlib.report.notebook.ReportView
+        The report; ``view.results["dimension_model"]`` and
+        ``view.results["rci"]`` are used.
+    from_wave, to_wave : str
+        Wave keys of the pair.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per dimension: ``dimension``, ``change`` and ``margin``
+        (text, written the local way), ``n`` (candidates) and ``reliable``
+        (share of reliable improvement, ``–`` when unknown).
+    """
     model = _pair(view.results["dimension_model"], from_wave, to_wave)
     rci = _pair(view.results["rci"], from_wave, to_wave).set_index("dimension")
     rows = []
@@ -84,6 +197,27 @@ def change_table(view, from_wave: str, to_wave: str) -> pd.DataFrame:
 
 
 def change_sentences(view, from_wave: str, to_wave: str) -> list[str]:
+    """One sentence per dimension: improved, worsened, or no change shown.
+
+    The sentence is chosen by :func:`classify_change` on the mixed model's
+    interval and filled in with the estimate, its margin and the share of
+    reliable improvement.
+
+    Parameters
+    ----------
+    view : impactlib.report.notebook.ReportView
+        The report; ``view.results["dimension_model"]`` and
+        ``view.results["rci"]`` are used.
+    from_wave, to_wave : str
+        Wave keys of the pair.
+
+    Returns
+    -------
+    list of str
+        Markdown sentences (locale keys ``synthesis.improved``,
+        ``synthesis.worsened``, ``synthesis.unclear``), in the order of the
+        model table.
+    """
     model = _pair(view.results["dimension_model"], from_wave, to_wave)
     rci = _pair(view.results["rci"], from_wave, to_wave).set_index("dimension")
     out = []
@@ -100,6 +234,23 @@ def change_sentences(view, from_wave: str, to_wave: str) -> list[str]:
 
 
 def sample_text(view, from_wave: str, to_wave: str) -> str:
+    """What the sample can detect between two waves, in words.
+
+    Parameters
+    ----------
+    view : impactlib.report.notebook.ReportView
+        The report; ``view.results["power"]`` (smallest detectable effect,
+        pairs and entrants needed) and wave labels are used.
+    from_wave, to_wave : str
+        Wave keys of the pair.
+
+    Returns
+    -------
+    str
+        Markdown (locale key ``synthesis.sample``), or the sentence saying
+        that too few candidates answered both waves (``synthesis.sample_none``)
+        when the pair has no finite smallest detectable effect.
+    """
     power = _pair(view.results["power"], from_wave, to_wave)
     labels = {"from_label": view.label(from_wave), "to_label": view.label(to_wave)}
     if power.empty or not np.isfinite(power["mdes"].iloc[0]):
@@ -113,7 +264,26 @@ def sample_text(view, from_wave: str, to_wave: str) -> str:
 
 
 def caveats(view) -> list[str]:
-    """The reading precautions that apply to this report."""
+    """The reading precautions that apply to this report.
+
+    Always: no comparison group, self-reported answers, small groups hidden.
+    When known: the retention at the last wave with whether those who stayed
+    scored like the others at the start (mean SMD of the dimensions beyond
+    :data:`SMD_NOTABLE` or not), and whether the conclusions depend on the
+    method (:func:`sensitivity_disagreements`).
+
+    Parameters
+    ----------
+    view : impactlib.report.notebook.ReportView
+        The report; ``view.results`` ``funnel``, ``attrition``, ``power``,
+        ``dimension_model``, ``completers_change`` and ``imputed_change`` are
+        used.
+
+    Returns
+    -------
+    list of str
+        Markdown sentences, in reading order.
+    """
     tr = view.tr
     out = [tr.html("synthesis.caveat_no_control")]
     f = view.results["funnel"]
@@ -137,7 +307,26 @@ def caveats(view) -> list[str]:
 
 
 def sensitivity_disagreements(view) -> int | None:
-    """Dimensions whose conclusion (up, down, unclear) differs between the three methods."""
+    """Dimensions whose conclusion differs between the three ways of estimating change.
+
+    For the pair of :func:`main_pair`, each dimension's conclusion
+    (:func:`classify_change`: improved, worsened, unclear) by the mixed model
+    (every available answer), by the completers (candidates answering both
+    waves) and after multiple imputation is compared.
+
+    Parameters
+    ----------
+    view : impactlib.report.notebook.ReportView
+        The report; ``view.results`` ``power``, ``dimension_model``,
+        ``completers_change`` and ``imputed_change`` are used.
+
+    Returns
+    -------
+    int or None
+        Number of dimensions whose three conclusions are not all the same;
+        None when there is no main pair or no dimension estimated by all
+        three methods.
+    """
     pair = main_pair(view)
     if pair is None:
         return None
@@ -154,7 +343,34 @@ def sensitivity_disagreements(view) -> int | None:
 
 
 def display_table(view, frame: pd.DataFrame, digits: dict | None = None) -> pd.DataFrame:
-    """Numbers written the local way (``digits`` per column), NaN as a dash."""
+    """A copy of a table with numbers written the local way, NaN as a dash.
+
+    Parameters
+    ----------
+    view : impactlib.report.notebook.ReportView
+        The report; only its translator ``view.tr`` is used.
+    frame : pandas.DataFrame
+        The table to show.
+    digits : dict, optional
+        ``{column: decimals}`` for the columns to write; other columns (and
+        names not in ``frame``) are left as they are.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``frame`` whose listed columns hold text.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from types import SimpleNamespace
+    >>> from impactlib.report.i18n import Translator
+    >>> t = pd.DataFrame({"dimension": ["A", "B"], "alpha": [0.8123, float("nan")]})
+    >>> display_table(SimpleNamespace(tr=Translator("fr")), t, {"alpha": 2})
+      dimension alpha
+    0         A  0,81
+    1         B     –
+    """
     out = frame.copy()
     for col, d in (digits or {}).items():
         if col in out:
@@ -178,6 +394,22 @@ def _suppressed(view, frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 
 
 def rates_table(view) -> pd.DataFrame:
+    """Questionnaires due, answered, missed and not yet due per wave (display).
+
+    Parameters
+    ----------
+    view : impactlib.report.notebook.ReportView
+        The report; ``view.results["attrition_rates"]``
+        (:func:`impactlib.stats.attrition.attrition_rates`) and wave labels
+        are used.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``wave`` (label), ``n_due``, ``n_answered``, ``n_missed``,
+        ``n_not_yet_due`` and ``response_rate`` (percentage text, ``–`` when
+        nothing is due).
+    """
     r = view.results["attrition_rates"]
     out = r[["wave", "n_due", "n_answered", "n_missed", "n_not_yet_due"]].copy()
     out["wave"] = [view.label(w) for w in out["wave"]]
@@ -186,7 +418,28 @@ def rates_table(view) -> pd.DataFrame:
 
 
 def due_days_text(view) -> str:
-    """Days after entry when the middle waves are due (see attrition.due_offsets)."""
+    """Days after entry when the middle waves are due, for the report's note.
+
+    Parameters
+    ----------
+    view : impactlib.report.notebook.ReportView
+        The report; ``view.waves`` and the study's ``due_days`` are used
+        (:func:`impactlib.stats.attrition.due_offsets`).
+
+    Returns
+    -------
+    str
+        The days of each middle wave, comma-separated; ``–`` when the study
+        has no middle wave.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> view = SimpleNamespace(waves=["T1", "T2", "T3", "T4"],
+    ...                        study=SimpleNamespace(due_days={"T2": 120}))
+    >>> due_days_text(view)
+    '120, 180'
+    """
     from impactlib.stats.attrition import due_offsets
 
     offsets = due_offsets(view.waves, view.study.due_days)
@@ -194,6 +447,21 @@ def due_days_text(view) -> str:
 
 
 def timing_table(view) -> pd.DataFrame:
+    """Days between the questionnaires of the same candidate, per wave pair (display).
+
+    Parameters
+    ----------
+    view : impactlib.report.notebook.ReportView
+        The report; ``view.results["timing"]``
+        (:func:`impactlib.stats.attrition.days_between_waves`) and wave labels
+        are used.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``pair`` (``Entrée → Sortie``), ``n``, ``median_days`` and ``iqr``
+        (first to third quartile, as :func:`interval`), as text.
+    """
     t = view.results["timing"]
     return pd.DataFrame({
         "pair": [_arrow(view, a, b) for a, b in zip(t["from_wave"], t["to_wave"])],
@@ -203,7 +471,23 @@ def timing_table(view) -> pd.DataFrame:
 
 
 def dropout_tables(view) -> list[tuple[tuple[str, str], pd.DataFrame]]:
-    """Who drops out, one display table per consecutive wave pair."""
+    """Who drops out, one display table per consecutive wave pair.
+
+    Parameters
+    ----------
+    view : impactlib.report.notebook.ReportView
+        The report; ``view.results["attrition"]``
+        (:func:`impactlib.stats.attrition.attrition_table`) is used.
+
+    Returns
+    -------
+    list of ((str, str), pandas.DataFrame)
+        For each pair ``(from_wave, to_wave)``, its table: ``variable``,
+        ``level``, ``n_returned``, ``n_dropped``, ``mean_returned``,
+        ``mean_dropped``, ``smd``, ``p_value``, numbers written the local way
+        and groups under the privacy threshold written "fewer than 5". Empty
+        when there is no attrition table.
+    """
     att = view.results.get("attrition")
     if att is None or att.empty:
         return []
@@ -220,6 +504,22 @@ def dropout_tables(view) -> list[tuple[tuple[str, str], pd.DataFrame]]:
 
 
 def mcar_text(view) -> str:
+    """Little's test in words: are the missing answers of a wave missing at random?
+
+    Parameters
+    ----------
+    view : impactlib.report.notebook.ReportView
+        The report; ``view.results["mcar"]``
+        (:func:`impactlib.stats.attrition.little_mcar`, one row) is used.
+
+    Returns
+    -------
+    str
+        Markdown (locale key ``attrition.mcar``) with chi-square, degrees of
+        freedom, p-value and the verdict (random at p >= 0.05, not random
+        below, or why the test could not be computed); ``""`` when there is no
+        test result.
+    """
     m = view.results.get("mcar")
     if m is None or m.empty:
         return ""
@@ -237,7 +537,29 @@ def mcar_text(view) -> str:
 
 
 def item_pairs(view) -> list[tuple[str, str, int]]:
-    """Wave pairs from the first wave with at least 2 candidates answering both."""
+    """Wave pairs from the first wave with at least 2 candidates answering both.
+
+    Parameters
+    ----------
+    view : impactlib.report.notebook.ReportView
+        The report; ``view.results["item_change"]`` and ``view.waves`` are
+        used.
+
+    Returns
+    -------
+    list of (str, str, int)
+        ``(from_wave, to_wave, n)`` in the order of the item table, ``n``
+        being the most candidates answering an item at both waves.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from types import SimpleNamespace
+    >>> ic = pd.DataFrame({"from_wave": ["T1", "T1", "T1", "T2"], "to_wave": ["T2", "T2", "T3", "T3"],
+    ...                    "item": ["Q1", "Q2", "Q1", "Q1"], "n_pairs": [30, 28, 1, 12]})
+    >>> item_pairs(SimpleNamespace(results={"item_change": ic}, waves=["T1", "T2", "T3"]))
+    [('T1', 'T2', 30)]
+    """
     ic = view.results["item_change"]
     first = view.waves[0]
     out = []
@@ -248,6 +570,23 @@ def item_pairs(view) -> list[tuple[str, str, int]]:
 
 
 def item_table(view, from_wave: str, to_wave: str) -> pd.DataFrame:
+    """Question by question change between two waves (display).
+
+    Parameters
+    ----------
+    view : impactlib.report.notebook.ReportView
+        The report; ``view.results["item_change"]`` and the codebook's item
+        texts (``view.data.items``) are used.
+    from_wave, to_wave : str
+        Wave keys of the pair.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``item``, ``text``, ``n_pairs``, ``mean_from``, ``mean_to``,
+        ``pct_improved``, ``pct_stable``, ``pct_worsened``, ``effect_size``,
+        ``p_adjusted``, numbers written the local way.
+    """
     t = _pair(view.results["item_change"], from_wave, to_wave).copy()
     texts = view.data.items.set_index("item")["text"]
     t["text"] = t["item"].map(texts)
@@ -259,12 +598,51 @@ def item_table(view, from_wave: str, to_wave: str) -> pd.DataFrame:
 
 
 def top_items(view, from_wave: str, to_wave: str, n: int = 3) -> list[str]:
-    """The items whose answers moved most (largest |rank-biserial r|)."""
+    """The items whose answers moved most between two waves.
+
+    Parameters
+    ----------
+    view : impactlib.report.notebook.ReportView
+        The report; ``view.results["item_change"]`` is used.
+    from_wave, to_wave : str
+        Wave keys of the pair.
+    n : int
+        How many items.
+
+    Returns
+    -------
+    list of str
+        Item codes by decreasing absolute effect size (rank-biserial r),
+        either way; items without an effect size are left out.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from types import SimpleNamespace
+    >>> ic = pd.DataFrame({"from_wave": "T1", "to_wave": "T2", "item": ["Q1", "Q2", "Q3", "Q4"],
+    ...                    "effect_size": [0.1, -0.6, float("nan"), 0.4]})
+    >>> top_items(SimpleNamespace(results={"item_change": ic}), "T1", "T2", n=2)
+    ['Q2', 'Q4']
+    """
     t = _pair(view.results["item_change"], from_wave, to_wave).dropna(subset=["effect_size"])
     return t.reindex(t["effect_size"].abs().sort_values(ascending=False).index)["item"].head(n).tolist()
 
 
 def reliability_table(view) -> pd.DataFrame:
+    """Reliability of each dimension at each wave (display).
+
+    Parameters
+    ----------
+    view : impactlib.report.notebook.ReportView
+        The report; ``view.results["reliability"]`` and wave labels are used.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``dimension``, ``wave`` (label), ``n``, ``alpha``, ``margin`` (alpha's
+        interval, as :func:`interval`), ``omega``, numbers written the local
+        way.
+    """
     r = view.results["reliability"]
     out = display_table(view, r[["dimension", "wave", "n", "alpha", "omega"]].copy(),
                         {"alpha": 2, "omega": 2})
@@ -274,6 +652,21 @@ def reliability_table(view) -> pd.DataFrame:
 
 
 def model_table(view) -> pd.DataFrame:
+    """The mixed model's change per dimension and wave pair (display).
+
+    Parameters
+    ----------
+    view : impactlib.report.notebook.ReportView
+        The report; ``view.results["dimension_model"]`` and wave labels are
+        used.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``dimension``, ``term`` (``Entrée → Sortie``), ``estimate``,
+        ``margin`` (as :func:`interval`), ``p_value``, ``n_candidates``,
+        numbers written the local way.
+    """
     m = view.results["dimension_model"]
     out = display_table(view, m[["dimension", "estimate", "p_value", "n_candidates"]].copy(),
                         {"estimate": 2, "p_value": 3})
@@ -283,7 +676,28 @@ def model_table(view) -> pd.DataFrame:
 
 
 def largest_pair(view) -> tuple[str, str] | None:
-    """The wave pair with the most candidates answering both (subgroups need numbers)."""
+    """The wave pair with the most candidates answering both (subgroups need numbers).
+
+    Parameters
+    ----------
+    view : impactlib.report.notebook.ReportView
+        The report; ``view.results["power"]`` is used.
+
+    Returns
+    -------
+    tuple of str or None
+        ``(from_wave, to_wave)`` of the first pair with the most pairs; None
+        when no pair has two candidates.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from types import SimpleNamespace
+    >>> power = pd.DataFrame({"from_wave": ["T1", "T1", "T2"], "to_wave": ["T2", "T3", "T3"],
+    ...                       "n_pairs": [40, 12, 40]})
+    >>> largest_pair(SimpleNamespace(results={"power": power}))
+    ('T1', 'T2')
+    """
     power = view.results.get("power")
     if power is None or power.empty or power["n_pairs"].max() < 2:
         return None
@@ -292,7 +706,23 @@ def largest_pair(view) -> tuple[str, str] | None:
 
 
 def subgroup_tables(view, from_wave: str, to_wave: str) -> dict[str, pd.DataFrame | None]:
-    """Change by covariate and by exit status, suppressed groups written as such."""
+    """Change by covariate and by exit status, suppressed groups written as such.
+
+    Parameters
+    ----------
+    view : impactlib.report.notebook.ReportView
+        The report; ``view.results["subgroups"]`` is used.
+    from_wave, to_wave : str
+        Wave keys of the pair.
+
+    Returns
+    -------
+    dict
+        ``{"covariates": table or None, "exit_status": table or None}``; each
+        table has ``variable``, ``group``, ``dimension``, ``n``,
+        ``mean_diff`` and ``margin``, with "fewer than 5" in the groups under
+        the privacy threshold. None where there is nothing to show.
+    """
     sub = view.results.get("subgroups")
     out: dict[str, pd.DataFrame | None] = {"covariates": None, "exit_status": None}
     if sub is None or sub.empty:
@@ -312,6 +742,21 @@ def subgroup_tables(view, from_wave: str, to_wave: str) -> dict[str, pd.DataFram
 
 
 def power_display(view) -> pd.DataFrame:
+    """What the sample can detect, per wave pair (display).
+
+    Parameters
+    ----------
+    view : impactlib.report.notebook.ReportView
+        The report; ``view.results["power"]`` and wave labels are used.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``pair`` (``Entrée → Sortie``), ``n_pairs``, ``mdes`` (smallest
+        detectable effect), ``n_for_d_0.2``, ``n_for_d_0.3``,
+        ``n_for_d_0.5`` and ``entrants_for_d_0.3``, as text (``–`` when
+        unknown).
+    """
     p = view.results["power"]
     out = pd.DataFrame({"pair": [_arrow(view, a, b) for a, b in zip(p["from_wave"], p["to_wave"])]})
     out["n_pairs"] = p["n_pairs"].astype("Int64").astype(str).to_numpy()
