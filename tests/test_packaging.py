@@ -18,7 +18,9 @@ def _name(requirement: str) -> str:
 
 def test_environment_yml_matches_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    wanted = {_name(r): r for r in project["dependencies"] + project["optional-dependencies"]["test"]}
+    # environment.yml is the whole environment: the dependencies and every extra
+    extras = [r for group in project["optional-dependencies"].values() for r in group]
+    wanted = {_name(r): r for r in project["dependencies"] + extras}
     env = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
     conda = {_name(d): d for d in env["dependencies"] if isinstance(d, str)}
     conda.pop("python"), conda.pop("pip")
@@ -29,7 +31,10 @@ def test_environment_yml_matches_pyproject():
 
 def test_required_packages_are_declared():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    names = {_name(r) for r in project["dependencies"]}
+    # make setup installs the dependencies and the extras named on its install line
+    extras = re.search(r"-e '\.\[([\w,]+)\]'", (ROOT / "Makefile").read_text()).group(1)
+    names = {_name(r) for r in project["dependencies"] + [
+        r for extra in extras.split(",") for r in project["optional-dependencies"][extra]]}
     assert {"jupyterlab", "pandas", "seaborn", "statsmodels", "pingouin", "papermill",
             "nbval"} <= names
 
