@@ -13,6 +13,7 @@ import pytest
 
 from impactlib.stats.item_change import (
     _p_adjust_bh,
+    distribution_shares,
     item_change,
     response_distribution,
     transition_table,
@@ -318,6 +319,52 @@ def test_bh_against_r():
     assert np.isnan(_p_adjust_bh([np.nan, np.nan])).all()
 
 
+def _r_p_adjust_bh(p):
+    """R's p.adjust(p, "BH") written out (stats/R/p.adjust.R), NA already dropped:
+    i <- n:1; o <- order(p, decreasing = TRUE); ro <- order(o)
+    pmin(1, cummin(n / i * p[o]))[ro]"""
+    p = np.asarray(p, dtype=float)
+    n = len(p)
+    i = np.arange(n, 0, -1)
+    o = np.argsort(-p, kind="stable")
+    ro = np.argsort(o, kind="stable")
+    return np.minimum(1, np.minimum.accumulate(n / i * p[o]))[ro]
+
+
+def test_bh_is_scipy_and_equals_r_to_the_last_bit():
+    # scipy.stats.false_discovery_control multiplies in R's order (n / i first):
+    # the adjusted values are the same floats as R's, ties and NaN included.
+    rng = np.random.default_rng(8)  # test data only
+    for m in (1, 2, 3, 7, 30, 200):
+        p = rng.random(m) ** 3
+        p[: m // 3] = np.round(p[: m // 3], 2)          # ties
+        with_nan = np.concatenate([p, [np.nan, np.nan]])[rng.permutation(m + 2)]
+        got = _p_adjust_bh(with_nan)
+        ok = ~np.isnan(with_nan)
+        assert np.isnan(got[~ok]).all()
+        assert np.array_equal(got[ok], _r_p_adjust_bh(with_nan[ok])), m
+
+
+def test_scipy_wilcoxon_gives_the_p_value_but_not_r_statistic():
+    # Why item_change does not call scipy.stats.wilcoxon (see its docstring).
+    # Differences 1, 2, 3, 4, -1, 5: |d| ranks 1.5, 3, 4, 5, 1.5, 6 (the two 1s tie),
+    # R+ = 1.5 + 3 + 4 + 5 + 6 = 19.5, R- = 1.5.
+    from scipy import stats
+
+    before = np.array([1, 1, 1, 1, 2, 1])
+    after = before + np.array([1, 2, 3, 4, -1, 5])
+    df = pd.DataFrame({"candidate": list("abcdef") * 2, "wave": ["T1"] * 6 + ["T2"] * 6,
+                       "item": "q", "value": pd.array(np.r_[before, after], dtype="Int64")})
+    ours = item_change(df).iloc[0]
+    sp = stats.wilcoxon(after, before, zero_method="wilcox", correction=True, method="approx")
+    assert ours["statistic"] == 19.5          # R: wilcox.test(...)$statistic V = 19.5
+    assert sp.statistic == 1.5                # SciPy, two-sided: min(R+, R-)
+    assert ours["p_value"] == pytest.approx(sp.pvalue, abs=1e-14)
+    # SciPy's default method ("auto") uses the exact distribution here: not R's exact = FALSE
+    assert stats.wilcoxon(after[:4], before[:4]).pvalue != pytest.approx(
+        stats.wilcoxon(after[:4], before[:4], method="approx", correction=True).pvalue)
+
+
 # ---------------------------------------------------------------------------
 # response_distribution
 # ---------------------------------------------------------------------------
@@ -455,6 +502,104 @@ def test_item_change_many_items_against_scipy():
         ci = stats.ttest_rel(y, x).confidence_interval()
         np.testing.assert_allclose([r["p_value"], r["ci_low"], r["ci_high"]],
                                    [w.pvalue, ci.low, ci.high], atol=1e-10)
+
+
+# ---------------------------------------------------------------------------
+# distribution_shares
+# ---------------------------------------------------------------------------
+
+SCALE4 = pd.DataFrame({"scale": "s4", "value": pd.array([1, 2, 3, 4, None], dtype="Int64"),
+                       "label": ["L1", "L2", "L3", "L4", "NSP"]})
+ITEMS2 = pd.DataFrame({"item": ["qa", "qr"], "dimension": "D", "scale": "s4",
+                       "reverse": [False, True]})
+
+
+def _dist(counts):
+    """item_distribution rows: {(item, wave): [n_L1, n_L2, n_L3, n_L4, n_NSP, n_missing]}."""
+    labels = ["L1", "L2", "L3", "L4", "NSP", "(missing)"]
+    status = ["answered"] * 4 + ["dont_know", "missing"]
+    rows = [(item, "T1", "T2", wave, lab, st, st == "answered", n)
+            for (item, wave), ns in counts.items() for lab, st, n in zip(labels, status, ns)]
+    return pd.DataFrame(rows, columns=["item", "from_wave", "to_wave", "wave", "label", "status",
+                                       "answered", "n"])
+
+
+def _shares_of(table, item, wave, kind="answer"):
+    sel = table[(table["item"] == item) & (table["wave"] == wave) & (table["kind"] == kind)]
+    return sel.sort_values("level") if kind == "answer" else sel.iloc[0]
+
+
+def test_distribution_shares_by_hand():
+    table = distribution_shares(_dist({
+        ("qa", "T1"): [1, 3, 4, 2, 1, 1], ("qa", "T2"): [0, 2, 5, 3, 0, 2],
+        ("qr", "T1"): [1, 3, 4, 2, 1, 1], ("qr", "T2"): [1, 3, 4, 2, 1, 1]}), ITEMS2, SCALE4)
+    assert len(table) == 4 * (4 + 2)
+    # qa at T1: A = 1+3+4+2 = 10 answers, N = 12 candidates; pct = 10, 30, 40, 20;
+    # even scale (k = 4, h = 2): start_0 = -(10 + 30) = -40, then -30, 0, 40; ends -30, 0, 40, 60
+    a1 = _shares_of(table, "qa", "T1")
+    assert a1["label"].tolist() == ["L1", "L2", "L3", "L4"]
+    np.testing.assert_allclose(a1["pct"], [10, 30, 40, 20])
+    np.testing.assert_allclose(a1["start"], [-40, -30, 0, 40])
+    np.testing.assert_allclose(a1["end"], [-30, 0, 40, 60])
+    assert a1["n_base"].tolist() == [10] * 4 and not a1["neutral"].any()
+    # side: 1 "Ne sait pas" and 1 missing of N = 12: 100/12 each, stacked from 0
+    dk, miss = _shares_of(table, "qa", "T1", "dont_know"), _shares_of(table, "qa", "T1", "missing")
+    assert (dk["n"], dk["n_base"], miss["n"]) == (1, 12, 1)
+    assert dk["pct"] == pytest.approx(100 / 12) and dk["start"] == 0
+    assert miss["start"] == pytest.approx(100 / 12) and miss["end"] == pytest.approx(200 / 12)
+    # qa at T2: L1 nobody (kept: a level of the scale), pct 0, 20, 50, 30;
+    # start_0 = -(0 + 20) = -20: -20, -20, 0, 50
+    a2 = _shares_of(table, "qa", "T2")
+    np.testing.assert_allclose(a2["pct"], [0, 20, 50, 30])
+    np.testing.assert_allclose(a2["start"], [-20, -20, 0, 50])
+    assert _shares_of(table, "qa", "T2", "missing")["pct"] == pytest.approx(200 / 12)
+    # qr is reverse-keyed: least favourable first = L4, L3, L2, L1 with pct 20, 40, 30, 10;
+    # start_0 = -(20 + 40) = -60, then -60 + 20 = -40, -40 + 40 = 0, 0 + 30 = 30
+    r1 = _shares_of(table, "qr", "T1")
+    assert r1["label"].tolist() == ["L4", "L3", "L2", "L1"] and r1["reverse"].all()
+    np.testing.assert_allclose(r1["pct"], [20, 40, 30, 10])
+    np.testing.assert_allclose(r1["start"], [-60, -40, 0, 30])
+    assert table["n_levels"].eq(4).all() and table["dimension"].eq("D").all()
+    assert table["n_candidates"].eq(12).all()
+
+
+def test_distribution_shares_odd_scale_centres_the_neutral_answer():
+    # 3 levels 2, 4, 2 of A = 8: pct 25, 50, 25; start_0 = -(25 + 50 / 2) = -50
+    dist = pd.DataFrame({"item": "q", "from_wave": "T1", "to_wave": "T2", "wave": ["T1", "T1", "T1"],
+                         "label": ["No", "Maybe", "Yes"], "answered": True, "n": [2, 4, 2]})
+    table = distribution_shares(dist)
+    ans = table[(table["wave"] == "T1") & (table["kind"] == "answer")]
+    np.testing.assert_allclose(ans["start"], [-50, -25, 25])
+    assert ans["neutral"].tolist() == [False, True, False]
+    neutral = ans[ans["neutral"]].iloc[0]
+    assert neutral["start"] + neutral["pct"] / 2 == 0
+    # T2 has no row: zeros, and everything is 0 % of nobody
+    t2 = table[table["wave"] == "T2"]
+    assert t2["n"].eq(0).all() and t2["pct"].eq(0).all()
+
+
+def test_distribution_shares_labels_outside_the_scale_use_the_table_order():
+    # "Autre" is answered but not a label of the scale: the levels are the labels answered,
+    # in the order of the table (L2, Autre, L1), none of the scale's unseen levels
+    dist = pd.DataFrame({"item": "qa", "from_wave": "T1", "to_wave": "T2", "wave": "T1",
+                         "label": ["L2", "Autre", "L1"], "answered": True, "n": [1, 1, 2]})
+    table = distribution_shares(dist, ITEMS2, SCALE4)
+    ans = table[(table["wave"] == "T1") & (table["kind"] == "answer")].sort_values("level")
+    assert ans["label"].tolist() == ["L2", "Autre", "L1"]
+    np.testing.assert_allclose(ans["pct"], [25, 25, 50])
+
+
+def test_distribution_shares_of_response_distribution(responses):
+    # the answer shares of every item x pair x wave sum to 100 when someone answered
+    table = distribution_shares(response_distribution(responses))
+    ans = table[table["kind"] == "answer"]
+    sums = ans.groupby(["item", "from_wave", "to_wave", "wave"])["pct"].sum()
+    base = ans.groupby(["item", "from_wave", "to_wave", "wave"])["n_base"].first()
+    np.testing.assert_allclose(sums[base > 0], 100)
+    assert (sums[base == 0] == 0).all()
+    side = table[table["kind"] != "answer"].groupby(["item", "from_wave", "to_wave", "wave"])
+    np.testing.assert_allclose(side["pct"].sum().to_numpy(),
+                               (100 * side["n"].sum() / side["n_base"].first()).to_numpy())
 
 
 def test_docstring_examples():

@@ -27,7 +27,8 @@ from scipy import stats
 
 from impactlib.frames import as_float, check_columns, wave_codes, wave_order, wave_pairs
 
-__all__ = ["item_change", "response_distribution", "transition_table"]
+__all__ = ["item_change", "response_distribution", "transition_table", "distribution_shares",
+           "SHARE_COLUMNS"]
 
 
 # ---------------------------------------------------------------------------
@@ -127,25 +128,19 @@ def _insert_dimension(out, data, item, dimension):
 
 
 def _p_adjust_bh(p) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values, NaN ignored (as R ``p.adjust``).
+    """Benjamini-Hochberg adjusted p-values, NaN ignored (as R ``p.adjust(p, "BH")``).
 
-    ``p_adj[(k)] = min_{l >= k} min(1, m / l * p_(l))`` where ``m`` is the
-    number of non-missing p-values (R's default ``n = length(p)`` counts
-    the non-missing values only).
+    :func:`scipy.stats.false_discovery_control` applied to the non-missing
+    p-values: ``p_adj[(k)] = min(1, min_{l >= k} m / l * p_(l))`` where
+    ``m`` counts the non-missing p-values only (as R, whose default
+    ``n = length(p)`` is taken after dropping ``NA``). SciPy multiplies in
+    R's order (``m / l`` first), so the values agree with R to the last bit.
     """
     p = np.asarray(p, dtype=float)
     out = np.full(p.shape, np.nan)
     ok = ~np.isnan(p)
-    q = p[ok]
-    m = q.size
-    if m == 0:
-        return out
-    order = np.argsort(q, kind="stable")[::-1]
-    rank = np.arange(m, 0, -1)
-    adj = np.minimum.accumulate(q[order] * m / rank)
-    res = np.empty(m)
-    res[order] = np.minimum(adj, 1.0)
-    out[ok] = res
+    if ok.any():
+        out[ok] = stats.false_discovery_control(p[ok], method="bh")
     return out
 
 
@@ -184,9 +179,17 @@ def item_change(
           p = 2 min(Phi(z), 1 - Phi(z))
 
       This equals R ``wilcox.test(to, from, paired = TRUE, exact = FALSE)``
-      (``correct = TRUE`` by default) whatever the sample size; SciPy's
-      ``wilcoxon`` is not used because its default method switches to the
-      exact distribution for small samples.
+      (``correct = TRUE`` by default) whatever the sample size. SciPy 1.17's
+      ``wilcoxon(to - from, zero_method="wilcox", correction=True,
+      method="approx")`` gives the same p-value (same zero handling, tie
+      and continuity corrections; checked in ``tests/test_change.py``), but
+      it is not used: its two-sided ``statistic`` is ``min(R+, R-)``, not
+      R's ``V = R+`` reported here and used by the rank-biserial
+      correlation; it takes one call per item x wave pair where the ranks
+      of every pair are computed here in one grouped pass; and it warns
+      when every difference is zero. (Its default ``method="auto"`` would
+      also switch to the exact distribution for small samples without ties
+      or zeros, which R's ``exact = FALSE`` does not.)
     * Benjamini-Hochberg adjustment over the items of one wave pair
       (R ``p.adjust(p, method = "BH")``; items without a p-value are not
       counted).
@@ -664,3 +667,207 @@ def transition_table(
                "n_pairs", "direction"]
     out = out[columns].reset_index(drop=True)
     return _insert_dimension(out, data, item, dimension)
+
+
+# ---------------------------------------------------------------------------
+# distribution_shares
+# ---------------------------------------------------------------------------
+
+SHARE_COLUMNS = [
+    "item", "dimension", "from_wave", "to_wave", "wave", "kind", "label", "level", "n_levels",
+    "neutral", "reverse", "n", "n_base", "pct", "start", "end", "n_candidates",
+]
+
+
+def _scale_labels(scales) -> dict:
+    """``{scale: (answer labels ordered by value, missing-value labels)}`` of a codebook."""
+    if scales is None or len(scales) == 0 or not {"value", "label"} <= set(scales.columns):
+        return {}
+    frame = pd.DataFrame({
+        "scale": scales["scale"].astype(object) if "scale" in scales.columns else "",
+        "value": as_float(scales["value"]),
+        "label": scales["label"].astype(object),
+    })
+    frame = frame.loc[frame["label"].notna()]
+    out = {}
+    for name, block in frame.groupby("scale", sort=False, dropna=False):
+        answered = block.loc[np.isfinite(block["value"])].sort_values("value", kind="stable")
+        out[name] = (answered["label"].tolist(),
+                     block.loc[~np.isfinite(block["value"]), "label"].tolist())
+    return out
+
+
+def _item_meta(items) -> dict:
+    """``{item: (dimension, scale, reverse)}`` of a codebook ``items`` table (first row wins)."""
+    if items is None or len(items) == 0 or "item" not in items.columns:
+        return {}
+    out = {}
+    for pos in range(len(items)):
+        row = items.iloc[pos]
+        if pd.isna(row["item"]) or row["item"] in out:
+            continue
+        out[row["item"]] = (
+            row["dimension"] if "dimension" in items.columns and pd.notna(row["dimension"]) else None,
+            row["scale"] if "scale" in items.columns and pd.notna(row["scale"]) else None,
+            bool(row["reverse"]) if "reverse" in items.columns else False,
+        )
+    return out
+
+
+def distribution_shares(distribution: pd.DataFrame, items: pd.DataFrame | None = None,
+                        scales: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Shares of the answers per item and wave, laid out as diverging bars.
+
+    Takes the counts of :func:`response_distribution` and gives, for each
+    item, wave pair and wave, one row per *segment*: every answer level of
+    the item's scale (``kind = "answer"``), then the "don't know" answers
+    and the missing or invalid answers gathered in one segment each
+    (``kind = "dont_know"``, ``"missing"``). Answer levels run from the
+    least to the most favourable answer: by scale value, turned round for
+    reverse items (whose raw values run the other way).
+
+    With ``n_l`` the count of answer level ``l`` (``l = 0 .. k-1``),
+    ``A = sum_l n_l`` the answers given, ``D`` the "don't know" answers and
+    ``N`` every candidate of the pair (``N = A + D + M``)::
+
+        pct_l = 100 n_l / A                       (0 when A = 0)
+        pct_dont_know = 100 D / N,  pct_missing = 100 M / N   (0 when N = 0)
+
+    Answer segments are placed around zero so that the levels below the
+    middle one ``h = floor(k / 2)`` lie left of zero and the neutral level
+    (the middle of an odd scale) is centred on zero::
+
+        start_0 = -(pct_0 + ... + pct_{h-1} + [k odd] pct_h / 2)
+        start_{l+1} = start_l + pct_l,   end_l = start_l + pct_l
+
+    The side segments are stacked from zero: ``start = 0`` for "don't know",
+    ``start = pct_dont_know`` for missing answers.
+
+    Parameters
+    ----------
+    distribution : pandas.DataFrame
+        Counts per label: the ``item_distribution`` table (``item``,
+        ``from_wave``, ``to_wave``, ``wave``, ``label``, ``n`` and, when
+        known, ``dimension``, ``status``, ``answered``).
+    items : pandas.DataFrame, optional
+        Codebook ``items`` table (``item``, ``dimension``, ``scale``,
+        ``reverse``): the scale and direction of each item.
+    scales : pandas.DataFrame, optional
+        Codebook ``scales`` table (``scale``, ``value``, ``label``; a
+        missing ``value`` marks a "don't know" label). Gives the answer
+        levels, unseen ones included, when every label answered belongs to
+        the item's scale (the only scale when there is one); otherwise the
+        levels are the answered labels in the order of the table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``item``, ``dimension``, ``from_wave``, ``to_wave``, ``wave``,
+        ``kind``, ``label`` (NaN for the side segments, which gather
+        labels), ``level`` (``Int64``, 0 = least favourable; NA for the side
+        segments), ``n_levels`` (``k``), ``neutral`` (the middle level of an
+        odd scale), ``reverse``, ``n``, ``n_base`` (the denominator: ``A``
+        or ``N``), ``pct``, ``start``, ``end`` and ``n_candidates`` (``N``).
+        Labels answered but not in the scale's levels (when the levels come
+        from the scale) and labels without a value count as missing unless
+        their status is ``dont_know`` or the scale lists them without value.
+
+    References
+    ----------
+    Robbins, N. B., & Heiberger, R. M. (2011). Plotting Likert and other
+    rating scales. *Proceedings of the 2011 Joint Statistical Meeting*,
+    1058-1066.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from impactlib.stats.item_change import distribution_shares
+    >>> dist = pd.DataFrame({
+    ...     "item": "q1", "from_wave": "T1", "to_wave": "T2", "wave": ["T1"] * 4 + ["T2"] * 5,
+    ...     "label": ["No", "Maybe", "Yes", "Ne sait pas"] * 2 + ["(missing)"],
+    ...     "status": (["answered"] * 3 + ["dont_know"]) * 2 + ["missing"],
+    ...     "n": [2, 4, 2, 2, 1, 2, 5, 0, 2]})
+    >>> shares = distribution_shares(dist)
+    >>> shares[["wave", "kind", "label", "n", "n_base", "pct", "start", "end"]]
+      wave       kind  label  n  n_base   pct  start   end
+    0   T1     answer     No  2       8  25.0  -50.0 -25.0
+    1   T1     answer  Maybe  4       8  50.0  -25.0  25.0
+    2   T1     answer    Yes  2       8  25.0   25.0  50.0
+    3   T1  dont_know    NaN  2      10  20.0    0.0  20.0
+    4   T1    missing    NaN  0      10   0.0   20.0  20.0
+    5   T2     answer     No  1       8  12.5  -25.0 -12.5
+    6   T2     answer  Maybe  2       8  25.0  -12.5  12.5
+    7   T2     answer    Yes  5       8  62.5   12.5  75.0
+    8   T2  dont_know    NaN  0      10   0.0    0.0   0.0
+    9   T2    missing    NaN  2      10  20.0    0.0  20.0
+    """
+    check_columns(distribution, ["item", "from_wave", "to_wave", "wave", "label", "n"], "distribution")
+    meta = _item_meta(items)
+    catalogue = _scale_labels(scales)
+    d = distribution.reset_index(drop=True)
+    if "answered" in d.columns:
+        answered = d["answered"].astype(bool).to_numpy()
+    elif "status" in d.columns:
+        answered = (d["status"].astype(object) == "answered").to_numpy()
+    else:
+        answered = ~d["label"].astype(str).str.startswith("(").to_numpy()
+    d = pd.DataFrame({
+        "item": d["item"].astype(object), "from_wave": d["from_wave"].astype(object),
+        "to_wave": d["to_wave"].astype(object), "wave": d["wave"].astype(object),
+        "label": d["label"].astype(object), "_answered": answered,
+        "_status": d["status"].astype(object) if "status" in d.columns else None,
+        "_dim": d["dimension"].astype(object) if "dimension" in d.columns else None,
+        "n": np.nan_to_num(as_float(d["n"])),
+    })
+
+    rows = []
+    for (item, from_wave, to_wave), block in d.groupby(["item", "from_wave", "to_wave"], sort=False):
+        dims = block["_dim"].dropna()
+        dim_meta, scale, reverse = meta.get(item, (None, None, False))
+        dimension = dims.iloc[0] if len(dims) else dim_meta
+        labels = block["label"].tolist()
+        seen = list(dict.fromkeys(lab for lab, a in zip(labels, block["_answered"]) if a and pd.notna(lab)))
+        if scale not in catalogue and len(catalogue) == 1:
+            scale = next(iter(catalogue))
+        scale_levels, scale_missing = catalogue.get(scale, ([], []))
+        used = {lab for lab, a, c in zip(labels, block["_answered"], block["n"]) if a and c > 0}
+        levels = list(scale_levels) if scale_levels and used <= set(scale_levels) else seen
+        if reverse:
+            levels = levels[::-1]
+        k = len(levels)
+        dont_know = {lab for lab, st in zip(labels, block["_status"]) if st == "dont_know"}
+        dont_know |= set(scale_missing)
+        for wave in dict.fromkeys((from_wave, to_wave)):
+            by_label: dict = {}
+            at = block.loc[block["wave"] == wave]
+            for lab, c in zip(at["label"], at["n"]):
+                by_label[lab] = by_label.get(lab, 0.0) + c
+            total = sum(by_label.values())
+            n_ans = sum(by_label.get(lab, 0.0) for lab in levels)
+            n_dk = sum(c for lab, c in by_label.items() if lab not in levels and lab in dont_know)
+            n_miss = total - n_ans - n_dk
+            pct = [100 * by_label.get(lab, 0.0) / n_ans if n_ans > 0 else 0.0 for lab in levels]
+            half = k // 2
+            left = -(sum(pct[:half]) + (pct[half] / 2 if k % 2 else 0.0))
+            common = (item, dimension, from_wave, to_wave, wave)
+            for level, (lab, p) in enumerate(zip(levels, pct)):
+                rows.append(common + ("answer", lab, level, k, bool(k % 2 and level == half), reverse,
+                                      by_label.get(lab, 0.0), n_ans, p, left, left + p, total))
+                left += p
+            dk = 100 * n_dk / total if total > 0 else 0.0
+            miss = 100 * n_miss / total if total > 0 else 0.0
+            rows.append(common + ("dont_know", np.nan, None, k, False, reverse, n_dk, total, dk,
+                                  0.0, 0.0 + dk, total))
+            rows.append(common + ("missing", np.nan, None, k, False, reverse, n_miss, total, miss,
+                                  0.0 + dk, 0.0 + dk + miss, total))
+    out = pd.DataFrame(rows, columns=SHARE_COLUMNS)
+    for col in ("item", "dimension", "from_wave", "to_wave", "wave", "kind", "label"):
+        out[col] = out[col].astype("str")
+    out["level"] = pd.array(out["level"].tolist(), dtype="Int64")
+    for col in ("n_levels", "n", "n_base", "n_candidates"):
+        out[col] = np.round(out[col].to_numpy(dtype=float)).astype(np.int64)
+    for col in ("neutral", "reverse"):
+        out[col] = out[col].astype(bool)
+    for col in ("pct", "start", "end"):
+        out[col] = out[col].astype(float)
+    return out
