@@ -11,7 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from impactlib.stats.reliability import cronbach_alpha_by, reliable_change
+from impactlib.stats.reliability import (
+    change_class,
+    cronbach_alpha_by,
+    rci_points,
+    reliable_change,
+)
 
 WAVES = ["T1", "T2", "T3"]
 ITEMS = {"a1": "A", "a2": "A", "a3": "A", "a4": "A", "b1": "B", "b2": "B", "b3": "B"}
@@ -381,3 +386,61 @@ def test_reliable_change_edge_cases():
     flat = make_scores().assign(score=3.0)
     out = reliable_change(flat, 0.8)
     assert (out["sd_from"] == 0).all() and out["pct_no_reliable_change"].isna().all()
+
+
+# ---------------------------------------------------------------------------
+# One classification for the rci table and the scatter
+# ---------------------------------------------------------------------------
+
+
+def test_change_class_boundaries():
+    # RCI > 1.96 improved, |RCI| <= 1.96 no change (1.96 itself included), < -1.96 deteriorated
+    got = change_class([2.0, 1.96, 0.0, -1.96, -1.97, np.nan])
+    assert got[:5].tolist() == ["improved", "no_change", "no_change", "no_change", "deteriorated"]
+    assert pd.isna(got[5])
+    assert change_class([1.5], critical=1.0).tolist() == ["improved"]
+    assert change_class([]).shape == (0,)
+
+
+def test_rci_points_by_hand():
+    # se_diff 0.5 (given): (2 -> 4) RCI 4 improved; (3 -> 3.2) 0.4; (3 -> 1) -4 deteriorated;
+    # (4 -> 4.2) 0.4; (2.5 -> 2.5) 0; pid-5 has no T2 score and pid-9 no pair: left out
+    from_ = [2.0, 3.0, 3.0, 4.0, 2.5, 4.5]
+    to = [4.0, 3.2, 1.0, 4.2, 2.5, np.nan]
+    rows = [(f"pid-{i}", w, "D", v) for i, pair in enumerate(zip(from_, to))
+            for w, v in zip(("T1", "T2"), pair)] + [("pid-9", "T1", "D", 3.0)]
+    scores = pd.DataFrame(rows, columns=["candidate", "wave", "dimension", "score"])
+    rci = pd.DataFrame({"dimension": ["D"], "from_wave": ["T1"], "to_wave": ["T2"], "se_diff": [0.5]})
+    pts = rci_points(scores, rci)
+    assert list(pts.columns) == ["dimension", "from_wave", "to_wave", "score_from", "score_to",
+                                 "rci", "change"]
+    assert "candidate" not in pts.columns            # drawn, never shared
+    np.testing.assert_allclose(pts["rci"], [4.0, 0.4, -4.0, 0.4, 0.0])
+    assert pts["change"].tolist() == ["improved", "no_change", "deteriorated", "no_change",
+                                      "no_change"]
+    # no SE of the difference: no class
+    none = rci_points(scores, rci.assign(se_diff=np.nan))
+    assert len(none) == 5 and none["rci"].isna().all() and none["change"].isna().all()
+    assert rci_points(scores, rci.assign(dimension="Z")).empty
+
+
+def test_rci_points_classes_are_the_percentages_of_reliable_change():
+    scores = make_scores()
+    table = reliable_change(scores, reliability_table())
+    pts = rci_points(scores, table)
+    for row in table.itertuples():
+        sel = pts[(pts["dimension"] == row.dimension) & (pts["from_wave"] == row.from_wave)
+                  & (pts["to_wave"] == row.to_wave)]
+        assert len(sel) == row.n
+        for cls, pct in (("improved", row.pct_reliable_improvement),
+                         ("no_change", row.pct_no_reliable_change),
+                         ("deteriorated", row.pct_reliable_deterioration)):
+            assert 100 * (sel["change"] == cls).mean() == pytest.approx(pct, abs=1e-12)
+
+
+def test_docstring_examples():
+    import doctest
+
+    import impactlib.stats.reliability
+
+    assert doctest.testmod(impactlib.stats.reliability).failed == 0

@@ -18,6 +18,12 @@ reliable_change
     Jacobson-Truax reliable change index: percentage of candidates with a
     reliable improvement, no reliable change or a reliable deterioration, per
     dimension and ordered wave pair.
+change_class
+    The one classification of an RCI (improved / no change / deteriorated)
+    used by :func:`reliable_change` and :func:`rci_points`.
+rci_points
+    Candidate by candidate: from-score, to-score, RCI and its class, for
+    drawing (never written to a shareable table: one row per candidate).
 """
 
 from __future__ import annotations
@@ -31,7 +37,8 @@ from scipy import optimize, stats
 
 from impactlib.frames import as_float, check_columns, level_order, wave_categorical, wave_order, wave_pairs, wide_scores
 
-__all__ = ["cronbach_alpha_by", "reliable_change"]
+__all__ = ["cronbach_alpha_by", "reliable_change", "change_class", "rci_points", "CHANGE_CLASSES",
+           "POINT_COLUMNS"]
 
 
 # ---------------------------------------------------------------------------
@@ -324,6 +331,55 @@ def _reliability_lookup(reliability, dimension: str, within: str, column: str):
     raise TypeError("reliability must be a DataFrame (dimension, wave, alpha), a mapping or a number")
 
 
+#: The classes of :func:`change_class`, from the best to the worst.
+CHANGE_CLASSES = ("improved", "no_change", "deteriorated")
+
+
+def change_class(rci, critical: float = 1.96) -> np.ndarray:
+    """Reliable-change class of each RCI value (Jacobson & Truax, 1991).
+
+    Scores are recoded so that higher is better::
+
+        improved       if RCI >  c
+        deteriorated   if RCI < -c
+        no_change      if -c <= RCI <= c
+        missing        if RCI is NaN (no SE of the difference)
+
+    with ``c = critical``.
+
+    Parameters
+    ----------
+    rci : array-like of float
+        Reliable change indices ``(x_to - x_from) / SE_diff``.
+    critical : float
+        Critical value (default 1.96, two-sided 5%).
+
+    Returns
+    -------
+    numpy.ndarray of object
+        ``"improved"``, ``"no_change"``, ``"deteriorated"`` (see
+        :data:`CHANGE_CLASSES`) or NaN, one per value.
+
+    References
+    ----------
+    Jacobson, N. S., & Truax, P. (1991). Clinical significance: A statistical
+    approach to defining meaningful change in psychotherapy research.
+    *Journal of Consulting and Clinical Psychology*, 59(1), 12-19.
+
+    Examples
+    --------
+    >>> from impactlib.stats.reliability import change_class
+    >>> change_class([2.5, 1.96, -0.3, -1.97, float("nan")]).tolist()
+    ['improved', 'no_change', 'no_change', 'deteriorated', nan]
+    """
+    z = np.asarray(rci, dtype=float)
+    out = np.full(z.shape, np.nan, dtype=object)
+    out[z > critical] = "improved"
+    out[np.abs(z) <= critical] = "no_change"
+    out[z < -critical] = "deteriorated"
+    return out
+
+
 def reliable_change(
     scores: pd.DataFrame,
     reliability,
@@ -429,12 +485,8 @@ def reliable_change(
             n = int(both.shape[0])
             pct = (np.nan, np.nan, np.nan)
             if n > 0 and np.isfinite(se_diff) and se_diff > 0:
-                rci = (both[:, 1] - both[:, 0]) / se_diff
-                pct = (
-                    float(np.mean(rci > critical)) * 100.0,
-                    float(np.mean(np.abs(rci) <= critical)) * 100.0,
-                    float(np.mean(rci < -critical)) * 100.0,
-                )
+                classes = change_class((both[:, 1] - both[:, 0]) / se_diff, critical)
+                pct = tuple(float(np.mean(classes == c)) * 100.0 for c in CHANGE_CLASSES)
             rows.append(
                 {
                     dimension: dim,
@@ -456,4 +508,110 @@ def reliable_change(
     out = pd.DataFrame(rows, columns=columns)
     out["from_wave"] = wave_categorical(out["from_wave"], waves)
     out["to_wave"] = wave_categorical(out["to_wave"], waves)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Candidate-level reliable change (for drawing only)
+# ---------------------------------------------------------------------------
+
+POINT_COLUMNS = ["dimension", "from_wave", "to_wave", "score_from", "score_to", "rci", "change"]
+
+
+def rci_points(
+    scores: pd.DataFrame,
+    rci: pd.DataFrame,
+    dv: str = "score",
+    within: str = "wave",
+    subject: str = "candidate",
+    dimension: str = "dimension",
+    critical: float = 1.96,
+) -> pd.DataFrame:
+    """Candidate by candidate: both scores, the RCI and its class, per row of an ``rci`` table.
+
+    For each row of ``rci`` (one dimension and wave pair, with its
+    ``se_diff``), every candidate with a score at both waves gives a row::
+
+        rci = (score_to - score_from) / se_diff
+        change = change_class(rci, critical)
+
+    the same classification as the percentages of :func:`reliable_change`,
+    so the points of a row of ``rci`` classed ``"improved"`` are
+    ``pct_reliable_improvement`` percent of its ``n`` (when ``critical`` is
+    the same). ``rci`` and ``change`` are NaN when ``se_diff`` is not a
+    positive number.
+
+    The frame holds one row per candidate but no candidate id: it is meant
+    to be drawn (:func:`impactlib.report.figures.rci_scatter`), never to be
+    written with the shareable results.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        Long ``scores`` table: one row per candidate x wave x dimension.
+    rci : pandas.DataFrame
+        The table of :func:`reliable_change` (columns ``dimension``,
+        ``from_wave``, ``to_wave``, ``se_diff``), or some of its rows.
+    dv, within, subject, dimension : str
+        Columns of ``scores`` with the score, the wave, the candidate and
+        the dimension (``rci`` names its dimension column the same way).
+    critical : float
+        Critical value of the RCI (default 1.96, as :func:`reliable_change`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``dimension``, ``from_wave``, ``to_wave`` (as in ``rci``),
+        ``score_from``, ``score_to``, ``rci`` (float) and ``change``
+        (``"improved"``, ``"no_change"``, ``"deteriorated"`` or NaN); rows
+        in the order of ``rci``, then of the candidate ids.
+
+    References
+    ----------
+    Jacobson, N. S., & Truax, P. (1991). Clinical significance: A statistical
+    approach to defining meaningful change in psychotherapy research.
+    *Journal of Consulting and Clinical Psychology*, 59(1), 12-19.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from impactlib.stats.reliability import rci_points, reliable_change
+    >>> scores = pd.DataFrame({
+    ...     "candidate": ["a", "b", "c", "d"] * 2,
+    ...     "wave": ["T1"] * 4 + ["T2"] * 4,
+    ...     "dimension": "D",
+    ...     "score": [2.0, 3.0, 4.0, 3.0, 4.5, 3.0, 3.5, 4.0]})
+    >>> table = reliable_change(scores, reliability=0.8)
+    >>> rci_points(scores, table)[["score_from", "score_to", "rci", "change"]].round(3)
+       score_from  score_to    rci     change
+    0         2.0       4.5  4.841   improved
+    1         3.0       3.0  0.000  no_change
+    2         4.0       3.5 -0.968  no_change
+    3         3.0       4.0  1.936  no_change
+    """
+    check_columns(rci, [dimension, "from_wave", "to_wave", "se_diff"], "rci")
+    keys = rci[[dimension, "from_wave", "to_wave"]].astype(object)
+    waves = list(dict.fromkeys(list(keys["from_wave"]) + list(keys["to_wave"])))
+    wide = wide_scores(scores, dv, within, subject, dimension, waves) if waves else {}
+    frames = []
+    for (dim, a, b), se in zip(keys.itertuples(index=False), as_float(rci["se_diff"])):
+        w = wide.get(dim)
+        if w is None or len(w) == 0:
+            continue
+        both = w[[a, b]].dropna().to_numpy()
+        if np.isfinite(se) and se > 0:
+            z = (both[:, 1] - both[:, 0]) / se
+        else:
+            z = np.full(len(both), np.nan)
+        frames.append(pd.DataFrame({dimension: dim, "from_wave": a, "to_wave": b,
+                                    "score_from": both[:, 0], "score_to": both[:, 1], "rci": z,
+                                    "change": change_class(z, critical)}))
+    columns = [dimension] + POINT_COLUMNS[1:]
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype=float if c in ("score_from", "score_to", "rci") else object)
+                             for c in columns})
+    out = pd.concat(frames, ignore_index=True)[columns]
+    for col in (dimension, "from_wave", "to_wave"):
+        if isinstance(rci[col].dtype, pd.CategoricalDtype):
+            out[col] = pd.Categorical(out[col], dtype=rci[col].dtype)
     return out
