@@ -6,6 +6,8 @@
 * :func:`n_pairs_for_effect` -- pairs needed to detect ``d_z``.
 * :func:`power_table` -- one row per wave pair: observed pairs, MDES, pairs
   and entrants needed for conventional effects.
+* :func:`mdes_curve` -- MDES over a range of pairs, per row of a power table
+  (the points of the report's power curve).
 
 All functions reproduce R's ``power.t.test(type = "paired")`` with its
 default ``strict = FALSE``: the power of the two-sided test counts the upper
@@ -24,7 +26,7 @@ from scipy import optimize, stats
 
 from impactlib.frames import check_columns, wave_categorical, wave_codes, wave_order, wave_pairs
 
-__all__ = ["power_paired", "mdes_paired", "n_pairs_for_effect", "power_table"]
+__all__ = ["power_paired", "mdes_paired", "n_pairs_for_effect", "power_table", "mdes_curve"]
 
 _XTOL = 1e-10
 
@@ -393,3 +395,86 @@ def power_table(
         v = needed[k]
         out[k] = pd.array(np.where(np.isnan(v), None, v), dtype="Int64")
     return out
+
+
+def mdes_curve(
+    power_table: pd.DataFrame,
+    alpha: float = 0.05,
+    power: float = 0.80,
+    strict: bool = False,
+    n_min: int = 4,
+    n_max: float | None = None,
+    points: int = 160,
+) -> pd.DataFrame:
+    """Minimum detectable effect over a range of pairs, per wave pair of a power table.
+
+    For each row of ``power_table`` with a number of pairs ``n_obs``, the
+    grid of pair counts is ``points`` geometrically spaced values from
+    ``n_min`` to ``n_max``, rounded to integers (duplicates dropped), and
+    each gets ``mdes = mdes_paired(n, alpha, power, strict)``. By default
+    the grid reaches beyond both the observed pairs and the pairs needed
+    for the table's effects::
+
+        n_max = max(60, 2 n_obs, 1.25 max_d n_for_d)
+
+    Parameters
+    ----------
+    power_table : pandas.DataFrame
+        The table of :func:`power_table` (``from_wave``, ``to_wave``,
+        ``n_pairs`` and optionally ``n_for_d_<d>`` columns), or some of its
+        rows. Rows without ``n_pairs`` give no points.
+    alpha, power, strict
+        See :func:`mdes_paired` (those of the table: 0.05 and 0.80).
+    n_min : int
+        Smallest number of pairs of the grid.
+    n_max : float, optional
+        Largest number of pairs of the grid (default: the rule above).
+    points : int
+        Grid size before rounding.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``from_wave``, ``to_wave`` (as in ``power_table``),
+        ``n_pairs`` (int, increasing within a pair) and ``mdes`` (float).
+
+    References
+    ----------
+    Bloom, H. S. (1995). Minimum detectable effects: a simple way to report
+    the statistical power of experimental designs. *Evaluation Review*,
+    19(5), 547-556.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from impactlib.stats.power import mdes_curve
+    >>> table = pd.DataFrame({"from_wave": ["T1"], "to_wave": ["T2"], "n_pairs": [30]})
+    >>> curve = mdes_curve(table, n_max=60, points=5)  # 4, 7.9, 15.5, 30.5, 60 rounded
+    >>> curve.round(4)
+      from_wave to_wave  n_pairs    mdes
+    0        T1      T2        4  2.1279
+    1        T1      T2        8  1.1560
+    2        T1      T2       15  0.7780
+    3        T1      T2       30  0.5292
+    4        T1      T2       60  0.3677
+    """
+    check_columns(power_table, ["from_wave", "to_wave", "n_pairs"], "power_table")
+    needed = [c for c in power_table.columns if str(c).startswith("n_for_d_")]
+    frames = []
+    for pos in range(len(power_table)):
+        row = power_table.iloc[pos]
+        n_obs = row["n_pairs"]
+        if pd.isna(n_obs):
+            continue
+        top = n_max
+        if top is None:
+            top = max([60.0, 2.0 * float(n_obs)]
+                      + [1.25 * float(row[c]) for c in needed if pd.notna(row[c])])
+        grid = np.unique(np.round(np.geomspace(n_min, top, points)).astype(int))
+        frames.append(pd.DataFrame({
+            "from_wave": row["from_wave"], "to_wave": row["to_wave"], "n_pairs": grid,
+            "mdes": np.asarray(mdes_paired(grid, alpha=alpha, power=power, strict=strict), dtype=float)}))
+    if not frames:
+        return pd.DataFrame({"from_wave": pd.Series(dtype="str"), "to_wave": pd.Series(dtype="str"),
+                             "n_pairs": pd.Series(dtype=np.int64), "mdes": pd.Series(dtype=float)})
+    return pd.concat(frames, ignore_index=True)
