@@ -51,6 +51,7 @@ from impactlib.report.results import (
     study_seed,
 )
 from impactlib.intake.study import Study, load_study
+from impactlib.report import contract
 
 DEFAULT_SIZES = (309, 5000, 20000)
 KEY = b"benchmark-key-not-secret"  # never the user's pseudonymization key
@@ -113,6 +114,15 @@ def table_steps(processed: Processed, study: Study) -> list[tuple]:
              .rename(columns={g: "group"}).assign(variable=g) for g in groups],
             ignore_index=True)
 
+    dist = {}
+
+    def item_shares_input():  # the counts are an input of the shares, not timed with them
+        if "table" not in dist:
+            dist["table"] = change.response_distribution(r, labels=processed.scales, waves=waves)
+
+    def item_shares():
+        return change.distribution_shares(dist["table"], items=processed.items, scales=processed.scales)
+
     def reliability_table():
         return reliability.cronbach_alpha_by(r, waves=waves)
 
@@ -141,6 +151,7 @@ def table_steps(processed: Processed, study: Study) -> list[tuple]:
         ("mcar", lambda: attrition.little_mcar(attrition.item_matrix(r, waves[0])).assign(wave=waves[0])),
         ("item_change", lambda: change.item_change(r, waves=waves)),
         ("item_distribution", lambda: change.response_distribution(r, labels=processed.scales, waves=waves)),
+        ("item_shares", item_shares, item_shares_input),
         ("item_transitions", lambda: change.transition_table(r, waves=waves)),
         ("reliability", reliability_table),
         ("rci", rci, rci_input),
@@ -159,8 +170,9 @@ def check_same(steps: dict[str, pd.DataFrame], whole: dict[str, pd.DataFrame]) -
     if set(steps) != set(whole):
         problems.append(f"tables {sorted(set(steps) ^ set(whole))} are in only one of the two")
     for name in sorted(set(steps) & set(whole)):
-        try:
-            pd.testing.assert_frame_equal(steps[name], whole[name], check_exact=False, rtol=1e-12, atol=0)
+        try:  # build_results gives each table in the dtypes of its contract
+            pd.testing.assert_frame_equal(contract.conform(name, steps[name]), whole[name],
+                                          check_exact=False, rtol=1e-12, atol=0)
         except AssertionError as err:
             problems.append(f"{name}: {str(err).splitlines()[0]}")
     return problems

@@ -16,7 +16,7 @@ EXPECTED_TABLES = {
     "quality", "patterns", "funnel", "timing", "attrition_rates", "attrition",
     "dropout_model", "mcar", "item_change", "item_distribution", "item_transitions",
     "reliability", "rci", "dimension_model", "completers_change", "imputed_change",
-    "subgroups", "power"}
+    "subgroups", "power", "item_shares"}
 
 
 @pytest.fixture(scope="module")

@@ -1,9 +1,15 @@
 """Results: the shareable aggregate tables written to ``DIR/results/``.
 
 Results hold counts and statistics only: no candidate id, no pseudonym, no raw
-answer. :func:`build_results` computes every table from the processed tables;
-:func:`write_results` writes them as UTF-8 CSV with ``,`` and ``.``, in a fixed
-row and column order, so the same inputs give the same bytes.
+answer. :func:`build_results` computes every table from the processed tables
+and puts it in the dtypes of its contract (:mod:`impactlib.report.contract`,
+documented in ``docs/results-tables.md``); :func:`write_results` checks each
+table against its contract (a violation is a bug: it raises) and writes it as
+UTF-8 CSV with ``,`` and ``.``, in a fixed row and column order, so the same
+inputs give the same bytes; :func:`read_results` reads the tables back in the
+same dtypes (waves and other keys as ``str``, even when they look like
+numbers), so that a notebook gets the same tables from the CSV files as from
+:func:`build_results`.
 
 =======================  ==========================================================
 file                     content
@@ -18,6 +24,7 @@ file                     content
 ``mcar``                 Little's MCAR test over the first wave's item matrix
 ``item_change``          per item and wave pair: Wilcoxon, BH, rank-biserial, CI
 ``item_distribution``    answers per label, same candidates at both waves
+``item_shares``          the same answers as percentages laid out for the diverging bars
 ``item_transitions``     from-answer x to-answer counts
 ``reliability``          Cronbach's alpha (Feldt CI) and omega per dimension x wave
 ``rci``                  Jacobson-Truax reliable change per dimension x wave pair
@@ -36,6 +43,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from impactlib.report import contract
 from impactlib.stats import attrition
 from impactlib.stats import item_change as change
 from impactlib.stats import dimension_change as models
@@ -106,6 +114,8 @@ def build_results(processed: Processed, covariates=(), due_days: dict | None = N
 
     out["item_change"] = change.item_change(r, waves=waves)
     out["item_distribution"] = change.response_distribution(r, labels=processed.scales, waves=waves)
+    out["item_shares"] = change.distribution_shares(out["item_distribution"], items=processed.items,
+                                                    scales=processed.scales)
     out["item_transitions"] = change.transition_table(r, waves=waves)
 
     rel = reliability.cronbach_alpha_by(r, waves=waves)
@@ -120,7 +130,7 @@ def build_results(processed: Processed, covariates=(), due_days: dict | None = N
          .rename(columns={g: "group"}).assign(variable=g) for g in groups],
         ignore_index=True) if groups else pd.DataFrame(columns=SUBGROUP_COLUMNS)
     out["power"] = power.power_table(q, waves=waves)
-    return out
+    return {name: contract.conform(name, table) for name, table in out.items()}
 
 
 def study_results(study, processed: Processed, until=None) -> dict[str, pd.DataFrame]:
@@ -149,21 +159,43 @@ def _per_pair(fit, pairs) -> pd.DataFrame:
 
 
 def write_results(results: dict[str, pd.DataFrame], folder: str | Path) -> Path:
-    """Write each table to ``folder/<name>.csv`` (deterministic bytes)."""
+    """Write each table to ``folder/<name>.csv`` (deterministic bytes).
+
+    Every table is first checked against its contract
+    (:func:`impactlib.report.contract.validate`); a table that breaks it
+    raises :class:`~impactlib.report.contract.ContractError` and nothing of
+    it is written.
+    """
+    for name, table in results.items():
+        contract.validate(name, table)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     for name, table in sorted(results.items()):
         table.to_csv(folder / f"{name}.csv", index=False, encoding="utf-8",
-                     lineterminator="\n", float_format="%.10g")
+                     lineterminator="\n", float_format=contract.FLOAT_FORMAT)
     return folder
 
 
 def read_results(folder: str | Path) -> dict[str, pd.DataFrame]:
-    """Read back every ``*.csv`` of a results folder."""
+    """Read back every ``*.csv`` of a results folder, in the dtypes of its contract.
+
+    The tables come back as :func:`build_results` made them (``str`` keys and
+    text, ``bool`` flags, ``int64``/``Int64`` counts, ``float64`` numbers;
+    floats to the 10 significant digits written) and are checked against
+    their contract. A file without a contract is read as pandas infers it.
+    """
     out = {}
     for path in sorted(Path(folder).glob("*.csv")):
-        try:
-            out[path.stem] = pd.read_csv(path, keep_default_na=False, na_values=[""])
-        except pd.errors.EmptyDataError:  # a table with no columns
-            out[path.stem] = pd.DataFrame()
+        name = path.stem
+        if name not in contract.SCHEMAS:
+            try:
+                out[name] = pd.read_csv(path, keep_default_na=False, na_values=[""])
+            except pd.errors.EmptyDataError:  # a table with no columns
+                out[name] = pd.DataFrame()
+            continue
+        header = pd.read_csv(path, nrows=0).columns
+        table = pd.read_csv(path, keep_default_na=False, na_values=[""],
+                            dtype=contract.read_dtypes(name, header))
+        contract.validate(name, table)
+        out[name] = table
     return out
