@@ -46,8 +46,8 @@ for from_wave, to_wave, n in pairs:
             report.md("items.forest_note"))
     for dimension in report.dimensions:
         display(report.fig(figures.diverging_bars(
-            report.results["item_distribution"], report.data.items, report.tr, from_wave,
-            to_wave, dimension=dimension, scales=report.data.scales)))
+            report.results["item_shares"], report.data.items, report.tr, from_wave,
+            to_wave, dimension=dimension)))
     display(report.md("items.bars_note"), report.md("items.table_title", level=3),
             report.table_of(narrative.item_table(report, from_wave, to_wave), "items.columns"))
 

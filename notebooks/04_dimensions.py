@@ -30,6 +30,7 @@ from IPython.display import display
 
 from impactlib.report import figures, narrative
 from impactlib.report.notebook import open_report
+from impactlib.stats import reliability
 
 report = open_report(study, processed, results, since, until, lang)
 display(report.md("dimensions.title", level=1))
@@ -48,8 +49,9 @@ pair = narrative.main_pair(report)
 if pair:
     display(report.md("dimensions.rci_title", level=2), report.md("dimensions.rci_intro"))
     for dimension in report.dimensions:
-        display(report.fig(figures.rci_scatter(report.data.scores, report.results["rci"],
-                                               dimension, pair[0], pair[1], report.tr)))
+        display(report.fig(figures.rci_scatter(
+            reliability.rci_points(report.data.scores, report.results["rci"]),
+            report.results["rci"], dimension, pair[0], pair[1], report.tr)))
 
 # %%
 largest = narrative.largest_pair(report)

@@ -19,6 +19,9 @@ from impactlib.report import figures as F  # noqa: E402
 from impactlib.report.i18n import Translator  # noqa: E402
 from impactlib.report.results import read_results, study_results, write_results  # noqa: E402
 from impactlib.intake.study import load_study  # noqa: E402
+from impactlib.stats.item_change import distribution_shares  # noqa: E402
+from impactlib.stats.power import mdes_curve  # noqa: E402
+from impactlib.stats.reliability import rci_points  # noqa: E402
 
 from conftest import TEST_KEY  # noqa: E402
 
@@ -78,7 +81,7 @@ def draws(fig) -> bytes:
 
 
 def distribution(items=("A1", "A2"), pair=("T1", "T2"), labels=LABELS, answered_n=None):
-    """A hand-made item_distribution table (as read back from CSV: plain strings)."""
+    """A hand-made item_distribution table (plain strings, as in the results contract)."""
     rows = []
     answered_n = answered_n or {"T1": [2, 4, 6, 5, 3], "T2": [1, 2, 5, 7, 5]}
     for item in items:
@@ -94,6 +97,11 @@ def distribution(items=("A1", "A2"), pair=("T1", "T2"), labels=LABELS, answered_
     out["n_candidates"] = out.groupby(["item", "wave"])["n"].transform("sum")
     out["pct"] = 100 * out["n"] / out["n_candidates"]
     return out
+
+
+def shares(dist=None, scales=SCALES):
+    """The item_shares the diverging bars draw, made by the statistics layer."""
+    return distribution_shares(distribution() if dist is None else dist, ITEMS, scales)
 
 
 def bar_rows(fig) -> set:
@@ -146,7 +154,7 @@ def test_funnel_follows_categorical_order():
 
 
 def test_diverging_bars_one_bar_per_item_and_wave_neutral_centred():
-    fig = F.diverging_bars(distribution(), ITEMS, FR, "T1", "T2", scales=SCALES)
+    fig = F.diverging_bars(shares(), ITEMS, FR, "T1", "T2")
     assert bar_rows(fig) == {("A1", "T1"), ("A1", "T2"), ("A2", "T1"), ("A2", "T2")}
     for item in ("A1", "A2"):
         for wave in ("T1", "T2"):
@@ -167,7 +175,7 @@ def test_diverging_bars_one_bar_per_item_and_wave_neutral_centred():
 
 
 def test_diverging_bars_put_better_on_the_right_for_reverse_items():
-    fig = F.diverging_bars(distribution(), ITEMS, FR, "T1", "T2", scales=SCALES)
+    fig = F.diverging_bars(shares(), ITEMS, FR, "T1", "T2")
 
     def x(item, label):
         (patch,) = by_gid(fig, f"bar:{item}:T1:{label}")
@@ -178,7 +186,7 @@ def test_diverging_bars_put_better_on_the_right_for_reverse_items():
     assert x("A2", "Tout à fait d'accord") < 0 < x("A2", "Pas du tout d'accord")
     assert any(t.startswith("* Phrase formulée négativement") for t in texts(fig))
     # without scales the table's order (value as answered) is used, reversed the same way
-    fig2 = F.diverging_bars(distribution(), ITEMS, FR, "T1", "T2")
+    fig2 = F.diverging_bars(shares(scales=None), ITEMS, FR, "T1", "T2")
     (patch,) = by_gid(fig2, "bar:A2:T1:Tout à fait d'accord")
     assert patch.get_x() < 0
 
@@ -188,7 +196,7 @@ def test_diverging_bars_even_scale_splits_at_zero_and_filters_dimension():
     dist = distribution(items=("A1", "B1"), labels=labels,
                         answered_n={"T1": [1, 2, 3, 4], "T2": [4, 3, 2, 1]})
     scales = SCALES.loc[SCALES["value"].ne(3).fillna(True)].reset_index(drop=True)
-    fig = F.diverging_bars(dist, ITEMS, EN, "T1", "T2", dimension="Confiance", scales=scales)
+    fig = F.diverging_bars(shares(dist, scales), ITEMS, EN, "T1", "T2", dimension="Confiance")
     assert bar_rows(fig) == {("A1", "T1"), ("A1", "T2")}
     (agree,) = by_gid(fig, "bar:A1:T1:D'accord")
     assert agree.get_x() == pytest.approx(0.0)
@@ -196,10 +204,10 @@ def test_diverging_bars_even_scale_splits_at_zero_and_filters_dimension():
 
 
 def test_diverging_bars_without_data():
-    fig = F.diverging_bars(distribution(), ITEMS, FR, "T1", "T3")
+    fig = F.diverging_bars(shares(), ITEMS, FR, "T1", "T3")
     assert is_no_data(fig)
     assert FR.t("figures.common.no_data") in texts(fig)
-    empty = distribution().assign(n=0)
+    empty = shares(distribution().assign(n=0))
     assert is_no_data(F.diverging_bars(empty, ITEMS, FR, "T1", "T2"))
     assert is_no_data(F.diverging_bars(pd.DataFrame(), None, FR, "T1", "T2"))
 
@@ -258,7 +266,7 @@ RCI = pd.DataFrame({"dimension": ["Confiance"], "from_wave": ["T1"], "to_wave": 
 
 
 def test_rci_scatter_points_bands_and_percentages():
-    fig = F.rci_scatter(scores(), RCI, "Confiance", "T1", "T2", FR)
+    fig = F.rci_scatter(rci_points(scores(), RCI), RCI, "Confiance", "T1", "T2", FR)
     assert n_points(fig, "improved") == 1
     assert n_points(fig, "deteriorated") == 1
     assert n_points(fig, "no-change") == 3
@@ -267,16 +275,18 @@ def test_rci_scatter_points_bands_and_percentages():
     assert "Pas de changement fiable : 60\u00a0%" in all_text
     assert not any("pid-" in t for t in all_text)
     assert title(fig) == "Confiance : changement fiable, T1 → T2"
-    fig_en = F.rci_scatter(scores(), RCI, "Confiance", "T1", "T2", EN)
+    fig_en = F.rci_scatter(rci_points(scores(), RCI), RCI, "Confiance", "T1", "T2", EN)
     assert "Reliable improvement: 20%" in texts(fig_en)
     draws(fig)
 
 
 def test_rci_scatter_without_reliability_or_data():
-    fig = F.rci_scatter(scores(), RCI.assign(se_diff=np.nan), "Confiance", "T1", "T2", FR)
+    no_se = RCI.assign(se_diff=np.nan)
+    fig = F.rci_scatter(rci_points(scores(), no_se), no_se, "Confiance", "T1", "T2", FR)
     assert n_points(fig, "unclassified") == 5
-    assert is_no_data(F.rci_scatter(scores(), RCI, "Autre", "T1", "T2", FR))
-    assert is_no_data(F.rci_scatter(scores().assign(score=np.nan), RCI, "Confiance", "T1", "T2", FR))
+    assert is_no_data(F.rci_scatter(rci_points(scores(), RCI), RCI, "Autre", "T1", "T2", FR))
+    assert is_no_data(F.rci_scatter(rci_points(scores().assign(score=np.nan), RCI), RCI,
+                                    "Confiance", "T1", "T2", FR))
 
 
 # ---------------------------------------------------------------------------
@@ -377,7 +387,7 @@ def test_power_curve_marks_the_observed_pairs():
 
 def test_dollar_in_item_text_is_printed_literally():
     dist = distribution(items=("B1",))
-    for fig in (F.diverging_bars(dist, ITEMS, FR, "T1", "T2", scales=SCALES),
+    for fig in (F.diverging_bars(shares(dist), ITEMS, FR, "T1", "T2"),
                 F.forest_plot(item_change(), ITEMS, FR, "T1", "T2"),
                 F.transition_heatmap(transitions("B1"), "B1", "T1", "T2", FR, items=ITEMS)):
         fig.canvas.draw()
@@ -429,12 +439,13 @@ def test_demo_figures(demo_results, demo_processed):
 
     dims = items["dimension"].unique()
     dim_items = items.loc[items["dimension"] == dims[0], "item"].tolist()
-    for table in (res["item_distribution"], built["item_distribution"]):   # CSV and Categoricals
-        fig = F.diverging_bars(table, items, FR, "T1", "T2", dimension=dims[0], scales=scales)
+    for table in (res["item_shares"], built["item_shares"]):   # read back and built: same dtypes
+        fig = F.diverging_bars(table, items, FR, "T1", "T2", dimension=dims[0])
         assert bar_rows(fig) == {(i, w) for i in dim_items for w in ("T1", "T2")}
         neutral = [p for p in by_gid(fig, "bar:") if p.get_gid().endswith("Ni d'accord ni pas d'accord")]
         assert len(neutral) == 2 * len(dim_items)
-        assert all(p.get_x() + p.get_width() / 2 == pytest.approx(0.0) for p in neutral)
+        # percentages read back carry 10 significant digits
+        assert all(p.get_x() + p.get_width() / 2 == pytest.approx(0.0, abs=1e-7) for p in neutral)
 
     change = res["item_change"]
     pair = change.loc[(change["from_wave"] == "T1") & (change["to_wave"] == "T2")]
@@ -444,7 +455,7 @@ def test_demo_figures(demo_results, demo_processed):
 
     rci = res["rci"]
     row = rci.loc[(rci["dimension"] == dims[0]) & (rci["from_wave"] == "T1") & (rci["to_wave"] == "T2")].iloc[0]
-    fig = F.rci_scatter(demo_scores, rci, dims[0], "T1", "T2", FR)
+    fig = F.rci_scatter(rci_points(demo_scores, rci), rci, dims[0], "T1", "T2", FR)
     counts = {k: n_points(fig, k) for k in ("improved", "no-change", "deteriorated")}
     assert sum(counts.values()) == row["n"]
     assert 100 * counts["improved"] / row["n"] == pytest.approx(row["pct_reliable_improvement"])
@@ -466,3 +477,74 @@ def test_demo_figures(demo_results, demo_processed):
     (point,) = by_gid(fig, "observed")
     assert point.get_xdata()[0] == res["power"]["n_pairs"].iloc[1]
     assert title(fig) == "What change can be detected? T1 → T3"
+
+
+# ---------------------------------------------------------------------------
+# Compute, then draw: every number drawn is a cell of a table
+# ---------------------------------------------------------------------------
+
+
+def test_figures_module_has_no_coercion_helpers():
+    # typed results (docs/results-tables.md) left nothing to coerce
+    for helper in ("_keys", "_num", "_flag", "_scale_catalogue", "_item_levels"):
+        assert not hasattr(F, helper), helper
+
+
+def test_diverging_bars_draw_the_shares_table():
+    table = shares()
+    fig = F.diverging_bars(table, ITEMS, FR, "T1", "T2")
+    for row in table.itertuples():
+        if row.kind == "answer":
+            found = by_gid(fig, f"bar:{row.item}:{row.wave}:{row.label}")
+        else:
+            found = by_gid(fig, f"side:{row.item}:{row.wave}:{row.kind}")
+        if row.pct == 0:
+            assert not found
+            continue
+        (patch,) = found
+        assert patch.get_x() == row.start and patch.get_width() == row.pct
+
+
+def test_rci_scatter_draws_the_classes_of_the_statistics_layer():
+    points = rci_points(scores(), RCI)
+    fig = F.rci_scatter(points, RCI, "Confiance", "T1", "T2", FR)
+    for gid, cls in (("improved", "improved"), ("no-change", "no_change"),
+                     ("deteriorated", "deteriorated")):
+        drawn = collection(fig, gid).get_offsets()
+        rows = points.loc[points["change"] == cls, ["score_from", "score_to"]].to_numpy()
+        np.testing.assert_array_equal(np.asarray(drawn), rows)
+
+
+def test_power_curve_draws_the_curve_frame():
+    power = pd.DataFrame({"from_wave": ["T1"], "to_wave": ["T2"], "n_pairs": pd.array([30], dtype="Int64"),
+                          "mdes": [0.5292], "n_for_d_0.2": pd.array([199], dtype="Int64")})
+    curve = mdes_curve(power, n_max=100, points=20)
+    fig = F.power_curve(power, FR, "T1", "T2", curve=curve)
+    (line,) = by_gid(fig, "mdes-curve")
+    np.testing.assert_array_equal(line.get_xdata(), curve["n_pairs"])
+    np.testing.assert_array_equal(line.get_ydata(), curve["mdes"])
+    # without a curve, the figure asks the statistics layer for the default one
+    (default,) = by_gid(F.power_curve(power, FR, "T1", "T2"), "mdes-curve")
+    np.testing.assert_array_equal(default.get_ydata(), mdes_curve(power)["mdes"])
+
+
+def test_read_and_built_results_draw_the_same_png(demo_results, demo_processed):
+    """The notebooks get typed tables from CSV (papermill) or memory (JupyterLab): same figure."""
+    res, built = demo_results
+    items, scales, demo_scores = demo_processed.items, demo_processed.scales, demo_processed.scores
+    dim = items["dimension"].iloc[0]
+    item = items["item"].iloc[0]
+
+    def figures(t):
+        return [F.funnel_figure(t["funnel"], FR),
+                F.diverging_bars(t["item_shares"], items, FR, "T1", "T2", dimension=dim),
+                F.forest_plot(t["item_change"], items, FR, "T1", "T2"),
+                F.rci_scatter(rci_points(demo_scores, t["rci"]), t["rci"], dim, "T1", "T2", FR),
+                F.transition_heatmap(t["item_transitions"], item, "T1", "T2", FR, scales=scales,
+                                     items=items),
+                F.sensitivity_figure(t["dimension_model"], t["completers_change"],
+                                     t["imputed_change"], FR, "T1", "T2"),
+                F.power_curve(t["power"], FR, "T1", "T3")]
+
+    for a, b in zip(figures(res), figures(built)):
+        assert F.to_png_bytes(a) == F.to_png_bytes(b)

@@ -1,19 +1,24 @@
 """Figures of the board report, drawn from the results tables.
 
-Every function takes tidy tables -- the ``results/*.csv`` tables as read back
-by :func:`impactlib.report.results.read_results` (plain string wave columns) or the
-same tables as built (ordered Categoricals), or processed tables -- and a
-:class:`~impactlib.report.i18n.Translator`, and returns a
+Compute, then draw (plotnine's stat/geom split): every number a figure shows
+is a cell of a results table (:func:`impactlib.report.results.read_results`
+or :func:`~impactlib.report.results.build_results`: the same dtypes, see
+``docs/results-tables.md``) or of a tidy frame made by the statistics layer
+(:func:`impactlib.stats.item_change.distribution_shares` for the diverging
+bars, :func:`impactlib.stats.reliability.rci_points` for the reliable-change
+scatter, :func:`impactlib.stats.power.mdes_curve` for the power curve). The
+functions here only select rows, arrange, label and draw: text wrapping,
+colours, axis ranges, label placement. They take a
+:class:`~impactlib.report.i18n.Translator` and return a
 :class:`matplotlib.figure.Figure` (with an Agg canvas; nothing is shown and
-pyplot's global state is not used). Statistics come from the results tables:
-the functions only arrange, label and draw them.
+pyplot's global state is not used).
 
 * :func:`funnel_figure` -- candidates per wave and retention from the first.
-* :func:`diverging_bars` -- answer distribution per item and wave, diverging
+* :func:`diverging_bars` -- answer shares per item and wave, diverging
   around the neutral answer; "don't know" and missing answers apart.
 * :func:`forest_plot` -- mean paired difference per item with its t interval.
 * :func:`rci_scatter` -- from-score vs to-score per candidate with the
-  reliable-change band.
+  reliable-change band (candidates classed by the statistics layer).
 * :func:`transition_heatmap` -- from-answer x to-answer counts of one item,
   counts under 5 suppressed.
 * :func:`sensitivity_figure` -- completers, mixed model and multiple
@@ -50,7 +55,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from impactlib.stats.power import mdes_paired
+from impactlib.stats.power import mdes_curve
 
 __all__ = [
     "funnel_figure",
@@ -146,34 +151,21 @@ def _wrap(text, width: int) -> str:
     return _esc("\n".join(lines) if lines else s)
 
 
-def _keys(values) -> pd.Series:
-    """Keys as plain strings (None when missing), whatever the dtype (Categorical, int...)."""
-    s = values if isinstance(values, pd.Series) else pd.Series(values)
-    return s.astype(object).map(lambda v: None if _isna(v) else str(v))
-
-
-def _num(values) -> np.ndarray:
-    s = values if isinstance(values, pd.Series) else pd.Series(values)
-    if s.dtype == bool:
-        s = s.astype(float)
-    return pd.to_numeric(s.astype(object), errors="coerce").astype(float).to_numpy()
-
-
-def _flag(values) -> np.ndarray:
-    """Booleans read back from CSV (bool, ``"True"``, 1...) as a bool array."""
-    return np.array([str(v).strip().lower() in ("true", "1", "1.0", "yes") for v in values], dtype=bool)
-
-
 def _usable(table, columns) -> bool:
     return isinstance(table, pd.DataFrame) and len(table) > 0 and all(c in table.columns for c in columns)
+
+
+def _known(value):
+    """``None`` for a missing value, else the value (for plain Python logic)."""
+    return None if _isna(value) else value
 
 
 def _pair_rows(table, from_wave, to_wave) -> pd.DataFrame:
     """Rows of one wave pair (empty frame when the table cannot say)."""
     if not _usable(table, ["from_wave", "to_wave"]):
         return pd.DataFrame()
-    keep = (_keys(table["from_wave"]) == str(from_wave)).to_numpy() & (
-        _keys(table["to_wave"]) == str(to_wave)).to_numpy()
+    keep = ((table["from_wave"] == str(from_wave)).to_numpy(dtype=bool)
+            & (table["to_wave"] == str(to_wave)).to_numpy(dtype=bool))
     return table.loc[keep].reset_index(drop=True)
 
 
@@ -188,19 +180,10 @@ def _first_seen(values) -> list:
 
 def _wave_name(key, wave_labels, tr) -> str:
     key = str(key)
-    label = None
-    if isinstance(wave_labels, Mapping):
-        label = wave_labels.get(key, wave_labels.get(_maybe_int(key)))
+    label = wave_labels.get(key) if isinstance(wave_labels, Mapping) else None
     if label is None or _isna(label) or str(label) == key:
         return _esc(key)
     return _esc(tr.t("figures.common.wave", label=label, key=key))
-
-
-def _maybe_int(key):
-    try:
-        return int(key)
-    except ValueError:
-        return key
 
 
 def _pair(from_wave, to_wave, wave_labels, tr) -> str:
@@ -210,7 +193,7 @@ def _pair(from_wave, to_wave, wave_labels, tr) -> str:
 
 def _count_text(values, tr) -> str:
     """``149`` or ``147 à 149`` for a set of counts."""
-    v = [x for x in _num(pd.Series(list(values))) if np.isfinite(x)]
+    v = [x for x in values if not _isna(x)]
     if not v:
         return "0"
     low, high = min(v), max(v)
@@ -302,18 +285,17 @@ def _item_info(items) -> dict:
     """``{item: {text, dimension, reverse, scale}}`` from the codebook ``items`` table."""
     if not _usable(items, ["item"]):
         return {}
-    keys = _keys(items["item"])
     out = {}
-    for pos, key in enumerate(keys):
+    for pos in range(len(items)):
+        row = items.iloc[pos]
+        key = _known(row["item"])
         if key is None or key in out:
             continue
-        row = items.iloc[pos]
         out[key] = {
-            "text": None if "text" not in items.columns or _isna(row["text"]) else str(row["text"]),
-            "dimension": None if "dimension" not in items.columns or _isna(row["dimension"])
-            else str(row["dimension"]),
-            "reverse": bool(_flag([row["reverse"]])[0]) if "reverse" in items.columns else False,
-            "scale": None if "scale" not in items.columns or _isna(row["scale"]) else str(row["scale"]),
+            "text": _known(row["text"]) if "text" in items.columns else None,
+            "dimension": _known(row["dimension"]) if "dimension" in items.columns else None,
+            "reverse": bool(row["reverse"]) if "reverse" in items.columns else False,
+            "scale": _known(row["scale"]) if "scale" in items.columns else None,
         }
     return out
 
@@ -325,24 +307,6 @@ def _item_text(item, info, width, mark_reverse=True) -> str:
     if mark_reverse and meta.get("reverse"):
         text = f"{text}\u00a0*"
     return _wrap(text, width)
-
-
-def _scale_catalogue(scales) -> dict:
-    """``{scale: (answered labels ordered by value, missing-value labels)}``."""
-    if not _usable(scales, ["value", "label"]):
-        return {}
-    names = _keys(scales["scale"]) if "scale" in scales.columns else pd.Series([""] * len(scales))
-    values = _num(scales["value"])
-    labels = _keys(scales["label"])
-    out: dict = {}
-    for name in _first_seen(names):
-        sel = (names == name).to_numpy()
-        vals, labs = values[sel], labels[sel].tolist()
-        answered = sorted([(v, lab) for v, lab in zip(vals, labs) if np.isfinite(v) and lab is not None],
-                          key=lambda p: p[0])
-        missing = [lab for v, lab in zip(vals, labs) if not np.isfinite(v) and lab is not None]
-        out[name] = ([lab for _, lab in answered], missing)
-    return out
 
 
 def _level_colours(k: int) -> list:
@@ -397,22 +361,19 @@ def funnel_figure(funnel: pd.DataFrame, tr, wave_labels=None) -> Figure:
     """
     if not _usable(funnel, ["wave", "n_candidates"]):
         return _no_data(tr, tr.t("figures.funnel.title"))
-    table = funnel.copy()
+    table = funnel
     if isinstance(table["wave"].dtype, pd.CategoricalDtype):
         table = table.assign(_code=table["wave"].cat.codes).sort_values("_code", kind="stable")
-    waves = _keys(table["wave"]).tolist()
-    n = _num(table["n_candidates"])
-    keep = np.array([w is not None for w in waves]) & np.isfinite(n)
-    if not keep.any():
+    table = table.loc[table["wave"].notna().to_numpy() & table["n_candidates"].notna().to_numpy()]
+    if len(table) == 0:
         return _no_data(tr, tr.t("figures.funnel.title"))
-    retention = (_num(table["retention_from_first"]) if "retention_from_first" in table.columns
+    waves = [str(w) for w in table["wave"]]
+    n = table["n_candidates"].to_numpy()
+    retention = (table["retention_from_first"].to_numpy() if "retention_from_first" in table.columns
                  else np.full(len(table), np.nan))
     if wave_labels is not None and not isinstance(wave_labels, Mapping):
         wave_labels = dict(zip(waves, list(wave_labels)))
-    waves = [w for w, k in zip(waves, keep) if k]
-    n, retention = n[keep], retention[keep]
     first = _wave_name(waves[0], wave_labels, tr)
-
     fig, body = _frame(WIDTH, 0.9 + 0.45 * len(waves), tr.t("figures.funnel.title"),
                        tr.t("figures.funnel.subtitle", first=first))
     ax = body.add_subplot()
@@ -443,64 +404,32 @@ def funnel_figure(funnel: pd.DataFrame, tr, wave_labels=None) -> Figure:
 # ---------------------------------------------------------------------------
 
 
-def _item_levels(item, rows, info, catalogue):
-    """Ordered answered labels (unfavourable first), dont-know labels, other labels."""
-    labels = _keys(rows["label"]).tolist()
-    if "answered" in rows.columns:
-        answered = _flag(rows["answered"])
-    elif "status" in rows.columns:
-        answered = (_keys(rows["status"]) == "answered").to_numpy()
-    else:
-        answered = np.array([not str(lab).startswith("(") for lab in labels])
-    status = _keys(rows["status"]).tolist() if "status" in rows.columns else [None] * len(labels)
-    counts = np.nan_to_num(_num(rows["n"]))
-    seen_answered = _first_seen([lab for lab, a in zip(labels, answered) if a])
-    meta = info.get(item, {})
-    scale = meta.get("scale")
-    if scale not in catalogue and len(catalogue) == 1:
-        scale = next(iter(catalogue))
-    scale_levels, scale_missing = catalogue.get(scale, ([], []))
-    used = {lab for lab, a, c in zip(labels, answered, counts) if a and c > 0}
-    if scale_levels and used <= set(scale_levels):
-        levels = list(scale_levels)
-        standard = list(scale_levels)
-    else:
-        levels = seen_answered
-        standard = list(seen_answered)
-    if meta.get("reverse"):
-        levels = levels[::-1]
-    dont_know = {lab for lab, st in zip(labels, status) if st == "dont_know"} | set(scale_missing)
-    return levels, standard, dont_know
-
-
 @_styled
-def diverging_bars(distribution: pd.DataFrame, items: pd.DataFrame | None, tr, from_wave, to_wave,
-                   dimension: str | None = None, scales: pd.DataFrame | None = None,
-                   wave_labels: Mapping | None = None, min_label: float = 7.0) -> Figure:
+def diverging_bars(shares: pd.DataFrame, items: pd.DataFrame | None, tr, from_wave, to_wave,
+                   dimension: str | None = None, wave_labels: Mapping | None = None,
+                   min_label: float = 7.0) -> Figure:
     """Diverging stacked bars of the answers per item, at both waves of a pair.
 
     Parameters
     ----------
-    distribution : pandas.DataFrame
-        The ``item_distribution`` results table (columns ``item``,
-        ``from_wave``, ``to_wave``, ``wave``, ``label``, ``n`` and, as written
-        by :func:`impactlib.stats.item_change.response_distribution`, ``status``,
-        ``answered``, ``dimension``). It holds the same candidates at both
-        waves of a pair.
+    shares : pandas.DataFrame
+        The ``item_shares`` results table, made by
+        :func:`impactlib.stats.item_change.distribution_shares` from the
+        ``item_distribution`` counts (columns ``item``, ``dimension``,
+        ``from_wave``, ``to_wave``, ``wave``, ``kind``, ``label``, ``level``,
+        ``n_levels``, ``neutral``, ``reverse``, ``n``, ``pct``, ``start``,
+        ``end``, ``n_candidates``). It holds the same candidates at both
+        waves of a pair; every percentage and position drawn is one of its
+        cells.
     items : pandas.DataFrame or None
-        Codebook ``items`` table (``item``, ``text``, ``dimension``, and
-        ``scale``, ``reverse`` when known). Item texts label the bars.
+        Codebook ``items`` table (``item``, ``text``, ``dimension``,
+        ``reverse``): item texts label the bars, in codebook order.
     tr : impactlib.report.i18n.Translator
         Language of the texts.
     from_wave, to_wave : str
         The wave pair.
     dimension : str, optional
         Draw the items of this dimension only.
-    scales : pandas.DataFrame, optional
-        Codebook ``scales`` table (``scale``, ``value``, ``label``): gives the
-        order of the answer labels. Default: the order of the table (labels
-        by scale value as answered, which is how
-        :func:`~impactlib.stats.item_change.response_distribution` orders them).
     wave_labels : mapping, optional
         Names of the waves for the title.
     min_label : float
@@ -509,47 +438,37 @@ def diverging_bars(distribution: pd.DataFrame, items: pd.DataFrame | None, tr, f
     Returns
     -------
     matplotlib.figure.Figure
-        Left panel: one bar per item and wave; the percentages of the
-        answered labels (``n`` over the answers given), unfavourable labels
-        left of zero, the neutral label (middle of an odd scale) centred on
-        zero, favourable labels right. Labels are ordered by *recoded* value
-        (higher is better): the table orders them by the value as answered,
-        so the order is turned round for the codebook's reverse items, which
-        are marked ``*`` with a footnote. Right panel: "don't know"
-        (status ``dont_know`` or a scale label without value) and missing or
-        invalid answers, in percent of the candidates. Patches carry the
-        gid ``"bar:<item>:<wave>:<label>"`` (``"side:..."`` on the right).
+        Left panel: one bar per item and wave; the answer segments
+        (``kind = "answer"``) from ``start`` to ``end``, least favourable
+        answers left of zero, the neutral answer centred on zero, favourable
+        answers right (reverse items, whose levels run against the scale
+        values, are marked ``*`` with a footnote). Right panel: the
+        "don't know" and missing segments, in percent of the candidates.
+        Patches carry the gid ``"bar:<item>:<wave>:<label>"``
+        (``"side:<item>:<wave>:<kind>"`` on the right).
     """
-    need = ["item", "wave", "label", "n"]
-    d = _pair_rows(distribution, from_wave, to_wave)
+    need = ["item", "dimension", "wave", "kind", "label", "level", "n_levels", "neutral",
+            "reverse", "n", "pct", "start", "end"]
+    d = _pair_rows(shares, from_wave, to_wave)
     pair = _pair(from_wave, to_wave, wave_labels, tr)
     title = (tr.t("figures.diverging.title_dimension", dimension=_esc(dimension), pair=pair)
              if dimension is not None else tr.t("figures.diverging.title", pair=pair))
     if not _usable(d, need):
         return _no_data(tr, title)
     info = _item_info(items)
-    d = d.assign(_item=_keys(d["item"]), _wave=_keys(d["wave"]))
-    if "dimension" in d.columns:
-        d["_dim"] = _keys(d["dimension"])
-        d["_dim"] = [dim if dim is not None else info.get(it, {}).get("dimension")
-                     for it, dim in zip(d["_item"], d["_dim"])]
-    else:
-        d["_dim"] = [info.get(it, {}).get("dimension") for it in d["_item"]]
     if dimension is not None:
-        d = d.loc[d["_dim"] == str(dimension)]
-    d = d.loc[d["_wave"].isin([str(from_wave), str(to_wave)])]
-    counts = _num(d["n"])
-    if len(d) == 0 or not np.isfinite(counts).any() or np.nansum(counts) <= 0:
+        d = d.loc[(d["dimension"] == str(dimension)).to_numpy(dtype=bool)]
+    waves = [str(from_wave), str(to_wave)]
+    d = d.loc[d["wave"].isin(waves).to_numpy(dtype=bool)]
+    if len(d) == 0 or not (d["n"] > 0).any():
         return _no_data(tr, title)
 
-    catalogue = _scale_catalogue(scales)
-    item_order = _first_seen([k for k in info if k in set(d["_item"])] + d["_item"].tolist())
-    dims = {it: dim for it, dim in zip(d["_item"], d["_dim"])}
+    item_order = _first_seen([k for k in info if k in set(d["item"])] + d["item"].tolist())
+    dims = {it: _known(dim) for it, dim in zip(d["item"], d["dimension"])}
     groups = _dimension_rows(item_order, dims, [m.get("dimension") for m in info.values()])
     show_heads = len(groups) > 1
-    waves = [str(from_wave), str(to_wave)]
 
-    rows_out = []  # (y, item, wave, segments [(label, left, width, colour, level)], dk, miss)
+    rows_out = []  # (y, item, wave, answer segments, side segments)
     heads, item_centres = [], []
     legend_sets, reverse_standard = [], None
     y = 0.0
@@ -558,36 +477,27 @@ def diverging_bars(distribution: pd.DataFrame, items: pd.DataFrame | None, tr, f
             heads.append((y, dim))
             y += 1.1
         for item in members:
-            rows = d.loc[d["_item"] == item]
-            levels, standard, dont_know = _item_levels(item, rows, info, catalogue)
-            k = len(levels)
-            colours = _level_colours(k)
+            rows = d.loc[(d["item"] == item).to_numpy(dtype=bool)]
+            answers = rows.loc[(rows["kind"] == "answer").to_numpy(dtype=bool)]
+            levels = answers.loc[(answers["wave"] == waves[0]).to_numpy(dtype=bool)]
+            levels = levels.sort_values("level")["label"].tolist()
+            reverse = bool(rows["reverse"].iloc[0])
+            standard = levels[::-1] if reverse else levels
+            colours = _level_colours(int(rows["n_levels"].iloc[0]))
             if tuple(standard) not in [tuple(s) for s in legend_sets] and standard:
                 legend_sets.append(standard)
-            if info.get(item, {}).get("reverse") and standard and reverse_standard is None:
+            if reverse and standard and reverse_standard is None:
                 reverse_standard = standard
             ys = []
             for wave in waves:
-                wr = rows.loc[rows["_wave"] == wave]
-                labs = _keys(wr["label"]).tolist()
-                cnt = np.nan_to_num(_num(wr["n"]))
-                by_label: dict = {}
-                for lab, c in zip(labs, cnt):
-                    by_label[lab] = by_label.get(lab, 0.0) + c
-                total = sum(by_label.values())
-                n_ans = sum(by_label.get(lab, 0.0) for lab in levels)
-                n_dk = sum(c for lab, c in by_label.items() if lab not in levels and lab in dont_know)
-                n_miss = total - n_ans - n_dk
-                pct = [100 * by_label.get(lab, 0.0) / n_ans if n_ans > 0 else 0.0 for lab in levels]
-                half = k // 2
-                left = -(sum(pct[:half]) + (pct[half] / 2 if k % 2 else 0.0))
-                segs = []
-                for i, (lab, p) in enumerate(zip(levels, pct)):
-                    segs.append((lab, left, p, colours[i], i))
-                    left += p
-                dk = 100 * n_dk / total if total > 0 else 0.0
-                miss = 100 * n_miss / total if total > 0 else 0.0
-                rows_out.append((y, item, wave, segs, dk, miss))
+                wr = rows.loc[(rows["wave"] == wave).to_numpy(dtype=bool)]
+                ans = wr.loc[(wr["kind"] == "answer").to_numpy(dtype=bool)].sort_values("level")
+                segs = [(lab, start, end, pct, colours[level], neutral) for lab, start, end, pct, level, neutral
+                        in zip(ans["label"], ans["start"], ans["end"], ans["pct"], ans["level"],
+                               ans["neutral"])]
+                side = {kind: (start, end, pct) for kind, start, end, pct
+                        in zip(wr["kind"], wr["start"], wr["end"], wr["pct"]) if kind != "answer"}
+                rows_out.append((y, item, wave, segs, side))
                 ys.append(y)
                 y += 1.0
             item_centres.append((float(np.mean(ys)), item))
@@ -602,31 +512,31 @@ def diverging_bars(distribution: pd.DataFrame, items: pd.DataFrame | None, tr, f
                        tr.t("figures.diverging.subtitle", n=n_text), note)
     gs = body.add_gridspec(1, 2, width_ratios=[5.0, 1.1])
     ax = body.add_subplot(gs[0, 0])
-    side = body.add_subplot(gs[0, 1], sharey=ax)
-    reach = 10.0
-    for (yy, item, wave, segs, dk, miss) in rows_out:
-        for lab, left, width, colour, level in segs:
+    side_ax = body.add_subplot(gs[0, 1], sharey=ax)
+    reach, top_side = 10.0, 0.0
+    for (yy, item, wave, segs, side) in rows_out:
+        for lab, start, end, width, colour, neutral in segs:
             if width <= 0:
                 continue
-            neutral = len(segs) % 2 == 1 and level == len(segs) // 2
-            patch = ax.barh(yy, width, left=left, height=0.8, color=colour,
+            patch = ax.barh(yy, width, left=start, height=0.8, color=colour,
                             edgecolor=GREY if neutral else "white", linewidth=0.6)[0]
             patch.set_gid(f"bar:{item}:{wave}:{lab}")
             if width >= min_label:
-                ax.text(left + width / 2, yy, tr.number(width), ha="center", va="center",
+                ax.text(start + width / 2, yy, tr.number(width), ha="center", va="center",
                         fontsize=7, color=_text_colour(colour))
         if segs:
-            reach = max(reach, -min(s[1] for s in segs), max(s[1] + s[2] for s in segs))
-        left = 0.0
-        for value, colour, hatch, kind in [(dk, DONT_KNOW_COLOUR, None, "dont_know"),
-                                           (miss, MISSING_COLOUR, "////", "missing")]:
-            if value > 0:
-                patch = side.barh(yy, value, left=left, height=0.8, color=colour, hatch=hatch,
-                                  edgecolor="white", linewidth=0.6)[0]
+            reach = max(reach, -min(s[1] for s in segs), max(s[2] for s in segs))
+        for kind, colour, hatch in [("dont_know", DONT_KNOW_COLOUR, None),
+                                    ("missing", MISSING_COLOUR, "////")]:
+            start, _, width = side.get(kind, (0.0, 0.0, 0.0))
+            if width > 0:
+                patch = side_ax.barh(yy, width, left=start, height=0.8, color=colour, hatch=hatch,
+                                     edgecolor="white", linewidth=0.6)[0]
                 patch.set_gid(f"side:{item}:{wave}:{kind}")
-            left += value
-        if left > 0:
-            side.text(left, yy, " " + tr.number(left), ha="left", va="center", fontsize=7)
+        outer = max([end for _, end, _ in side.values()] + [0.0])
+        if outer > 0:
+            side_ax.text(outer, yy, " " + tr.number(outer), ha="left", va="center", fontsize=7)
+        top_side = max(top_side, outer)
     reach = min(100.0, math.ceil(reach / 10.0) * 10.0)
     ax.set_xlim(-reach, reach)
     ax.axvline(0, color="black", linewidth=0.8)
@@ -646,13 +556,12 @@ def diverging_bars(distribution: pd.DataFrame, items: pd.DataFrame | None, tr, f
         ax.annotate(_wrap(dim, 40), xy=(0, yy), xycoords=blend, xytext=(offset, 0),
                     textcoords="offset points", ha="right", va="center", fontsize=9,
                     fontweight="bold")
-    top_side = max([r[4] + r[5] for r in rows_out] + [0.0])
-    side.set_xlim(0, max(10.0, math.ceil(top_side * 1.35 / 5.0) * 5.0))
-    side.set_xticks([0, side.get_xlim()[1]])
-    side.xaxis.set_major_formatter(FuncFormatter(lambda v, _: tr.percent(v / 100)))
-    side.tick_params(axis="y", left=False, labelleft=False)
-    side.spines["left"].set_visible(False)
-    side.set_title(tr.t("figures.diverging.side_title"), fontsize=8, loc="left")
+    side_ax.set_xlim(0, max(10.0, math.ceil(top_side * 1.35 / 5.0) * 5.0))
+    side_ax.set_xticks([0, side_ax.get_xlim()[1]])
+    side_ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: tr.percent(v / 100)))
+    side_ax.tick_params(axis="y", left=False, labelleft=False)
+    side_ax.spines["left"].set_visible(False)
+    side_ax.set_title(tr.t("figures.diverging.side_title"), fontsize=8, loc="left")
 
     handles = []
     seen = set()
@@ -715,19 +624,21 @@ def forest_plot(item_change: pd.DataFrame, items: pd.DataFrame | None, tr, from_
     d = _pair_rows(item_change, from_wave, to_wave)
     if not _usable(d, ["item", "mean_diff"]):
         return _no_data(tr, title)
-    d = d.assign(_item=_keys(d["item"]), _diff=_num(d["mean_diff"]))
-    d = d.loc[np.isfinite(d["_diff"].to_numpy()) & d["_item"].notna().to_numpy()]
+    d = d.loc[d["mean_diff"].notna().to_numpy() & d["item"].notna().to_numpy()]
     if len(d) == 0:
         return _no_data(tr, title)
     info = _item_info(items)
-    low = _num(d["ci_low"]) if "ci_low" in d.columns else np.full(len(d), np.nan)
-    high = _num(d["ci_high"]) if "ci_high" in d.columns else np.full(len(d), np.nan)
-    padj = _num(d["p_adjusted"]) if "p_adjusted" in d.columns else np.full(len(d), np.nan)
-    npairs = _num(d["n_pairs"]) if "n_pairs" in d.columns else np.full(len(d), np.nan)
-    table_dims = _keys(d["dimension"]).tolist() if "dimension" in d.columns else [None] * len(d)
+    nan = pd.Series(np.nan, index=d.index)
+    low = (d["ci_low"] if "ci_low" in d.columns else nan).to_numpy()
+    high = (d["ci_high"] if "ci_high" in d.columns else nan).to_numpy()
+    padj = d["p_adjusted"] if "p_adjusted" in d.columns else nan
+    npairs = d["n_pairs"] if "n_pairs" in d.columns else nan
+    table_dims = d["dimension"] if "dimension" in d.columns else nan
     records = {}
-    for item, diff, lo, hi, p, n, dim in zip(d["_item"], d["_diff"], low, high, padj, npairs, table_dims):
-        records.setdefault(item, (diff, lo, hi, p, n, dim or info.get(item, {}).get("dimension")))
+    for item, diff, lo, hi, p, n, dim in zip(d["item"], d["mean_diff"], low, high, padj, npairs,
+                                             table_dims):
+        records.setdefault(item, (diff, lo, hi, p, n,
+                                  _known(dim) or info.get(item, {}).get("dimension")))
     order = _first_seen([k for k in info if k in records] + list(records))
     groups = _dimension_rows(order, {k: records[k][5] for k in order},
                              [m.get("dimension") for m in info.values()])
@@ -755,12 +666,12 @@ def forest_plot(item_change: pd.DataFrame, items: pd.DataFrame | None, tr, from_
     for item in order:
         diff, lo, hi, p, n, _ = records[item]
         yy = ypos[item]
-        sig = bool(np.isfinite(p) and p < alpha)
+        sig = bool(not _isna(p) and p < alpha)
         colour = OKABE_ITO["blue"] if sig else "#767676"
         if np.isfinite(lo) and np.isfinite(hi):
             ax.plot([lo, hi], [yy, yy], color=colour, linewidth=1.6, solid_capstyle="butt")
         (sig_xy if sig else ns_xy).append((diff, yy))
-        if np.isfinite(n):
+        if not _isna(n):
             ax.annotate(tr.t("figures.common.n", n=tr.number(n)), xy=(1, yy), xycoords=_left_of_axis(ax),
                         xytext=(6, 0), textcoords="offset points", va="center", ha="left",
                         fontsize=7.5, color=DARK_GREY)
@@ -781,7 +692,7 @@ def forest_plot(item_change: pd.DataFrame, items: pd.DataFrame | None, tr, from_
     ax.set_ylim(n_rows - 0.45, -0.65)
     ax.grid(axis="x", color="#E5E5E5", linewidth=0.6)
     ax.set_axisbelow(True)
-    xs = np.concatenate([d["_diff"].to_numpy(), low[np.isfinite(low)], high[np.isfinite(high)], [0.0]])
+    xs = np.concatenate([d["mean_diff"].to_numpy(), low[np.isfinite(low)], high[np.isfinite(high)], [0.0]])
     span = max(float(np.max(np.abs(xs))), 0.1)
     ax.set_xlim(min(-0.1 * span, float(np.min(xs)) - 0.08 * span), float(np.max(xs)) + 0.08 * span)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: tr.number(v, 1)))
@@ -807,21 +718,22 @@ def _rci_row(rci, dimension, from_wave, to_wave):
     rows = _pair_rows(rci, from_wave, to_wave)
     if not _usable(rows, ["dimension"]):
         return None
-    rows = rows.loc[(_keys(rows["dimension"]) == str(dimension)).to_numpy()]
+    rows = rows.loc[(rows["dimension"] == str(dimension)).to_numpy(dtype=bool)]
     return rows.iloc[0] if len(rows) else None
 
 
 @_styled
-def rci_scatter(scores: pd.DataFrame, rci, dimension: str, from_wave, to_wave, tr,
+def rci_scatter(points: pd.DataFrame, rci, dimension: str, from_wave, to_wave, tr,
                 wave_labels: Mapping | None = None, critical: float = 1.96) -> Figure:
     """Score at the from-wave against score at the to-wave, with the reliable-change band.
 
     Parameters
     ----------
-    scores : pandas.DataFrame
-        Processed long ``scores`` table (``candidate``, ``wave``,
-        ``dimension``, ``score``). Candidate ids are used to pair the two
-        waves only; they are never drawn.
+    points : pandas.DataFrame
+        Candidate-level frame of :func:`impactlib.stats.reliability.rci_points`
+        (``dimension``, ``from_wave``, ``to_wave``, ``score_from``,
+        ``score_to``, ``change``): one point per candidate scored at both
+        waves, classed by the statistics layer. It holds no candidate id.
     rci : pandas.DataFrame or pandas.Series
         The ``rci`` results table (or its row for this dimension and pair):
         ``se_diff`` and the ``pct_reliable_*`` percentages.
@@ -834,39 +746,36 @@ def rci_scatter(scores: pd.DataFrame, rci, dimension: str, from_wave, to_wave, t
     wave_labels : mapping, optional
         Names of the waves.
     critical : float
-        Critical value of the reliable change index (1.96, as in
-        :func:`impactlib.stats.reliability.reliable_change`).
+        Critical value of the reliable change index, for the band drawn
+        (1.96, as the classification of
+        :func:`impactlib.stats.reliability.change_class`).
 
     Returns
     -------
     matplotlib.figure.Figure
-        One point per candidate scored at both waves (gid ``"improved"``,
-        ``"no-change"``, ``"deteriorated"`` or ``"unclassified"`` on the
-        three or one scatter collections), the identity line and the band
-        ``identity +/- critical * se_diff``; the legend gives the
-        percentages of the ``rci`` row.
+        One point per row of ``points`` (gid ``"improved"``, ``"no-change"``,
+        ``"deteriorated"`` on the three scatter collections, or
+        ``"unclassified"`` on one when there is no ``se_diff``), the
+        identity line and the band ``identity +/- critical * se_diff``; the
+        legend gives the percentages of the ``rci`` row.
     """
     pair = _pair(from_wave, to_wave, wave_labels, tr)
     title = tr.t("figures.rci.title", dimension=_esc(dimension), pair=pair)
-    if not _usable(scores, ["candidate", "wave", "dimension", "score"]):
+    p = _pair_rows(points, from_wave, to_wave)
+    if not _usable(p, ["dimension", "score_from", "score_to", "change"]):
         return _no_data(tr, title)
-    s = pd.DataFrame({"c": _keys(scores["candidate"]), "w": _keys(scores["wave"]),
-                      "d": _keys(scores["dimension"]), "y": _num(scores["score"])})
-    s = s.loc[(s["d"] == str(dimension)) & s["w"].isin([str(from_wave), str(to_wave)])
-              & s["c"].notna() & np.isfinite(s["y"])]
-    wide = s.pivot_table(index="c", columns="w", values="y", aggfunc="first")
-    if str(from_wave) not in wide.columns or str(to_wave) not in wide.columns:
+    p = p.loc[(p["dimension"] == str(dimension)).to_numpy(dtype=bool)
+              & p["score_from"].notna().to_numpy() & p["score_to"].notna().to_numpy()]
+    if len(p) == 0:
         return _no_data(tr, title)
-    wide = wide[[str(from_wave), str(to_wave)]].dropna()
-    if len(wide) == 0:
-        return _no_data(tr, title)
-    x = wide[str(from_wave)].to_numpy(dtype=float)
-    y = wide[str(to_wave)].to_numpy(dtype=float)
+    x = p["score_from"].to_numpy()
+    y = p["score_to"].to_numpy()
+    change = p["change"].to_numpy(dtype=object)
     row = _rci_row(rci, dimension, from_wave, to_wave)
-    se = float(_num([row["se_diff"]])[0]) if row is not None and "se_diff" in row.index else np.nan
-    has_band = bool(np.isfinite(se) and se > 0)
+    se = row["se_diff"] if row is not None and "se_diff" in row.index else np.nan
+    has_band = bool(not _isna(se) and se > 0)
 
-    n_text = tr.number(len(x))
+    n_text = tr.number(len(p))
     subtitle = (tr.t("figures.rci.subtitle", n=n_text, critical=tr.number(critical, 2),
                      se=tr.number(se, 2)) if has_band
                 else tr.t("figures.rci.subtitle_no_band", n=n_text))
@@ -891,17 +800,16 @@ def rci_scatter(scores: pd.DataFrame, rci, dimension: str, from_wave, to_wave, t
     handles.append(ident)
 
     def pct(col):
-        value = float(_num([row[col]])[0]) if row is not None and col in row.index else np.nan
-        return tr.percent(value / 100) if np.isfinite(value) else "–"
+        value = row[col] if row is not None and col in row.index else np.nan
+        return tr.percent(value / 100) if not _isna(value) else "–"
 
     if has_band:
-        z = (y - x) / se
         classes = [
-            ("improved", z > critical, OKABE_ITO["blue"], "^", 34,
+            ("improved", change == "improved", OKABE_ITO["blue"], "^", 34,
              tr.t("figures.rci.improved", pct=pct("pct_reliable_improvement"))),
-            ("no-change", np.abs(z) <= critical, "#8C8C8C", "o", 22,
+            ("no-change", change == "no_change", "#8C8C8C", "o", 22,
              tr.t("figures.rci.no_change", pct=pct("pct_no_reliable_change"))),
-            ("deteriorated", z < -critical, OKABE_ITO["vermillion"], "v", 34,
+            ("deteriorated", change == "deteriorated", OKABE_ITO["vermillion"], "v", 34,
              tr.t("figures.rci.deteriorated", pct=pct("pct_reliable_deterioration"))),
         ]
     else:
@@ -932,21 +840,19 @@ def rci_scatter(scores: pd.DataFrame, rci, dimension: str, from_wave, to_wave, t
 
 def _value_labels(values, item, items, scales):
     """Tick labels of recoded values: ``value`` or the scale label when it is known."""
-    info = _item_info(items)
-    catalogue = _scale_catalogue(scales)
-    meta = info.get(str(item))
-    if meta is None or not catalogue:
+    meta = _item_info(items).get(str(item))
+    if meta is None or not _usable(scales, ["value", "label"]):
         return None
+    names = scales["scale"] if "scale" in scales.columns else pd.Series(meta.get("scale"), index=scales.index)
+    known = _first_seen(_known(s) for s in names)
     scale = meta.get("scale")
-    if scale not in catalogue and len(catalogue) == 1:
-        scale = next(iter(catalogue))
-    if scale not in catalogue or not _usable(scales, ["value", "label"]):
+    if scale not in known and len(known) == 1:
+        scale = known[0]
+    if scale not in known:
         return None
-    names = _keys(scales["scale"]) if "scale" in scales.columns else pd.Series([scale] * len(scales))
-    sel = (names == scale).to_numpy()
-    vals = _num(scales["value"])[sel]
-    labs = _keys(scales["label"])[sel].tolist()
-    pairs = {v: lab for v, lab in zip(vals, labs) if np.isfinite(v) and lab is not None}
+    sel = scales.loc[(names == scale).to_numpy(dtype=bool) & scales["value"].notna().to_numpy()
+                     & scales["label"].notna().to_numpy()]
+    pairs = dict(zip(sel["value"], sel["label"]))
     if not pairs:
         return None
     vmin, vmax = min(pairs), max(pairs)
@@ -1001,25 +907,24 @@ def transition_heatmap(transitions: pd.DataFrame, item, from_wave, to_wave, tr,
     title = tr.t("figures.heatmap.title", item=text, start=_wave_name(from_wave, wave_labels, tr),
                  end=_wave_name(to_wave, wave_labels, tr))
     d = _pair_rows(transitions, from_wave, to_wave)
-    if not _usable(d, ["item", "value_from", "value_to", "n"]):
+    if not _usable(d, ["item", "value_from", "value_to", "n", "n_pairs"]):
         return _no_data(tr, title)
-    d = d.loc[(_keys(d["item"]) == item_key).to_numpy()]
-    vf, vt, n = _num(d["value_from"]), _num(d["value_to"]), _num(d["n"])
-    ok = np.isfinite(vf) & np.isfinite(vt)
-    if not ok.any() or not np.isfinite(n[ok]).any() or np.nansum(n[ok]) <= 0:
+    d = d.loc[(d["item"] == item_key).to_numpy(dtype=bool)]
+    cells = d.loc[d["value_from"].notna().to_numpy() & d["value_to"].notna().to_numpy()
+                  & d["n"].notna().to_numpy()]
+    if not (cells["n"] > 0).any():
         return _no_data(tr, title)
-    vf, vt, n = vf[ok], vt[ok], np.nan_to_num(n[ok])
-    values = sorted(set(vf) | set(vt))
+    values = sorted(set(cells["value_from"]) | set(cells["value_to"]))
     index = {v: i for i, v in enumerate(values)}
-    counts = np.zeros((len(values), len(values)))
-    for a, b, c in zip(vf, vt, n):
-        counts[index[a], index[b]] += c
+    counts = np.zeros((len(values), len(values)))  # one row of the table per cell
+    for a, b, c in zip(cells["value_from"], cells["value_to"], cells["n"]):
+        counts[index[a], index[b]] = c
     suppressed = (counts > 0) & (counts < min_count)
     shown = np.ma.masked_array(counts, mask=suppressed)
     vmax = float(shown.max()) if shown.count() and shown.max() > 0 else 1.0
     cmap = mpl.colormaps["Blues"].with_extremes(bad=GREY)
 
-    n_pairs = _count_text(d["n_pairs"], tr) if "n_pairs" in d.columns else tr.number(counts.sum())
+    n_pairs = _count_text(d["n_pairs"], tr)
     names = _value_labels(values, item_key, items, scales)
     subtitle = tr.t("figures.heatmap.subtitle", n=n_pairs, end=_wave_name(to_wave, wave_labels, tr),
                     suppressed=tr.t("figures.heatmap.suppressed"))
@@ -1066,12 +971,12 @@ def _estimates(table, from_wave, to_wave, value, low="ci_low", high="ci_high", n
     rows = _pair_rows(table, from_wave, to_wave)
     if not _usable(rows, ["dimension", value]):
         return {}
+    nan = pd.Series(np.nan, index=rows.index)
     out = {}
-    nn = _num(rows[n]) if n in rows.columns else np.full(len(rows), np.nan)
-    lo = _num(rows[low]) if low in rows.columns else np.full(len(rows), np.nan)
-    hi = _num(rows[high]) if high in rows.columns else np.full(len(rows), np.nan)
-    for dim, est, a, b, k in zip(_keys(rows["dimension"]), _num(rows[value]), lo, hi, nn):
-        if dim is not None and np.isfinite(est) and dim not in out:
+    for dim, est, a, b, k in zip(rows["dimension"], rows[value], rows[low] if low in rows.columns else nan,
+                                 rows[high] if high in rows.columns else nan,
+                                 rows[n] if n in rows.columns else nan):
+        if not _isna(dim) and not _isna(est) and dim not in out:
             out[dim] = (est, a, b, k)
     return out
 
@@ -1188,7 +1093,7 @@ def _effect_key(d: float) -> str:
 @_styled
 def power_curve(power: pd.DataFrame, tr, from_wave, to_wave, wave_labels: Mapping | None = None,
                 effects: Sequence[float] = (0.2, 0.3, 0.5), alpha: float = 0.05,
-                target: float = 0.80) -> Figure:
+                target: float = 0.80, curve: pd.DataFrame | None = None) -> Figure:
     """Minimum detectable effect as a function of the number of pairs.
 
     Parameters
@@ -1209,41 +1114,43 @@ def power_curve(power: pd.DataFrame, tr, from_wave, to_wave, wave_labels: Mappin
         needed are marked on the curve.
     alpha, target : float
         Two-sided level and power of the curve (those of the table:
-        0.05 and 0.80).
+        0.05 and 0.80), for the subtitle.
+    curve : pandas.DataFrame, optional
+        The points of the curve: the frame of
+        :func:`impactlib.stats.power.mdes_curve` (``from_wave``,
+        ``to_wave``, ``n_pairs``, ``mdes``). Default: that function applied
+        to the pair's row of ``power`` with ``alpha`` and ``target``.
 
     Returns
     -------
     matplotlib.figure.Figure
-        The curve :func:`impactlib.stats.power.mdes_paired` over a grid of pairs
-        (gid ``"mdes-curve"``), the observed ``n_pairs`` and its ``mdes``
-        (gid ``"observed"``) and the reference lines.
+        The curve (gid ``"mdes-curve"``), the observed ``n_pairs`` and its
+        ``mdes`` (gid ``"observed"``) and the reference lines.
     """
     pair = _pair(from_wave, to_wave, wave_labels, tr)
     title = tr.t("figures.power.title", pair=pair)
     rows = _pair_rows(power, from_wave, to_wave)
-    if not _usable(rows, ["n_pairs"]):
+    if not _usable(rows, ["n_pairs"]) or _isna(rows["n_pairs"].iloc[0]):
         return _no_data(tr, title)
     row = rows.iloc[0]
-    n_obs = float(_num([row["n_pairs"]])[0])
-    if not np.isfinite(n_obs):
-        return _no_data(tr, title)
-    m_obs = float(_num([row["mdes"]])[0]) if "mdes" in row.index else np.nan
-    if not np.isfinite(m_obs) and n_obs >= 2:
-        m_obs = float(mdes_paired(n_obs, alpha=alpha, power=target))
+    n_obs = float(row["n_pairs"])
+    m_obs = float(row["mdes"]) if "mdes" in row.index and not _isna(row["mdes"]) else np.nan
     needed = {}
     for d in effects:
         col = f"n_for_d_{format(d, 'g')}"
-        value = float(_num([row[col]])[0]) if col in row.index else np.nan
-        if np.isfinite(value):
-            needed[d] = value
-    n_max = max([60.0, 2.0 * n_obs] + [1.25 * v for v in needed.values()])
-    grid = np.unique(np.round(np.geomspace(4, n_max, 160)).astype(int))
-    curve = np.asarray(mdes_paired(grid, alpha=alpha, power=target), dtype=float)
-
+        if col in row.index and not _isna(row[col]):
+            needed[d] = float(row[col])
+    if curve is None:
+        curve = mdes_curve(rows.iloc[:1], alpha=alpha, power=target)
+    points = _pair_rows(curve, from_wave, to_wave)
+    if not _usable(points, ["n_pairs", "mdes"]):
+        return _no_data(tr, title)
+    grid = points["n_pairs"].to_numpy()
     fig, body = _frame(WIDTH, 3.9, title, tr.t("figures.power.subtitle", power=tr.percent(target),
                                                   alpha=tr.percent(alpha)))
     ax = body.add_subplot()
-    line, = ax.plot(grid, curve, color=OKABE_ITO["blue"], linewidth=2, label=tr.t("figures.power.curve"))
+    line, = ax.plot(grid, points["mdes"].to_numpy(), color=OKABE_ITO["blue"], linewidth=2,
+                    label=tr.t("figures.power.curve"))
     line.set_gid("mdes-curve")
     y_top = max(1.2, min(2.0, (m_obs if np.isfinite(m_obs) else 0) * 1.3), max(effects, default=0) * 1.5)
     for d in effects:
