@@ -96,6 +96,15 @@ def test_wave_keys_that_look_like_numbers_stay_text(tmp_path):
     assert_same_tables({"funnel": back}, {"funnel": typed})
 
 
+def test_a_study_with_numeric_wave_keys_reads_them_as_text(make_study, tmp_path):
+    # study.yml says "key: 1" (a YAML number): read back, waves are the text "1", "2"
+    res = build_results(clean_study(make_study({"1": T1, "2": T2})))
+    back = read_results(write_results(res, tmp_path / "r"))
+    assert back["funnel"]["wave"].tolist() == ["1", "2"]
+    assert back["item_change"]["from_wave"].eq("1").all() and back["power"]["to_wave"].tolist() == ["2"]
+    assert_same_tables(back, res)
+
+
 def test_a_small_study_round_trips(make_study, tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)

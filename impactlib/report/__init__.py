@@ -5,6 +5,8 @@ module             what it does
 =================  ==============================================================
 ``results``        computes every results table with :mod:`impactlib.stats`,
                    checks it against its contract, writes and reads the CSVs
+``contract``       columns, dtypes and meaning of every results table (pandera
+                   schemas; ``docs/results-tables.md``)
 ``narrative``      which sentence says what, from the results
 ``figures``        draws the results (computes nothing)
 ``i18n``           the sentences of ``locales/<lang>/``
