@@ -51,6 +51,7 @@ The rules, in order
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -225,6 +226,17 @@ def draft_study(folder: str | Path, force: bool = False) -> DraftSummary:
                 raise StudyError(f"{existing.name} already exists; use --force to replace it",
                                  existing)
     summary = DraftSummary(folder, study_file, codebook_file)
+    _FACTS.clear()
+    _COLUMNS.clear()
+    try:
+        return _draft(folder, study_file, codebook_file, summary)
+    finally:
+        _FACTS.clear()
+        _COLUMNS.clear()
+
+
+def _draft(folder: Path, study_file: Path, codebook_file: Path,
+           summary: DraftSummary) -> DraftSummary:
     sources = _read_sources(folder, summary)
     waves, shape = _shape_waves(sources, summary)
     language = _language(waves)
@@ -296,12 +308,49 @@ def _read_sources(folder: Path, summary: DraftSummary) -> list[_Source]:
     return usable
 
 
+@functools.lru_cache(maxsize=4096)
 def _folded(name: str) -> str:
     return normalize_key(pd.Series([name])).iloc[0]
 
 
+# Per-column facts, computed once per draft: id(series) -> (series, facts).
+_FACTS: dict[int, tuple[pd.Series, dict]] = {}
+
+
+def _col(data: pd.DataFrame, column) -> pd.Series:
+    """``data[column]``, the same object each time during a draft (for :func:`_facts`)."""
+    key = (id(data), column)
+    hit = _COLUMNS.get(key)
+    if hit is None or hit[0] is not data:
+        hit = _COLUMNS[key] = (data, data[column])
+    return hit[1]
+
+
+_COLUMNS: dict[tuple, tuple[pd.DataFrame, pd.Series]] = {}
+
+
+def _facts(s: pd.Series) -> dict:
+    hit = _FACTS.get(id(s))
+    if hit is not None and hit[0] is s:
+        return hit[1]
+    facts: dict = {}
+    _FACTS[id(s)] = (s, facts)
+    return facts
+
+
 def _nonempty(s: pd.Series) -> pd.Series:
-    return s.astype(str).str.strip().loc[lambda x: x != ""]
+    facts = _facts(s)
+    if "nonempty" not in facts:
+        facts["nonempty"] = s.astype(str).str.strip().loc[lambda x: x != ""]
+    return facts["nonempty"]
+
+
+def _folded_values(s: pd.Series) -> pd.Series:
+    """The non-empty cells of a column, folded (:func:`normalize_key`)."""
+    facts = _facts(s)
+    if "folded" not in facts:
+        facts["folded"] = normalize_key(_nonempty(s))
+    return facts["folded"]
 
 
 def _answer_columns(data: pd.DataFrame) -> list[str]:
@@ -310,10 +359,10 @@ def _answer_columns(data: pd.DataFrame) -> list[str]:
     for c in data.columns:  # a loop over columns
         if _folded(c) in METADATA_COLUMNS or _folded(c).startswith("_"):
             continue
-        values = _nonempty(data[c])
+        values = _nonempty(_col(data, c))
         if len(values) < 2:
             continue
-        distinct = normalize_key(values).nunique()
+        distinct = _folded_values(_col(data, c)).nunique()
         if distinct <= MAX_ANSWERS and distinct < len(values) and not _is_dates(values, c):
             out.append(c)
     return out
@@ -322,7 +371,15 @@ def _answer_columns(data: pd.DataFrame) -> list[str]:
 def _is_dates(values: pd.Series, name: str = "") -> bool:
     """Mostly dates; plain numbers only under a date-like name (else they are
     answers or ids, not Excel serial dates)."""
-    if not len(values):
+    facts = _facts(values)
+    key = ("dates", str(name))
+    if key not in facts:
+        facts[key] = _is_dates_now(values, str(name))
+    return facts[key]
+
+
+def _is_dates_now(values: pd.Series, name: str) -> bool:
+    if not len(values) or values.str.contains(r"\d", regex=True).mean() < 0.9:
         return False
     number = pd.to_numeric(values.str.replace(",", ".", regex=False), errors="coerce")
     datey = bool(re.search(r"date|datum|heure|time|horodateur|tijd|submission|^end$|^start$",
@@ -364,7 +421,7 @@ def wave_rank(name: str, numbers: bool = True) -> int | None:
 def _wave_column(data: pd.DataFrame) -> tuple[str, dict[str, int]] | None:
     """A column whose every value names a moment, each with its own rank."""
     for c in data.columns:
-        values = _nonempty(data[c])
+        values = _nonempty(_col(data, c))
         distinct = list(dict.fromkeys(values.str.strip()))
         if not 2 <= len(distinct) <= 9 or len(values) < 0.9 * len(data):
             continue
@@ -488,7 +545,7 @@ def _date_candidates(data: pd.DataFrame, exclude=()) -> list[str]:
     for c in data.columns:
         if c in exclude:
             continue
-        values = _nonempty(data[c])
+        values = _nonempty(_col(data, c))
         if len(values) < 0.5 * len(data) or not _is_dates(values, c):
             continue
         out.append(c)
@@ -504,16 +561,13 @@ def _date_candidates(data: pd.DataFrame, exclude=()) -> list[str]:
 
 
 def _language(waves: list[_Wave]) -> str:
-    from impactlib.intake.scale_catalogue import CATALOGUE, fold
+    from impactlib.intake.scale_catalogue import language_words
 
     votes = {"fr": 0, "en": 0, "nl": 0}
-    words = {lang: set() for lang in votes}
-    for s in CATALOGUE:
-        for p in s.positions:
-            words[s.language].update(fold(p))
+    words = language_words()
     for w in waves:
         for c in _answer_columns(w.table.data):
-            keys = set(normalize_key(_nonempty(w.table.data[c])))
+            keys = set(_folded_values(_col(w.table.data, c)))
             for lang in votes:
                 votes[lang] += len(keys & words[lang])
     best = max(votes, key=lambda k: votes[k])
@@ -529,7 +583,7 @@ def _personal_columns(waves: list[_Wave]) -> set[tuple[int, str]]:
         data = w.table.data
         for c in data.columns:
             f = re.sub(r"[^a-z0-9 ]+", " ", _folded(c)).strip()
-            values = _nonempty(data[c])
+            values = _nonempty(_col(data, c))
             emails = len(values) and values.str.contains(r"^[^@\s]+@[^@\s]+\.\w+$").mean() > 0.5
             if emails or (_PERSONAL_NAME.search(f) and not _ID_NAME.search(f)):
                 out.add((i, c))
@@ -542,10 +596,10 @@ def _id_candidates(w: _Wave, i: int, personal: set) -> list[str]:
     for c in data.columns:
         if (i, c) in personal or c == w.wave_col:
             continue
-        values = _nonempty(data[c])
+        values = _nonempty(_col(data, c))
         if len(values) < 0.8 * len(data) or not len(values):
             continue
-        folded = normalize_key(values)
+        folded = _folded_values(_col(data, c))
         if folded.nunique() < 0.9 * len(values) or _is_dates(values, c):
             continue
         if values.str.len().max() > 40:      # free text, not an id
@@ -557,8 +611,11 @@ def _id_candidates(w: _Wave, i: int, personal: set) -> list[str]:
 def _id_set(w: _Wave, c: str) -> set:
     from impactlib.intake.ingest import normalize_ids
 
-    ids = normalize_ids(w.table.data[c])
-    return set(ids[ids != ""])
+    facts = _facts(_col(w.table.data, c))
+    if "ids" not in facts:
+        ids = normalize_ids(_col(w.table.data, c))
+        facts["ids"] = set(ids[ids != ""])
+    return facts["ids"]
 
 
 def _choose_ids(waves: list[_Wave], personal: set, summary: DraftSummary) -> None:
@@ -711,8 +768,8 @@ def _observed(item: _Item, waves: list[_Wave]) -> tuple[list[list[str]], list[st
     and the missing-value labels."""
     per_wave, missing = [], []
     for i, c in item.columns.items():
-        values = _nonempty(waves[i].table.data[c])
-        first = values.groupby(normalize_key(values), sort=False).first()
+        values = _nonempty(_col(waves[i].table.data, c))
+        first = values.groupby(_folded_values(_col(waves[i].table.data, c)), sort=False).first()
         seen = []
         for label in first.tolist():
             if is_missing_label(label):
@@ -823,7 +880,7 @@ def _values(it: _Item, i: int, waves: list[_Wave], scales: dict) -> pd.Series:
 # ---------------------------------------------------------------------------
 # 9-10. Dimensions, reverse items
 # ---------------------------------------------------------------------------
-def varimax(loadings: np.ndarray, max_iter: int = 100, tol: float = 1e-8) -> np.ndarray:
+def varimax(loadings: np.ndarray, max_iter: int = 1000, tol: float = 1e-10) -> np.ndarray:
     """Varimax rotation of a loading matrix (Kaiser, 1958).
 
     Maximizes the variance of the squared loadings within each factor, by the
@@ -840,12 +897,15 @@ def varimax(loadings: np.ndarray, max_iter: int = 100, tol: float = 1e-8) -> np.
 
     Examples
     --------
-    >>> L = np.array([[0.7, 0.7], [0.7, 0.7], [0.7, -0.7], [0.7, -0.7]])
-    >>> np.round(np.abs(varimax(L)), 2)
-    array([[0.99, 0.  ],
-           [0.99, 0.  ],
-           [0.  , 0.99],
-           [0.  , 0.99]])
+    A simple structure turned by 30 degrees is found again (up to sign):
+
+    >>> turn = np.array([[np.cos(np.pi / 6), -0.5], [0.5, np.cos(np.pi / 6)]])
+    >>> L = np.array([[0.9, 0], [0.8, 0], [0, 0.9], [0, 0.8]]) @ turn
+    >>> np.round(np.abs(varimax(L)), 2) + 0.0
+    array([[0.9, 0. ],
+           [0.8, 0. ],
+           [0. , 0.9],
+           [0. , 0.8]])
     """
     p, k = loadings.shape
     if k < 2:

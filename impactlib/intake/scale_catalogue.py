@@ -13,6 +13,7 @@ order first seen, and flagged.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import pandas as pd
@@ -20,7 +21,7 @@ import pandas as pd
 from impactlib.intake.readers import normalize_key
 
 __all__ = ["CatalogueScale", "CATALOGUE", "MISSING_LABELS", "ScaleMatch", "match_scale",
-           "is_missing_label", "fold"]
+           "is_missing_label", "fold", "language_words"]
 
 
 @dataclass(frozen=True)
@@ -117,9 +118,19 @@ _MISSING = set(fold(MISSING_LABELS))
 _FOLDED = [(s, [set(fold(p)) for p in s.positions]) for s in CATALOGUE]
 
 
+@functools.lru_cache(maxsize=4096)
 def is_missing_label(label: str) -> bool:
     """True for a label that means a missing answer ("Ne sait pas", "NSP", "N/A"...)."""
     return fold([label])[0] in _MISSING
+
+
+def language_words() -> dict[str, set[str]]:
+    """The folded labels of the catalogue, by language (``fr``, ``en``, ``nl``)."""
+    words: dict[str, set[str]] = {}
+    for scale, positions in _FOLDED:
+        for p in positions:
+            words.setdefault(scale.language, set()).update(p)
+    return words
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,283 @@
+"""``impactlib init``: a study drafted from a folder of exports, valid as it is.
+
+Every fixture of ``tests/export_fixtures.py`` (one per survey tool's export
+format) is drafted, cleaned, and compared with the answers that made it;
+the Google Forms draft is also compared, once corrected as the walkthrough
+says, with a study written by hand.
+"""
+
+from __future__ import annotations
+
+import inspect
+import shutil
+import textwrap
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from impactlib.errors import StudyError
+from impactlib.intake import ingest
+from impactlib.intake.codebook import read_codebook
+from impactlib.intake.draft import draft_study, factor_groups, wave_rank
+from impactlib.intake.processed import clean_study
+
+from export_fixtures import FIXTURES, ITEMS, LABELS, PATTERNS, SECTIONS, truth, write_fixture
+
+# The two shapes that need ingest to read a wave through impactlib.intake.shapes.
+SHAPED = {"workbook_moment", "workbook_wide"}
+INGEST_READS_SHAPES = "wave_table" in inspect.getsource(ingest)
+needs_shapes = pytest.mark.skipif(not INGEST_READS_SHAPES,
+                                  reason="ingest does not read waves through shapes.wave_table yet")
+
+
+@pytest.fixture(scope="module")
+def drafted(tmp_path_factory):
+    """Every fixture written and drafted once: name -> (folder, summary)."""
+    root = tmp_path_factory.mktemp("init")
+    out = {}
+    for name in FIXTURES:
+        folder = write_fixture(name, root / name)
+        out[name] = (folder, draft_study(folder))
+    return out
+
+
+def _expected_responses() -> pd.DataFrame:
+    """The answers behind the fixtures: id, wave, item, raw_value, status."""
+    t = truth()
+    rows = []
+    for w, values in t["values"].items():
+        p = t["present"][w]
+        for j in range(len(ITEMS)):
+            v = values[p, j]
+            rows.append(pd.DataFrame({
+                "id": t["ids"][p], "wave": w, "item": f"Q{j + 1:02d}",
+                "raw_value": pd.array(np.where(v > 0, v, 0), dtype="Int64"),
+                "status": np.where(v > 0, "answered", np.where(v == 0, "dont_know", "missing"))}))
+    out = pd.concat(rows, ignore_index=True)
+    out.loc[out["status"] != "answered", "raw_value"] = pd.NA
+    return out.sort_values(["wave", "id", "item"]).reset_index(drop=True)
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=needs_shapes) if n in SHAPED else n
+                                  for n in FIXTURES])
+def test_every_export_format_is_drafted_and_cleans_to_the_answers_behind_it(drafted, name):
+    folder, summary = drafted[name]
+    assert (folder / "study.yml").exists() and (folder / "codebook.xlsx").exists()
+    processed = clean_study(folder / "study.yml")
+    patterns = processed.candidates["pattern"].value_counts().to_dict()
+    assert patterns == PATTERNS
+    q = processed.quality
+    assert (q["rows_read"] == q["rows_kept"] + q["rows_rejected"] + q["duplicates_dropped"]).all()
+    ids = processed.pseudonyms.set_index("candidate")["id"]
+    got = processed.responses.assign(id=lambda r: r["candidate"].map(ids))
+    got = got[["id", "wave", "item", "raw_value", "status"]].astype(
+        {"wave": str, "item": str, "status": str})
+    got = got.sort_values(["wave", "id", "item"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, _expected_responses(), check_dtype=False)
+
+
+def test_limesurvey_incomplete_responses_are_set_aside(drafted):
+    folder, summary = drafted["limesurvey"]
+    study = (folder / "study.yml").read_text(encoding="utf-8")
+    assert 'complete_column: "submitdate"' in study
+    processed = clean_study(folder / "study.yml")
+    t1 = processed.quality.set_index("wave").loc["T1"]
+    assert (t1["rows_read"], t1["rows_kept"], t1["rows_rejected"]) == (32, 30, 2)
+    if INGEST_READS_SHAPES:
+        assert set(processed.rejected_rows["reason"]) == {"incomplete response (empty 'submitdate')"}
+
+
+def test_google_forms_summary_and_the_drafts_flags(drafted):
+    folder, summary = drafted["google_forms"]
+    text = summary.text()
+    assert "d'après leurs noms : T1 = Questionnaire d'impact - Entrée.csv" in text
+    assert "identifiant : 'Numéro de dossier' (présents aussi en T1 : T2 20/20, T3 14/14)" in text
+    assert "dates : T1 'Horodateur', T2 'Horodateur', T3 'Horodateur'" in text
+    assert "échelles : accord5 (5 points, 8 questions)" in text
+    assert f"2 dimensions d'après les sections des en-têtes : « {SECTIONS[0]} »" in text
+    assert any("'Adresse e-mail'" in w for w in summary.warnings)
+    # The two negatively worded items, and only they, are flagged; nothing else is.
+    assert len(summary.checks) == 2
+    assert all("formulée à l'envers" in c for c in summary.checks)
+    assert [c[:3] for c in summary.checks] == ["Q03", "Q07"]
+    study = (folder / "study.yml").read_text(encoding="utf-8")
+    assert "Adresse e-mail" not in study
+    flagged = [line for line in study.splitlines() if "# VÉRIFIER" in line]
+    assert len(flagged) == 6 and all('"Q03"' in x or '"Q07"' in x for x in flagged)
+    items = pd.read_excel(folder / "codebook.xlsx", sheet_name="items", dtype=str).fillna("")
+    assert items["text"].tolist() == [text for _, text, _ in ITEMS]
+    assert items.loc[items["check"] != "", "item"].tolist() == ["Q03", "Q07"]
+    assert (items["reverse"] == "non").all()               # suggested, never applied
+    scales = pd.read_excel(folder / "codebook.xlsx", sheet_name="scales", dtype=str).fillna("")
+    assert scales["label"].tolist() == LABELS + ["Ne sait pas"]
+    assert scales["value"].tolist() == ["1", "2", "3", "4", "5", ""]
+    read_codebook(folder / "codebook.xlsx")                  # the check column is accepted
+
+
+def test_limesurvey_flags_what_the_export_does_not_say(drafted):
+    folder, summary = drafted["limesurvey"]
+    text = summary.text()
+    assert "d'après la date médiane des réponses" in text
+    checks = " | ".join(summary.checks)
+    assert "ordre des vagues déduit des dates médianes" in checks
+    assert "codes de groupe LimeSurvey (G01, G02)" in checks
+    assert "8 question(s) sans texte" in checks
+    assert "identifiant : 'NUMDOSSIER'" in text                # never the response number 'id'
+    assert "réponses incomplètes mises de côté : T1 ('submitdate' vide)" in text
+
+
+def test_microsoft_forms_one_dimension_flagged_and_a_factor_grouping_suggested(drafted):
+    folder, summary = drafted["microsoft_forms"]
+    assert "identifiant : 'Votre numéro de dossier'" in summary.text()
+    assert any("'Adresse de messagerie', 'Nom'" in w for w in summary.warnings)
+    assert any(c.startswith("une seule dimension") for c in summary.checks)
+    assert summary.suggestion[0].startswith("2 facteur(s)")
+    assert summary.suggestion[1].count("Q0") == 4 and "Q01" in summary.suggestion[1]
+    assert "Q05" in summary.suggestion[2] and "Q01" not in summary.suggestion[2]
+    study = (folder / "study.yml").read_text(encoding="utf-8")
+    assert "Nom" not in study.replace("Numéro", "") and "messagerie" not in study
+
+
+def test_workbooks_shapes_are_drafted(drafted):
+    sheets = (drafted["workbook_sheets"][0] / "study.yml").read_text(encoding="utf-8")
+    assert 'sheet: "Mi-parcours"' in sheets
+    moment = (drafted["workbook_moment"][0] / "study.yml").read_text(encoding="utf-8")
+    assert 'wave_column: "Moment"' in moment and 'wave_values: ["Sortie"]' in moment
+    wide = (drafted["workbook_wide"][0] / "study.yml").read_text(encoding="utf-8")
+    assert 'columns: "T2_{item}"' in wide and 'date_column: "Date"' in wide
+    assert any("numerique1_5" in c for c in drafted["workbook_wide"][1].checks)
+
+
+def test_the_corrected_draft_equals_a_study_written_by_hand(drafted, tmp_path):
+    """Google Forms: the draft, once its two reverse items are confirmed in the
+    codebook (as docs/votre-propre-etude.md says), gives the same tables as a
+    study.yml and codebook written by hand for the same exports."""
+    source, _ = drafted["google_forms"]
+    draft = tmp_path / "draft"
+    shutil.copytree(source, draft)
+    book = {s: pd.read_excel(draft / "codebook.xlsx", sheet_name=s, dtype=str).fillna("")
+            for s in ("items", "scales")}
+    book["items"].loc[book["items"]["item"].isin(["Q03", "Q07"]), "reverse"] = "oui"
+    with pd.ExcelWriter(draft / "codebook.xlsx") as writer:
+        for sheet, frame in book.items():
+            frame.to_excel(writer, sheet_name=sheet, index=False)
+
+    hand = tmp_path / "hand"
+    shutil.copytree(source, hand, ignore=shutil.ignore_patterns("study.yml", "codebook.xlsx"))
+    (hand / "codebook").mkdir()
+    (hand / "codebook" / "items.csv").write_text(
+        "item;text;dimension;scale;reverse\n" + "".join(
+            f"Q{j + 1:02d};{text};{SECTIONS[s]};accord5;{'oui' if rev else 'non'}\n"
+            for j, (s, text, rev) in enumerate(ITEMS)), encoding="utf-8")
+    (hand / "codebook" / "scales.csv").write_text(
+        "scale;value;label\n" + "".join(f"accord5;{v};{label}\n" for v, label in
+                                        enumerate(LABELS, 1)) + "accord5;;Ne sait pas\n",
+        encoding="utf-8")
+    rename = "".join(f'      "{SECTIONS[s]} [{text}]": Q{j + 1:02d}\n'
+                     for j, (s, text, _) in enumerate(ITEMS))
+    waves = "".join(textwrap.dedent(f"""\
+          - key: {key}
+            label: {label}
+            file: "Questionnaire d'impact - {label}.csv"
+            date_column: Horodateur
+            rename:
+        """) + rename for key, label in (("T1", "Entrée"), ("T2", "Mi-parcours"),
+                                         ("T3", "Sortie")))
+    (hand / "study.yml").write_text(
+        f"title: google_forms\nid_column: Numéro de dossier\ncodebook: codebook\n"
+        f"min_items_answered: 0.5\nwaves:\n{waves}", encoding="utf-8")
+
+    a, b = clean_study(draft / "study.yml"), clean_study(hand / "study.yml")
+    for table in ("responses", "scores", "questionnaires", "candidates", "quality"):
+        pd.testing.assert_frame_equal(getattr(a, table), getattr(b, table), obj=table)
+    assert (a.responses.loc[a.responses["item"].isin(["Q03", "Q07"]), "value"].dropna()
+            == 6 - a.responses.loc[a.responses["item"].isin(["Q03", "Q07"]), "raw_value"]
+            .dropna()).all()
+
+
+def test_a_draft_is_never_overwritten_without_force(drafted, tmp_path):
+    folder = write_fixture("kobo", tmp_path / "kobo")
+    draft_study(folder)
+    (folder / "study.yml").write_text("title: mine\n", encoding="utf-8")
+    with pytest.raises(StudyError, match="study.yml already exists; use --force"):
+        draft_study(folder)
+    assert (folder / "study.yml").read_text(encoding="utf-8") == "title: mine\n"
+    (folder / "study.yml").unlink()
+    with pytest.raises(StudyError, match="codebook.xlsx already exists"):
+        draft_study(folder)
+    assert not (folder / "study.yml").exists()               # nothing half-written
+    draft_study(folder, force=True)
+    assert "title: \"kobo\"" in (folder / "study.yml").read_text(encoding="utf-8")
+
+
+def test_a_folder_without_a_usable_export_is_one_line(tmp_path):
+    with pytest.raises(StudyError, match="no usable export: found nothing"):
+        draft_study(tmp_path)
+    (tmp_path / "notes.docx").write_bytes(b"PK\x03\x04")
+    (tmp_path / "liste.csv").write_text("dossier;nom\nA;x\nB;y\n", encoding="utf-8")
+    (tmp_path / "vide.csv").write_text("", encoding="utf-8")
+    with pytest.raises(StudyError) as err:
+        draft_study(tmp_path)
+    message = str(err.value)
+    assert "\n" not in message
+    for part in ("found liste.csv, notes.docx, vide.csv", "notes.docx (not an export",
+                 "vide.csv (the file is empty)", "liste.csv (no column of answers"):
+        assert part in message
+    assert not (tmp_path / "study.yml").exists()
+
+
+def _tiny(folder, t1: str, t2: str):
+    folder.mkdir()
+    (folder / "entree.csv").write_text(t1, encoding="utf-8")
+    (folder / "sortie.csv").write_text(t2, encoding="utf-8")
+    return folder
+
+
+def test_two_possible_id_columns_are_flagged_with_the_candidates(tmp_path):
+    rows = [(f"D{i:02d}", f"C{i:03d}", ["Oui", "Non"][i % 2], ["Non", "Oui"][i % 3 == 0])
+            for i in range(12)]
+    text = "dossier;code;Q1;Q2\n" + "".join(f"{a};{b};{c};{d}\n" for a, b, c, d in rows)
+    folder = _tiny(tmp_path / "s", text, text)
+    summary = draft_study(folder)
+    assert any("colonne d'identifiant 'dossier' choisie parmi 'dossier', 'code'" in c
+               for c in summary.checks)
+    assert "id_column: \"dossier\"  # VÉRIFIER" in (folder / "study.yml").read_text("utf-8")
+    assert any("Non = 0, Oui = 1" in c for c in summary.checks)
+    clean_study(folder / "study.yml")
+
+
+def test_unknown_and_conflicting_label_sets_are_flagged(tmp_path):
+    def csv(labels_q1, labels_q2):
+        return "id;Q1;Q2\n" + "".join(f"P{i};{labels_q1[i % len(labels_q1)]};"
+                                      f"{labels_q2[i % len(labels_q2)]}\n" for i in range(10))
+    folder = _tiny(tmp_path / "s", csv(["Bof", "Bien", "Super"], ["Jamais", "Souvent", "NSP"]),
+                   csv(["Bien", "Génial"], ["Toujours", "Parfois", "Rarement"]))
+    summary = draft_study(folder)
+    checks = " | ".join(summary.checks)
+    assert "échelle 'echelle1' : ordre inconnu, libellés dans l'ordre vu (« Bof » < « Bien » " \
+           "< « Super » < « Génial »)" in checks
+    assert "Q01 : libellés différents selon la vague, échelle 'echelle1' = leur union" in checks
+    scales = pd.read_excel(folder / "codebook.xlsx", sheet_name="scales", dtype=str).fillna("")
+    freq = scales[scales["scale"] == "frequence5"]
+    assert freq["label"].tolist() == ["Jamais", "Rarement", "Parfois", "Souvent", "Toujours", "NSP"]
+    assert freq["value"].tolist() == ["1", "2", "3", "4", "5", ""]
+    clean_study(folder / "study.yml")
+
+
+@pytest.mark.parametrize("name, rank", [
+    ("Questionnaire d'impact - Entrée", 1), ("T2(1-20)", 2), ("Questionnaire T3(1-14)", 3),
+    ("Questionnaire_mi-parcours_-_latest_version_-_labels_-_2025-09-30", 2),
+    ("exit survey", 3), ("Vague 1", 1), ("results-survey482913", None), ("entree sortie", None),
+    ("fin de parcours", 3), ("2", 2)])
+def test_wave_names(name, rank):
+    assert wave_rank(name) == rank
+
+
+def test_factor_groups_find_two_blocks():
+    rng = np.random.default_rng(1)
+    f = rng.normal(size=(300, 2))
+    x = np.column_stack([f[:, 0]] * 3 + [f[:, 1]] * 3) + rng.normal(0, 0.6, (300, 6))
+    groups, eigen = factor_groups(pd.DataFrame(x))
+    assert (eigen > 1).sum() == 2
+    assert len(set(groups[:3])) == 1 and len(set(groups[3:])) == 1 and groups[0] != groups[3]
