@@ -103,8 +103,7 @@ def test_google_forms_summary_and_the_drafts_flags(drafted):
     assert [c[:3] for c in summary.checks] == ["Q03", "Q07"]
     study = (folder / "study.yml").read_text(encoding="utf-8")
     assert "Adresse e-mail" not in study
-    flagged = [line for line in study.splitlines() if "# VÉRIFIER" in line]
-    assert len(flagged) == 6 and all('"Q03"' in x or '"Q07"' in x for x in flagged)
+    assert "# VÉRIFIER" not in study       # reverse items are codebook matters
     items = pd.read_excel(folder / "codebook.xlsx", sheet_name="items", dtype=str).fillna("")
     assert items["text"].tolist() == [text for _, text, _ in ITEMS]
     assert items.loc[items["check"] != "", "item"].tolist() == ["Q03", "Q07"]
@@ -258,6 +257,8 @@ def test_unknown_and_conflicting_label_sets_are_flagged(tmp_path):
     assert "échelle 'echelle1' : ordre inconnu, libellés dans l'ordre vu (« Bof » < « Bien » " \
            "< « Super » < « Génial »)" in checks
     assert "Q01 : libellés différents selon la vague, échelle 'echelle1' = leur union" in checks
+    study = (folder / "study.yml").read_text(encoding="utf-8")
+    assert study.count('"Q1": "Q01"  # VÉRIFIER : libellés différents selon la vague') == 2
     scales = pd.read_excel(folder / "codebook.xlsx", sheet_name="scales", dtype=str).fillna("")
     freq = scales[scales["scale"] == "frequence5"]
     assert freq["label"].tolist() == ["Jamais", "Rarement", "Parfois", "Souvent", "Toujours", "NSP"]

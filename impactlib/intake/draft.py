@@ -1012,8 +1012,9 @@ def _suggest_reverse(items: list[_Item], waves: list[_Wave], scales: dict,
             r = float(np.corrcoef(pair.iloc[:, 0], pair.iloc[:, 1])[0, 1])
             if r < 0:
                 it.reverse_r = r
-                it.checks.append(f"à inverser ? r = {r:.2f} avec le reste de sa dimension "
-                                 "(non appliqué)")
+                it.checks.append(f"à inverser ? r = {r:.2f} avec le reste de "
+                                 + ("sa dimension" if dim[1] is None else "son facteur")
+                                 + " en T1 (non appliqué)")
                 summary.checks.append(
                     f"{it.code} « {_short(it.text)} » : corrélation {r:.2f} avec le reste de "
                     + ("sa dimension" if dim[1] is None else f"son facteur ({dim[1] + 1})")
@@ -1087,8 +1088,12 @@ def _study_yaml(folder: Path, waves: list[_Wave], items: list[_Item], language: 
             for old, new in rename.items():
                 note = ""
                 item = w.items.get(old)
-                if item is not None and item.checks:
-                    note = "  # VÉRIFIER : " + "; ".join(item.checks)
+                # Matching decisions are marked here; the codebook's own (text,
+                # dimension, reverse) in its check column.
+                matching = [c for c in (item.checks if item is not None else [])
+                            if c.startswith(("absente", "libellés différents"))]
+                if matching:
+                    note = "  # VÉRIFIER : " + "; ".join(matching)
                 lines.append(f"      {_q(old)}: {_q(new)}{note}")
     if complete_any := [w for w in waves if _complete_column(w)]:
         summary.decisions.append("réponses incomplètes mises de côté : "
