@@ -282,3 +282,21 @@ def test_factor_groups_find_two_blocks():
     groups, eigen = factor_groups(pd.DataFrame(x))
     assert (eigen > 1).sum() == 2
     assert len(set(groups[:3])) == 1 and len(set(groups[3:])) == 1 and groups[0] != groups[3]
+
+
+def test_answer_codes_are_ordered_by_number_and_dutch_labels_flagged(tmp_path):
+    codes = ["AO02", "AO01", "AO03", "AO10"]
+    dutch = ["Oneens", "Eens", "Neutraal", "Helemaal eens", "Weet niet"]
+    text = "id;Q1;Q2\n" + "".join(f"P{i};{codes[i % 4]};{dutch[i % 5]}\n" for i in range(20))
+    folder = _tiny(tmp_path / "s", text, text)
+    summary = draft_study(folder)
+    checks = " | ".join(summary.checks)
+    assert ("codes de réponse rangés par leur numéro, sens inconnu (« AO01 » < « AO02 » < "
+            "« AO03 » < « AO10 »)") in checks
+    assert "libellés en néerlandais" in checks
+    scales = pd.read_excel(folder / "codebook.xlsx", sheet_name="scales", dtype=str).fillna("")
+    nl = scales[scales["scale"] == "akkoord5"]
+    assert nl["label"].tolist() == ["Helemaal oneens", "Oneens", "Neutraal", "Eens",
+                                    "Helemaal eens", "Weet niet"]
+    assert "language: fr" in (folder / "study.yml").read_text(encoding="utf-8")
+    clean_study(folder / "study.yml")

@@ -239,7 +239,7 @@ def _draft(folder: Path, study_file: Path, codebook_file: Path,
            summary: DraftSummary) -> DraftSummary:
     sources = _read_sources(folder, summary)
     waves, shape = _shape_waves(sources, summary)
-    language = _language(waves)
+    language = _language(waves, summary)
     _order_waves(waves, shape, language, summary)
     personal = _personal_columns(waves)
     _choose_ids(waves, personal, summary)
@@ -560,7 +560,7 @@ def _date_candidates(data: pd.DataFrame, exclude=()) -> list[str]:
     return sorted(out, key=preference)
 
 
-def _language(waves: list[_Wave]) -> str:
+def _language(waves: list[_Wave], summary: DraftSummary | None = None) -> str:
     from impactlib.intake.scale_catalogue import language_words
 
     votes = {"fr": 0, "en": 0, "nl": 0}
@@ -571,6 +571,9 @@ def _language(waves: list[_Wave]) -> str:
             for lang in votes:
                 votes[lang] += len(keys & words[lang])
     best = max(votes, key=lambda k: votes[k])
+    if best == "nl" and votes["nl"] > votes["fr"] and summary is not None:
+        summary.checks.append("libellés en néerlandais : le rapport sera en français "
+                              "(language: fr ; en pour l'anglais ; pas de néerlandais)")
     return "en" if best == "en" and votes["en"] > votes["fr"] else "fr"
 
 
@@ -820,10 +823,18 @@ def _draft_scales(items: list[_Item], waves: list[_Wave], summary: DraftSummary)
                         if s}) > 1
         if name is None:
             name = unknown_sets[key] = f"echelle{len(unknown_sets) + 1}"
+            codes = pd.Series(union, dtype=object).str.extract(r"^([A-Za-z]*)(\d+)$")
+            if len(union) > 1 and codes[0].notna().all() and codes[0].nunique() == 1:
+                # Answer codes (LimeSurvey's A1, AO01...): ordered by their number.
+                order = np.argsort(codes[1].astype(int).to_numpy(), kind="stable")
+                union = [union[k] for k in order]
+                how = "codes de réponse rangés par leur numéro, sens inconnu"
+            else:
+                how = "ordre inconnu, libellés dans l'ordre vu"
             scales[name] = _Scale(name, list(range(1, len(union) + 1)), union,
-                                  check="ordre inconnu : ordre de première apparition")
+                                  check=how.split(",")[0] + " : ordre à vérifier")
             summary.checks.append(
-                f"échelle '{name}' : ordre inconnu, libellés dans l'ordre vu ("
+                f"échelle '{name}' : {how} ("
                 + " < ".join(f"« {_short(x, 30)} »" for x in union) + ")")
         sc = scales[name]
         _add_missing(sc, missing)

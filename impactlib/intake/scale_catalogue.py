@@ -175,21 +175,31 @@ def match_scale(labels) -> ScaleMatch | None:
     keys = fold(observed)
     found = []
     for scale, positions in _FOLDED:
-        where = []
+        where, style = [], []
         for k in keys:
             hit = [i for i, p in enumerate(positions) if k in p]
             if not hit:
                 break
             where.append(hit[0])
+            style.append(_synonym_index(scale.positions[hit[0]], k))
         else:
             if len(set(where)) == len(where):
-                found.append((scale, dict(zip(where, observed))))
+                found.append((scale, dict(zip(where, observed)),
+                              max(set(style), key=style.count) if style else 0))
     if not found:
         return None
-    best = min(len(s.positions) for s, _ in found)
-    same = [(s, w) for s, w in found if len(s.positions) == best]
-    scale, where = same[0]
-    words = tuple(where.get(i, p[0]) for i, p in enumerate(scale.positions))
-    larger = tuple(s.name for s, _ in found if len(s.positions) == best + 1)
-    return ScaleMatch(scale, words, tuple(s.name for s, _ in same[1:]),
+    best = min(len(s.positions) for s, _, _ in found)
+    same = [(s, w, k) for s, w, k in found if len(s.positions) == best]
+    scale, where, style = same[0]
+    # A position never observed is written in the wording style most observed
+    # ("Helemaal eens" beside "Oneens", not "Helemaal niet akkoord").
+    words = tuple(where.get(i, p[min(style, len(p) - 1)])
+                  for i, p in enumerate(scale.positions))
+    larger = tuple(s.name for s, _, _ in found if len(s.positions) == best + 1)
+    return ScaleMatch(scale, words, tuple(s.name for s, _, _ in same[1:]),
                       len(scale.positions) - len(where), larger)
+
+
+def _synonym_index(position: tuple[str, ...], key: str) -> int:
+    """Which wording of a catalogue position a folded label is (0 = the first)."""
+    return fold(position).index(key)
