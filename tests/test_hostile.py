@@ -204,11 +204,14 @@ def test_malformed_csv_unclosed_quote_line(make_study):
 
 
 def test_unreadable_encoding(make_study):
-    # not UTF-8, and 0x81 is undefined in Windows-1252: the line of the bad byte
-    study = make_study({"T1": b"id,A1,A2,B1,B2\nX1,1,2,3,4\nX\x81,1,2,3,4\n"})
+    # The study forces UTF-8, and 0x81 is not UTF-8: the line of the bad byte.
+    # (Without a forced encoding every byte means something in Mac Roman: the
+    # file would be read, and the codebook's labels decide the encoding.)
+    study = make_study({"T1": b"id,A1,A2,B1,B2\nX1,1,2,3,4\nX\x81,1,2,3,4\n"},
+                       wave_options={"T1": {"encoding": "utf-8"}})
     t1 = study.parent / "T1.csv"
-    assert_study_error(study, f"{t1}, line 3: cannot decode the file: it is neither UTF-8 "
-                              "nor Windows-1252 (byte 0x81); save it again as CSV UTF-8")
+    assert_study_error(study, f"{t1}, line 3: cannot decode the file as the study says "
+                              "(encoding: utf-8); save it again as CSV UTF-8")
 
 
 def test_empty_file(make_study):
@@ -262,8 +265,8 @@ def test_codebook_workbook_without_its_scales_sheet(make_study):
      "unknown key 'titel' (known: codebook, covariates, due_days, id_column, language, "
      "min_items_answered, registry, seed, timezone, title, waves)"),
     ("", {"T1": {"date_colum": "date"}},
-     "unknown key 'date_colum' in wave 1 (known: date_column, file, key, label, rename, "
-     "sheet)"),
+     "unknown key 'date_colum' in wave 1 (known: columns, complete_column, date_column, "
+     "encoding, file, key, label, rename, sheet, wave_column, wave_values)"),
 ], ids=["top-level", "in-a-wave"])
 def test_unknown_key_in_study_yml(make_study, extra, options, message):
     study = make_study({"T1": OK_T1}, extra=extra, wave_options=options)

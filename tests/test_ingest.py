@@ -122,6 +122,32 @@ def test_rename_maps_export_columns(make_study):
     assert r.loc["A2", "status"] == "missing"       # absent from the export
 
 
+def test_rename_matches_export_names_like_every_column_name(make_study):
+    # Survey tools' headers: other case, accents, a curly apostrophe, extra spaces.
+    t1 = "N° Dossier;Je me sens capable d’avancer ;B1\nA;4;1\n"
+    p = clean_study(make_study({"T1": t1}, wave_options={
+        "T1": {"rename": '{"n° dossier": id, "je me  sens capable d\'avancer": A1}'}}))
+    r = p.responses.set_index(p.responses["item"].astype(str))
+    assert r.loc["A1", "value"] == 4 and r.loc["B1", "value"] == 1
+    assert p.quality["rows_kept"].tolist() == [1]
+
+
+def test_repeated_column_names_matter_only_when_used(make_study):
+    # Two unused "Remarques" columns: both kept apart, the wave is read.
+    t1 = "id;A1;Remarques;B1;remarques\nA;1;bien;2;suite\nB;3;;4;\n"
+    p = clean_study(make_study({"T1": t1}))
+    assert p.quality["rows_kept"].tolist() == [2]
+    # An item written twice: which column holds the answer cannot be known.
+    with pytest.raises(StudyError, match=r"appears twice \(columns 2 and 4\) and this "
+                                         "column is needed") as err:
+        clean_study(make_study({"T1": "id;A1;B1;a1\nA;1;2;3\n"}))
+    assert err.value.column == "A1" and err.value.line == 1
+    # The same through rename: the source of a rename is used.
+    with pytest.raises(StudyError, match="appears twice"):
+        clean_study(make_study({"T1": "id;Q;B1;Q\nA;1;2;3\n"},
+                               wave_options={"T1": {"rename": "{Q: A1}"}}))
+
+
 @pytest.mark.parametrize("content, message, line, column", [
     ("ident;A1\nX;1\n", "no id column 'id'", 1, "id"),
     ("id;Z1;Z2\nX;1;2\n", "none of the codebook's items", 1, None),
@@ -164,3 +190,16 @@ def test_raw_ids_stay_out_of_the_analysis_tables(make_study):
         text = getattr(p, name).to_csv()
         assert "SECRET" not in text.upper(), name
     assert set(p.pseudonyms["id"]) == {"SECRET-ID-1", "SECRET-ID-2"}
+
+
+def test_a_wave_with_many_invalid_answers_is_named_loudly(make_study, caplog):
+    # 2 rows x 4 items = 8 answer cells; 3 are not labels of the scale (37.5% > 5%).
+    t1 = "id;A1;A2;B1;B2\nA;Tout ˆ fait d'accord;1;Tout ˆ fait d'accord;2\nB;4;zz;3;2\n"
+    with caplog.at_level("WARNING", logger="impactlib.intake.ingest"):
+        clean_study(make_study({"T1": t1}))
+    assert ("T1 (T1.csv): 3 of 8 answers (38%) are not labels of their scale; most frequent: "
+            "'Tout ˆ fait d'accord' (2), 'zz' (1)") in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="impactlib.intake.ingest"):
+        clean_study(make_study({"T1": "id;A1;A2;B1;B2\nA;1;2;3;4\n"}))
+    assert "are not labels" not in caplog.text

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from impactlib.errors import StudyError
-from impactlib.intake.readers import detect_delimiter, normalize_key, read_table
+from impactlib.intake.readers import check_unique_columns, detect_delimiter, normalize_key, read_table
 
 TEXT = "N° dossier;Q1;Q2\nA1;Tout à fait d'accord;Pas d'accord\nA2;D'accord;\n"
 
@@ -78,12 +78,21 @@ def test_unclosed_quote_is_a_clear_error(tmp_path):
         read_table(path)
 
 
-def test_duplicate_column_names_are_refused(tmp_path):
+def test_duplicate_column_names_are_kept_apart_and_refused_only_when_used(tmp_path, caplog):
     path = tmp_path / "wave.csv"
-    path.write_text("id;Q1;q1 \nA;1;2\n", encoding="utf-8")
-    with pytest.raises(StudyError, match="appears twice") as err:
-        read_table(path)
-    assert err.value.column == "q1"
+    path.write_text("id;Q1;q1 ;Remarques;Q1 (2)\nA;1;2;x;y\n", encoding="utf-8")
+    with caplog.at_level("INFO", logger="impactlib.intake.readers"):
+        table = read_table(path)
+    # "q1 " folds to "q1" like "Q1": the copy is renamed, avoiding the existing "Q1 (2)".
+    assert table.data.columns.tolist() == ["id", "Q1", "q1 (2)'", "Remarques", "Q1 (2)"]
+    assert table.data.iloc[0].tolist() == ["A", "1", "2", "x", "y"]
+    assert table.meta["duplicate_columns"] == {"Q1": [2, 3]}
+    assert "wave.csv: the column name 'Q1' appears 2 times (columns 2, 3)" in caplog.text
+    check_unique_columns(table, ["id", "Remarques", None])        # not used: fine
+    with pytest.raises(StudyError, match=r"appears twice \(columns 2 and 3\) and this "
+                                         "column is needed") as err:
+        check_unique_columns(table, ["id", "q1"])
+    assert err.value.column == "Q1" and err.value.line == 1
 
 
 def test_bytes_that_fit_no_forced_encoding_are_a_clear_error(tmp_path):

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from impactlib.errors import StudyError
-from impactlib.intake.readers import RawTable, normalize_key, read_table
+from impactlib.intake.readers import RawTable, check_unique_columns, normalize_key, read_table
 
 __all__ = ["Codebook", "read_codebook", "TRUE_WORDS", "FALSE_WORDS"]
 
@@ -56,6 +56,7 @@ class Codebook:
 
 def _columns(table: RawTable, wanted: list[str], optional: set[str]) -> pd.DataFrame:
     """Pick the wanted columns (matched ignoring case and spaces)."""
+    check_unique_columns(table, wanted)
     keys = dict(zip(normalize_key(pd.Series(table.data.columns, dtype=object)),
                     table.data.columns))
     out = {}

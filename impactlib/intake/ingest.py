@@ -36,12 +36,12 @@ import pandas as pd
 from impactlib.intake.codebook import Codebook
 from impactlib.intake.dates import parse_dates
 from impactlib.errors import StudyError
-from impactlib.intake.readers import RawTable, normalize_key, read_table
+from impactlib.intake.readers import RawTable, check_unique_columns, normalize_key, read_table
 from impactlib.intake.study import Study, Wave
 
 __all__ = ["WaveData", "read_wave", "map_cells", "normalize_ids", "STATUSES",
            "reject_empty_id", "drop_exact_duplicates", "reject_no_item_answered",
-           "resolve_conflicts"]
+           "resolve_conflicts", "warn_many_invalid_cells"]
 
 log = logging.getLogger(__name__)
 STATUSES = ["answered", "dont_know", "missing", "invalid"]
@@ -305,13 +305,13 @@ def read_wave(study: Study, wave: Wave, codebook: Codebook) -> WaveData:
     :func:`resolve_conflicts`); then record the invalid cells of the kept
     rows, list the rejected rows with their reason, and count.
     """
-    table, exported, exported_name = _read_export(wave)
+    table, exported, exported_name = _read_export(wave, _expected_texts(study, wave, codebook))
     shown_file = _relative(study, wave.file)
     columns = _locate_columns(study, wave, codebook, table, exported_name, shown_file)
     raw, lines = table.data, table.lines
     ids = normalize_ids(raw[columns.id])
     texts, cells, n_answered = _map_items(raw, columns.items, codebook)
-    dates = (parse_dates(raw[columns.date]) if columns.date
+    dates = (parse_dates(raw[columns.date], timezone=study.timezone) if columns.date
              else pd.Series(pd.NaT, index=raw.index))
 
     # The row rules, in order: each sees only the rows still in play.
@@ -350,7 +350,38 @@ def read_wave(study: Study, wave: Wave, codebook: Codebook) -> WaveData:
     log.info("%s (%s): %d rows read, %d kept, %d rejected, %d exact duplicates, %d invalid cells",
              wave.key, shown_file, len(raw), quality["rows_kept"], quality["rows_rejected"],
              quality["duplicates_dropped"], quality["cells_invalid"])
+    warn_many_invalid_cells(wave.key, shown_file, invalid, quality["rows_kept"] * found)
     return WaveData(wave, kept, kept_cells, rejected, invalid, quality, columns.covariates)
+
+
+INVALID_SHARE_WARNING = 0.05
+
+
+def warn_many_invalid_cells(wave: str, shown_file: str, invalid: pd.DataFrame, n_cells: int,
+                            threshold: float = INVALID_SHARE_WARNING) -> bool:
+    """Warn loudly when more than ``threshold`` of a wave's item cells are invalid.
+
+    So many unreadable answers usually mean the export was misread (an
+    encoding, a scale with other labels), not that candidates wrote nonsense:
+    the warning names the wave, the share and the most frequent invalid
+    values, so that a person can look. Returns whether it warned.
+
+    Examples
+    --------
+    >>> bad = pd.DataFrame({"item": ["A1"] * 3, "raw_value": ["Tout ˆ fait", "Tout ˆ fait", "x"]})
+    >>> warn_many_invalid_cells("T3", "T3.csv", bad, n_cells=20)
+    True
+    """
+    cells = invalid[invalid["item"].notna()] if "item" in invalid else invalid
+    if n_cells <= 0 or len(cells) <= threshold * n_cells:
+        return False
+    top = cells["raw_value"].astype(str).value_counts().head(3)
+    examples = ", ".join(f"'{value}' ({count})" for value, count in top.items())
+    log.warning("%s (%s): %d of %d answers (%.0f%%) are not labels of their scale; most "
+                "frequent: %s. Check the export's encoding and the codebook's labels "
+                "(invalid_cells.csv lists them all)", wave, shown_file, len(cells), n_cells,
+                100 * len(cells) / n_cells, examples)
+    return True
 
 
 # ---------------------------------------------------------------------------
@@ -366,23 +397,44 @@ class _Columns:
     covariates: dict       # covariate name -> column
 
 
-def _read_export(wave: Wave) -> tuple[RawTable, pd.DataFrame, dict]:
-    """The export with ``rename`` applied, its cells as exported, and new -> exported names."""
-    table = read_table(wave.file, wave.sheet)
+def _read_export(wave: Wave, known=()) -> tuple[RawTable, pd.DataFrame, dict]:
+    """The export with ``rename`` applied, its cells as exported, and new -> exported names.
+
+    ``known`` are the texts the export should hold (see :func:`_expected_texts`),
+    the evidence for its encoding. ``rename`` names export columns the way
+    every column name is matched: ignoring case, accents, apostrophe style and
+    spaces.
+    """
+    table = read_table(wave.file, wave.sheet, encoding=wave.encoding, known=known)
     file = wave.file
     raw = exported = table.data
-    # Messages and records name columns as the export does, not as renamed.
-    exported_name = {new: old for old, new in wave.rename.items()}
+    rename = {}
     if wave.rename:
-        missing = [c for c in wave.rename if c not in raw.columns]
-        if missing:
-            raise StudyError(f"rename: no column '{missing[0]}' in the export", file, 1, missing[0])
-        raw = raw.rename(columns=wave.rename)
-        dup = raw.columns[raw.columns.duplicated()]
+        columns = _column_index(table)
+        for source, target in wave.rename.items():
+            actual = _find(columns, source)
+            if actual is None:
+                raise StudyError(f"rename: no column '{source}' in the export", file, 1, source)
+            rename[actual] = target
+        check_unique_columns(table, rename)
+        raw = raw.rename(columns=rename)
+        dup = raw.columns[normalize_key(pd.Series(list(raw.columns), dtype=object)).duplicated()]
         if len(dup):
             raise StudyError("rename gives two columns the same name", file, 1, str(dup[0]))
+    # Messages and records name columns as the export does, not as renamed.
+    exported_name = {new: old for old, new in rename.items()}
     table = RawTable(file, raw, table.lines, table.encoding, table.delimiter, table.meta)
     return table, exported, exported_name
+
+
+def _expected_texts(study: Study, wave: Wave, codebook: Codebook) -> list[str]:
+    """Texts a wave's export should hold: answer labels, item codes and texts, column names."""
+    texts = [study.id_column, *wave.rename, *study.covariates]
+    texts += codebook.scales["label"].astype(str).tolist()
+    texts += codebook.items["item"].astype(str).tolist() + codebook.items["text"].astype(str).tolist()
+    if wave.date_column:
+        texts.append(wave.date_column)
+    return texts
 
 
 def _locate_columns(study: Study, wave: Wave, codebook: Codebook, table: RawTable,
@@ -416,6 +468,7 @@ def _locate_columns(study: Study, wave: Wave, codebook: Codebook, table: RawTabl
                              exported_name.get(wave.date_column, wave.date_column))
     covariates = {c: _find(columns, c) for c in study.covariates
                   if _find(columns, c) is not None}
+    check_unique_columns(table, [id_col, date_col, *item_cols, *covariates.values()])
     return _Columns(id_col, item_cols, date_col, covariates)
 
 

@@ -39,7 +39,7 @@ import pandas as pd
 from impactlib.errors import StudyError
 
 __all__ = ["RawTable", "read_table", "detect_encoding", "detect_delimiter",
-           "normalize_key"]
+           "normalize_key", "check_unique_columns"]
 
 log = logging.getLogger(__name__)
 
@@ -229,7 +229,7 @@ def read_csv(path: Path, encoding: str | None = None, known=()) -> RawTable:
     except csv.Error as err:
         raise StudyError(f"malformed CSV header: {err}", path, skipped + 1) from None
     names = [n.strip().lstrip("\ufeff") or f"Unnamed: {i}" for i, n in enumerate(names)]
-    _check_header(names, path)
+    names, repeated = _dedupe_header(names)
     offset = skipped + header_span          # lines before the first data line
 
     def malformed(err: Exception | None) -> StudyError:
@@ -260,7 +260,8 @@ def read_csv(path: Path, encoding: str | None = None, known=()) -> RawTable:
     lines = (offset + 1 + np.concatenate([[0], np.cumsum(span)[:-1]]) if len(df)
              else np.array([], dtype=int))
     return _skip_blank_rows(RawTable(path, df, np.asarray(lines, dtype=int),
-                                     encoding=encoding, delimiter=delimiter))
+                                     encoding=encoding, delimiter=delimiter,
+                                     meta={"duplicate_columns": repeated}))
 
 
 def _line_of(data: bytes, position: int) -> int:
@@ -285,17 +286,71 @@ def _show(delimiter: str) -> str:
     return "tab" if delimiter == "\t" else delimiter
 
 
-def _check_header(names: list[str], path: Path) -> None:
-    seen: dict[str, int] = {}
-    for i, name in enumerate(names, start=1):
-        if not name:
+def _dedupe_header(names: list[str]) -> tuple[list[str], dict[str, list[int]]]:
+    """Keep columns whose names repeat apart: later copies get `` (2)``, `` (3)``...
+
+    Names are compared folded (:func:`normalize_key`). Returns the unique
+    names and, for each repeated name (as first written), its 1-based column
+    positions. Whether a repeat matters is decided by whoever uses the
+    columns (:func:`check_unique_columns`): two unused "Remarques" columns
+    are no problem.
+    """
+    keys = normalize_key(pd.Series(names, dtype=object)).tolist()
+    positions: dict[str, list[int]] = {}
+    for i, key in enumerate(keys, start=1):
+        if names[i - 1]:
+            positions.setdefault(key, []).append(i)
+    repeated = {key: cols for key, cols in positions.items() if len(cols) > 1}
+    if not repeated:
+        return names, {}
+    out = list(names)
+    taken = set(keys)
+    for key, cols in repeated.items():
+        for copy, i in enumerate(cols[1:], start=2):
+            name = f"{names[i - 1]} ({copy})"
+            while normalize_key(pd.Series([name])).iloc[0] in taken:
+                name += "'"
+            taken.add(normalize_key(pd.Series([name])).iloc[0])
+            out[i - 1] = name
+    return out, {names[cols[0] - 1]: cols for cols in repeated.values()}
+
+
+def check_unique_columns(table: RawTable, used) -> None:
+    """Refuse a used column whose name appears more than once in the export.
+
+    Parameters
+    ----------
+    table : RawTable
+        As read (its ``meta["duplicate_columns"]`` lists repeated names).
+    used : iterable of str
+        The column names a reader of the table relies on (id, date, items,
+        covariates; a codebook's columns). None entries are skipped.
+
+    Raises
+    ------
+    StudyError
+        Naming the file, line 1, the column and both positions: which of two
+        columns with the same name holds the data cannot be known.
+    """
+    repeated = table.meta.get("duplicate_columns") or {}
+    if not repeated:
+        return
+    by_key = {normalize_key(pd.Series([name])).iloc[0]: (name, cols)
+              for name, cols in repeated.items()}
+    for name in used:
+        if name is None:
             continue
-        key = normalize_key(pd.Series([name])).iloc[0]
-        if key in seen:
-            raise StudyError(
-                f"the column name appears twice (columns {seen[key]} and {i})",
-                path, 1, name)
-        seen[key] = i
+        found = by_key.get(normalize_key(pd.Series([str(name)])).iloc[0])
+        if found:
+            shown, cols = found
+            raise StudyError(f"the column name appears twice (columns {cols[0]} and "
+                             f"{cols[1]}) and this column is needed", table.file, 1, shown)
+
+
+def _report_unused_duplicates(table: RawTable) -> None:
+    for name, cols in (table.meta.get("duplicate_columns") or {}).items():
+        log.info("%s: the column name '%s' appears %d times (columns %s); the columns are "
+                 "kept apart", table.file.name, name, len(cols), ", ".join(map(str, cols)))
 
 
 def read_excel(path: Path, sheet: str | int | None = None) -> RawTable:
@@ -333,8 +388,7 @@ def read_excel(path: Path, sheet: str | int | None = None) -> RawTable:
         first = int(np.argmax(nonblank))
         widths = _zero_padded_columns(book, sheet, header_row=first + 1, n_columns=df.shape[1])
     log.info("%s: read sheet '%s'", path.name, sheet)
-    names = [_cell_name(v, i) for i, v in enumerate(df.iloc[first].tolist())]
-    _check_header(names, path)
+    names, repeated = _dedupe_header([_cell_name(v, i) for i, v in enumerate(df.iloc[first].tolist())])
     body = df.iloc[first + 1:].reset_index(drop=True)
     body.columns = names
     body = body.apply(lambda s: s.str.replace(r"^(-?\d+)\.0$", r"\1", regex=True))
@@ -344,7 +398,8 @@ def read_excel(path: Path, sheet: str | int | None = None) -> RawTable:
         if short.any():
             body.iloc[:, position] = column.where(~short, column.str.zfill(width))
     lines = np.arange(len(body)) + first + 2
-    return _skip_blank_rows(RawTable(path, body, lines, meta={"sheet": sheet}))
+    return _skip_blank_rows(RawTable(path, body, lines,
+                                     meta={"sheet": sheet, "duplicate_columns": repeated}))
 
 
 def _first_visible_sheet(book: pd.ExcelFile, sheets: list[str]) -> str:
@@ -456,11 +511,16 @@ def read_table(path: str | Path, sheet: str | int | None = None, *,
     suffix = path.suffix.lower()
     try:
         if suffix in CSV_SUFFIXES:
-            return read_csv(path, encoding=encoding, known=known)
-        if suffix in EXCEL_SUFFIXES:
-            return read_excel(path, sheet)
-        if suffix in SPSS_SUFFIXES:
+            table = read_csv(path, encoding=encoding, known=known)
+        elif suffix in EXCEL_SUFFIXES:
+            table = read_excel(path, sheet)
+        elif suffix in SPSS_SUFFIXES:
             return read_spss(path)
+        else:
+            table = None
     except PermissionError:
         raise StudyError("cannot read the file: permission denied", path) from None
+    if table is not None:
+        _report_unused_duplicates(table)
+        return table
     raise StudyError(f"unsupported file type '{suffix}': use .csv, .xlsx or .sav", path)
