@@ -119,7 +119,8 @@ def clean_study(study: Study | str | Path, key: bytes | None = None) -> Processe
     ----------
     study : Study or path to ``study.yml``
     key : bytes, optional
-        Pseudonymization key (default: :func:`impactlib.intake.pseudonym.load_key`).
+        Pseudonymization key (default: :func:`impactlib.intake.pseudonym.load_key`
+        of this study, found from its location, never from the current folder).
 
     Returns
     -------
@@ -134,7 +135,7 @@ def clean_study(study: Study | str | Path, key: bytes | None = None) -> Processe
         study = load_study(study)
     codebook = read_codebook(study.codebook)
     waves = [read_wave(study, w, codebook) for w in study.waves]
-    key = load_key() if key is None else key
+    key = load_key(study) if key is None else key
     keys = study.wave_keys
     registry = _read_registry(study) if study.registry else None
 

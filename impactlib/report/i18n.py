@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import html
 from functools import lru_cache
-from pathlib import Path
 
 import yaml
+
+from impactlib.config import LOCALES_DIR
 
 __all__ = ["Translator", "LANGUAGES", "load_locale"]
 
 LANGUAGES = ("fr", "en")
-LOCALES = Path(__file__).parent / "locales"
+LOCALES = LOCALES_DIR
 
 
 def _flatten(tree: dict, prefix: str = "") -> dict[str, str]:
