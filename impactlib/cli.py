@@ -1,12 +1,16 @@
 """The command line: a thin face over the package.
 
     impactlib demo DIR [--candidates N] [--seed S]
-    impactlib clean STUDY.yml --out DIR
+    impactlib clean STUDY.yml [--out DIR]
     impactlib report STUDY.yml [--out DIR] [--processed DIR] [--since DATE]
                      [--until DATE] [--lang fr|en] [--jobs N]
 
+Default folders come from the study's location (see :mod:`impactlib.config`),
+never from the current folder: nothing is written there unless asked.
+
 Bad input ends with one line on standard error naming the file, line and
-column, and exit status 2; never a traceback.
+column, and exit status 2; never a traceback. So does a system error (a
+folder that cannot be written, a full disk).
 """
 
 from __future__ import annotations
@@ -37,12 +41,17 @@ def _parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("clean", help="clean a study into tidy processed tables")
     c.add_argument("study", type=Path, help="study.yml (or its folder)")
-    c.add_argument("--out", type=Path, required=True, help="folder for the processed tables")
+    c.add_argument("--out", type=Path,
+                   help="folder for the processed tables (default: the study's, "
+                        "<project>/data/processed/<study>/ or processed/ beside the study)")
 
     r = sub.add_parser("report", help="clean, analyse and render the HTML report")
     r.add_argument("study", type=Path, help="study.yml (or its folder)")
-    r.add_argument("--out", type=Path, help="report folder (reports/<study>-<until>/)")
-    r.add_argument("--processed", type=Path, help="processed tables (data/processed/<study>/)")
+    r.add_argument("--out", type=Path,
+                   help="report folder (default: reports/<study>-<until>/ of the study's "
+                        "project, or beside the study)")
+    r.add_argument("--processed", type=Path,
+                   help="processed tables (default: as for clean)")
     r.add_argument("--since", help="first day of the period, YYYY-MM-DD")
     r.add_argument("--until", help="last day of the period, YYYY-MM-DD")
     r.add_argument("--lang", choices=["fr", "en"], help="report language (study's default)")
@@ -66,9 +75,12 @@ def main(argv: list[str] | None = None) -> int:
                 raise StudyError(str(err)) from None
             print(path)
         elif args.command == "clean":
+            from impactlib.config import processed_dir
             from impactlib.intake.processed import clean_study
+            from impactlib.intake.study import load_study
 
-            folder = clean_study(args.study).write(args.out)
+            study = load_study(args.study)
+            folder = clean_study(study).write(args.out or processed_dir(study))
             print(folder)
         elif args.command == "report":
             from impactlib.report.build import run_report
@@ -79,6 +91,10 @@ def main(argv: list[str] | None = None) -> int:
             print(folder / "html" / "index.html")
     except StudyError as err:
         print(f"impactlib: error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:          # a folder that cannot be written, a full disk...
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"impactlib: error: {where}{err.strerror or err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("impactlib: interrupted", file=sys.stderr)

@@ -19,7 +19,7 @@
 
 # %% tags=["parameters"]
 study = "../data/raw/demo/study.yml"
-processed = "../data/processed/demo"
+processed = None
 results = None
 since = None
 until = None

@@ -92,11 +92,31 @@ def test_executed_notebooks_keep_their_parameters(demo_report):
     assert injected and "results" in injected[0].source
 
 
+def test_report_holds_no_path_of_this_machine(demo_report, demo_study):
+    """Processed and report folders outside the study's folder: written
+    ``<elsewhere>/<name>``; the study relative to its folder."""
+    from test_config import assert_no_machine_path
+
+    assert_no_machine_path(demo_report, demo_study.parent, demo_report.parent / "processed",
+                           demo_report)
+    m = json.loads((demo_report / "manifest.json").read_text(encoding="utf-8"))
+    assert m["parameters"]["study"] == "study.yml"
+    assert m["parameters"]["processed"] == "<elsewhere>/processed"
+    assert m["parameters"]["out"] == "<elsewhere>/demo"
+    nb = nbformat.read(demo_report / "notebooks" / "00_synthese.ipynb", as_version=4)
+    injected = next(c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", []))
+    assert 'study = "study.yml"' in injected.source
+    assert 'results = "<elsewhere>/results"' in injected.source
+    assert nb.metadata.papermill.input_path == "00_synthese.ipynb"
+
+
 def test_english_report_for_a_period(demo_study, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     out = run_report(demo_study, processed=tmp_path / "p", since="2023-06-01",
                      until="2024-06-30", lang="en", notebooks=None)
-    assert out.as_posix().endswith("reports/demo-2024-06-30")
+    # a standalone study: its reports go beside it, not into the current folder
+    assert out == demo_study.parent / "reports" / "demo-2024-06-30"
+    assert [p.name for p in tmp_path.iterdir()] == ["p"]
     index = _html(out, "index")
     assert "Summary for the board" in index and "from 2023-06-01 to 2024-06-30" in index
     assert '<html lang="en">' in _html(out, "00_synthese")

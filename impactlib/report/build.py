@@ -2,10 +2,12 @@
 
 ``impactlib report STUDY.yml`` does, in order:
 
-1. clean the study into the processed folder (internal, holds pseudonyms);
+1. clean the study into the processed folder (internal, holds pseudonyms;
+   by default the study's own, see :mod:`impactlib.config`);
 2. restrict to the period (``since``/``until``) and write ``DIR/results/*.csv``
    (shareable aggregates, no ids);
-3. run every notebook of ``notebooks/`` with papermill into ``DIR/notebooks``;
+3. run every report notebook (:func:`impactlib.config.notebooks_dir`) with
+   papermill into ``DIR/notebooks``;
 4. render each to a self-contained HTML page without code in ``DIR/html`` and
    write ``DIR/html/index.html`` linking them;
 5. write ``DIR/manifest.json`` (parameters, input checksums, versions, commit,
@@ -13,6 +15,32 @@
 
 If a notebook fails, the run stops with a message naming the notebook and the
 cell, and no HTML is left in ``DIR/html``.
+
+No path of this machine in what is shared
+-----------------------------------------
+The report folder is meant to be sent to other people, so no absolute path is
+written into it. The notebooks run with the kernel's working folder set to
+**the study's folder**, and papermill is given the study, processed and
+results paths **relative to it** (``study.yml``, ``../../processed/demo``...):
+for the usual layout (everything inside the project, or beside a standalone
+study) the injected parameters cell is exactly what ran, and running the
+executed notebook again from the study's folder works. A folder outside the
+project (``--out /tmp/x``) would need a relative path climbing to the top of
+the disk, which spells the machine's folders out again: such a path is written
+``<elsewhere>/<name>`` (:func:`impactlib.config.shareable_path`), and the
+injected cell is rewritten after the run to show that instead of what ran
+(the only case where it differs; the same for another Windows drive, where
+no relative path exists and the kernel gets the absolute one). Rewriting
+every injected cell after the run was the other choice; it was set aside
+because the notebook would then never show the values it ran with.
+
+After the run, each executed notebook's papermill metadata (input and output
+paths) is reduced to the notebooks' names, and any absolute folder of this
+machine that a cell printed (a warning names the file that issued it) is
+replaced by a label: the study folder by ``.``, the processed and report
+folders by what the parameters show, Python's installation by ``<python>``,
+the package by ``<impactlib>`` and the home folder by ``~``.
+``manifest.json`` records the same shareable paths.
 """
 
 from __future__ import annotations
@@ -21,25 +49,25 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import os
+import re
 import shutil
-import subprocess
 import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from impactlib import config
 from impactlib.errors import StudyError
 from impactlib.report.i18n import Translator
 from impactlib.intake.processed import clean_study, restrict_period
 from impactlib.report.results import study_results, study_seed, write_results
 from impactlib.intake.study import load_study
 
-__all__ = ["run_report", "ReportError", "NOTEBOOKS", "default_out"]
+__all__ = ["run_report", "ReportError", "default_out"]
 
 log = logging.getLogger(__name__)
-NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
-TEMPLATES = Path(__file__).resolve().parent / "templates"
 PACKAGES = ("impactlib", "pandas", "numpy", "scipy", "statsmodels", "pingouin", "seaborn",
             "matplotlib", "papermill", "nbconvert", "pyarrow", "openpyxl", "pandera")
 
@@ -55,17 +83,89 @@ class NotebookRun:
     executed: Path
 
 
-def default_out(study_name: str, until: str) -> Path:
-    """``reports/<study>-<until date>/``."""
-    return Path("reports") / f"{study_name}-{until}"
+def default_out(study, until: str) -> Path:
+    """The study's report folder for a period ending ``until`` (see
+    :func:`impactlib.config.report_dir`): ``<project>/reports/<study>-<until>/``,
+    or ``<study folder>/reports/<study>-<until>/`` for a standalone study."""
+    return config.report_dir(study, until)
 
 
-def _execute(source: str, target: str, parameters: dict, cwd: str) -> None:
-    """Run one notebook with papermill (in a worker process)."""
+def _execute(source: str, target: str, parameters: dict, shared: dict, cwd: str,
+             labels: dict[str, str]) -> None:
+    """Run one notebook with papermill (in a worker process), then make the
+    executed notebook shareable (see the module's notes), even when it failed."""
     import papermill as pm
 
-    pm.execute_notebook(source, target, parameters=parameters, kernel_name="python3",
-                        progress_bar=False, cwd=cwd, log_output=False)
+    try:
+        pm.execute_notebook(source, target, parameters=parameters, kernel_name="python3",
+                            progress_bar=False, cwd=cwd, log_output=False)
+    finally:
+        if Path(target).exists():
+            _share_notebook(Path(target), Path(source).name, parameters, shared, labels)
+
+
+def _share_notebook(path: Path, source_name: str, parameters: dict, shared: dict,
+                    labels: dict[str, str]) -> None:
+    """Remove this machine's paths from an executed notebook (in place)."""
+    import nbformat
+    from papermill.translators import translate_parameters
+
+    nb = nbformat.read(path, as_version=4)
+    meta = nb.metadata.get("papermill")
+    if meta is not None:
+        meta["input_path"] = source_name
+        meta["output_path"] = f"notebooks/{path.name}"
+        meta["parameters"] = dict(shared)
+    for cell in nb.cells:
+        if "injected-parameters" in cell.metadata.get("tags", []) and parameters != shared:
+            cell.source = translate_parameters("python3", "python", shared, "Parameters")
+        for output in cell.get("outputs", []):
+            if "text" in output:
+                output["text"] = _redact(output["text"], labels)
+            if "traceback" in output:
+                output["traceback"] = [_redact(line, labels) for line in output["traceback"]]
+            if "evalue" in output:
+                output["evalue"] = _redact(output["evalue"], labels)
+            data = output.get("data", {})
+            if "text/plain" in data:
+                data["text/plain"] = _redact(data["text/plain"], labels)
+    nbformat.write(nb, path)
+
+
+def _redact(text, labels: dict[str, str]):
+    """``text`` (a string or list of strings) with each absolute folder replaced
+    by its label, longest first, where the folder's name ends (``/home/ana``
+    in ``/home/ana/x``, not in ``/home/anabel``)."""
+    if isinstance(text, list):
+        return [_redact(t, labels) for t in text]
+    for folder in sorted(labels, key=len, reverse=True):
+        text = re.sub(re.escape(folder) + r"(?![\w.-])", lambda _m: labels[folder], text)
+    return text
+
+
+def _path_labels(study_folder: Path, named: dict[Path, str]) -> dict[str, str]:
+    """Absolute folders of this machine (native and ``/`` spellings) and what
+    replaces them in shared notebooks."""
+    folders: dict[Path, str] = {}
+    for prefix in {sys.prefix, sys.base_prefix, sys.exec_prefix}:
+        folders[Path(prefix)] = "<python>"
+    try:
+        folders[Path.home()] = "~"
+    except (RuntimeError, KeyError, OSError):    # no home folder known
+        pass
+    folders[config.PACKAGE_DIR] = "<impactlib>"
+    folders.update(named)
+    folders[study_folder] = "."
+    labels: dict[str, str] = {}
+    for folder, label in folders.items():
+        try:
+            real = str(folder.resolve())
+        except OSError:
+            real = str(folder)
+        for spelling in {str(folder), folder.as_posix(), os.path.abspath(folder), real}:
+            if Path(spelling).parent != Path(spelling):     # never a bare "/" or "C:\\"
+                labels[spelling] = label
+    return labels
 
 
 def _render_html(executed: Path, target: Path, title: str, tr: Translator,
@@ -80,7 +180,8 @@ def _render_html(executed: Path, target: Path, title: str, tr: Translator,
 
     nb = nbformat.read(executed, as_version=4)
     nb.metadata["title"] = title
-    exporter = HTMLExporter(extra_template_basedirs=[str(TEMPLATES)], template_name="board",
+    exporter = HTMLExporter(extra_template_basedirs=[str(config.TEMPLATES_DIR)],
+                            template_name="board",
                             exclude_input=True, exclude_markdown=True,
                             exclude_input_prompt=True, exclude_output_prompt=True,
                             embed_images=True)
@@ -95,15 +196,6 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _commit() -> str:
-    try:
-        out = subprocess.run(["git", "-C", str(NOTEBOOKS.parent), "rev-parse", "HEAD"],
-                             capture_output=True, text=True, timeout=10)
-        return out.stdout.strip() if out.returncode == 0 else "unknown"
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
 
 
 def _versions() -> dict[str, str]:
@@ -142,14 +234,21 @@ def run_report(study_path: str | Path, out: str | Path | None = None,
     Parameters
     ----------
     study_path : path to ``study.yml``
-    out : report folder (default ``reports/<study>-<until>/``, where ``until``
-        is the given date or that of the last questionnaire)
+    out : report folder (default :func:`default_out`: ``reports/<study>-<until>/``
+        of the study's project, or beside a standalone study; ``until`` is the
+        given date or that of the last questionnaire)
     processed : folder for the processed tables (default
-        ``data/processed/<study>/``); internal, never inside the report
+        :func:`impactlib.config.processed_dir`: ``data/processed/<study>/`` of
+        the study's project, or ``processed/`` beside a standalone study);
+        internal, never inside the report
     since, until : ISO dates (``YYYY-MM-DD``) of the period
     lang : ``fr`` or ``en`` (default: the study's ``language``)
-    notebooks : folder of the report notebooks (default: the project's)
+    notebooks : folder of the report notebooks (default:
+        :func:`impactlib.config.notebooks_dir`)
     jobs : notebooks run at once
+
+    Relative paths given here are taken from the current folder; nothing is
+    written there unless one of them points there.
     """
     started = dt.datetime.now(dt.timezone.utc)
     for name, value in (("since", since), ("until", until)):
@@ -162,7 +261,7 @@ def run_report(study_path: str | Path, out: str | Path | None = None,
     lang = lang or study.language
     tr = Translator(lang)
     data = clean_study(study)
-    processed_dir = Path(processed) if processed else Path("data") / "processed" / study.name
+    processed_dir = Path(processed) if processed else config.processed_dir(study)
     data.write(processed_dir)
     window = restrict_period(data, since, until)
     if window.questionnaires.empty:
@@ -172,8 +271,8 @@ def run_report(study_path: str | Path, out: str | Path | None = None,
                             f"{processed_dir})"), study.path)
     last = window.questionnaires["date"].max()
     until_label = until or (last.date().isoformat() if last == last else "all")
-    out = Path(out) if out else default_out(study.name, until_label)
-    nb_dir = Path(notebooks) if notebooks else NOTEBOOKS
+    out = Path(out) if out else default_out(study, until_label)
+    nb_dir = Path(notebooks) if notebooks else config.notebooks_dir()
     sources = sorted(p for p in nb_dir.glob("*.ipynb"))
     if not sources:
         raise StudyError("no notebook (*.ipynb) to run", nb_dir)
@@ -184,12 +283,22 @@ def run_report(study_path: str | Path, out: str | Path | None = None,
     (out / "manifest.json").unlink(missing_ok=True)
     results_dir = write_results(study_results(study, window, until), out / "results")
 
-    parameters = {"study": str(study.path.resolve()), "processed": str(processed_dir.resolve()),
-                  "results": str(results_dir.resolve()), "since": since, "until": until,
-                  "lang": lang}
+    # The kernel runs in the study's folder with paths relative to it (see the
+    # module's notes): the executed notebooks carry no path of this machine.
+    # Resolved paths: ".." in a relative path is followed on disk, past links.
+    base = study.folder.resolve()
+    within = config.study_paths(study).root.resolve()
+    paths = {"study": study.path.resolve(), "processed": processed_dir.resolve(),
+             "results": results_dir.resolve()}
+    shared = {name: config.shareable_path(p, base, within) for name, p in paths.items()}
+    exec_paths = {name: _relative_or_absolute(p, base) for name, p in paths.items()}
+    options = {"since": since, "until": until, "lang": lang}
+    parameters, shared = {**exec_paths, **options}, {**shared, **options}
+    out_shared = config.shareable_path(out.resolve(), base, within)
+    labels = _path_labels(base, {paths["processed"]: shared["processed"], out.resolve(): out_shared})
     runs = [NotebookRun(p.stem, p, out / "notebooks" / p.name) for p in sources]
     (out / "notebooks").mkdir()
-    _run_notebooks(runs, parameters, nb_dir, jobs)
+    _run_notebooks(runs, parameters, shared, base, labels, jobs)
 
     html_dir = out / "html"
     html_dir.mkdir()
@@ -201,12 +310,12 @@ def run_report(study_path: str | Path, out: str | Path | None = None,
         raise
     manifest = {
         "study": study.title,
-        "parameters": {**parameters, "out": str(out.resolve()), "jobs": jobs},
+        "parameters": {**shared, "out": out_shared, "jobs": jobs},
         "seed": study_seed(study),
-        "inputs": {str(p.relative_to(study.folder)) if p.is_relative_to(study.folder) else str(p):
-                   _sha256(p) for p in study.input_files()},
+        "inputs": {config.shareable_path(p.resolve(), base, within): _sha256(p)
+                   for p in study.input_files()},
         "versions": _versions(),
-        "commit": _commit(),
+        "commit": config.git_commit(),
         "started": started.isoformat(timespec="seconds"),
         "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
@@ -227,14 +336,27 @@ def _source_cell(executed: Path, index: int) -> int:
     return sum("injected-parameters" not in c.metadata.get("tags", []) for c in cells)
 
 
-def _run_notebooks(runs: list[NotebookRun], parameters: dict, cwd: Path, jobs: int) -> None:
-    """Run the notebooks, ``jobs`` at a time, with a progress bar on a terminal."""
+def _relative_or_absolute(path: Path, base: Path) -> str:
+    """``path`` relative to ``base`` for the kernel, or absolute on another drive."""
+    try:
+        return os.path.relpath(path, base)
+    except ValueError:
+        return str(path)
+
+
+def _run_notebooks(runs: list[NotebookRun], parameters: dict, shared: dict, cwd: Path,
+                   labels: dict[str, str], jobs: int) -> None:
+    """Run the notebooks, ``jobs`` at a time, with a progress bar on a terminal.
+
+    The kernels run in ``cwd`` (the study's folder) with ``parameters``;
+    ``shared`` and ``labels`` make the executed notebooks shareable."""
     from papermill.exceptions import PapermillExecutionError
     from tqdm.auto import tqdm
 
     bar = tqdm(total=len(runs), desc="notebooks", unit="nb", disable=None, file=sys.stderr)
     with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(runs)))) as pool:
-        futures = {pool.submit(_execute, str(r.source), str(r.executed), parameters, str(cwd)): r
+        futures = {pool.submit(_execute, str(r.source), str(r.executed), parameters, shared,
+                               str(cwd), labels): r
                    for r in runs}
         try:
             for future in as_completed(futures):

@@ -4,7 +4,8 @@ A notebook's code cells stay thin: they call :func:`open_report` with their
 parameters and then show tables, figures and sentences through the returned
 :class:`ReportView`. The same call works under papermill (results already
 computed by ``impactlib report``) and in JupyterLab (results computed on the
-fly from the processed tables, cleaning the study first if needed).
+fly from the processed tables, cleaning the study first if needed, into the
+study's processed folder derived by :mod:`impactlib.config`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from impactlib.config import processed_dir
 from impactlib.report.i18n import Translator
 from impactlib.intake.processed import Processed, clean_study, load_processed, restrict_period
 from impactlib.report.results import read_results, study_results
@@ -126,27 +128,35 @@ class ReportView:
         return html.escape(self.study.title)
 
 
-def open_report(study: str | Path, processed: str | Path | None = None,
+def open_report(study: str | Path, processed: str | Path | bool | None = None,
                 results: str | Path | None = None, since: str | None = None,
                 until: str | None = None, lang: str | None = None) -> ReportView:
     """Load what a report notebook shows.
 
     Parameters
     ----------
-    study : path to ``study.yml``
-    processed : folder of processed tables; cleaned from the study when it
-        does not exist yet (or when None, cleaned in memory).
+    study : path to ``study.yml`` (or its folder); a relative path is taken
+        from the kernel's folder, as every path in a notebook.
+    processed : folder of processed tables, read when it holds them, else
+        cleaned from the study and written there. None (the notebooks'
+        default): the study's own processed folder, derived from its
+        location (:func:`impactlib.config.processed_dir`), the same folder
+        ``impactlib clean`` and ``impactlib report`` use, whatever the
+        current folder. False: cleaned in memory, nothing written (for a
+        quick look at a study without leaving processed tables behind).
     results : folder of ``results/*.csv``; computed from the data when None.
     since, until : ISO dates restricting the candidates (see
         :func:`impactlib.intake.processed.restrict_period`).
     lang : ``fr`` or ``en``; default: the study's language.
     """
     study_obj = load_study(study)
-    if processed is not None and Path(processed, "responses.parquet").exists():
+    if processed is None:
+        processed = processed_dir(study_obj)
+    if processed is not False and Path(processed, "responses.parquet").exists():
         data = load_processed(processed)
     else:
         data = clean_study(study_obj)
-        if processed is not None:
+        if processed is not False:
             data.write(processed)
     data = restrict_period(data, since, until)
     tables = read_results(results) if results else study_results(study_obj, data, until)
