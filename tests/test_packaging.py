@@ -1,12 +1,19 @@
-"""The two dependency files say the same thing; the notebooks pair with their .py."""
+"""The two dependency files say the same thing; the notebooks pair with their .py;
+a wheel installed outside the repository produces a report."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import subprocess
+import sys
 import tomllib
+import zipfile
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,3 +69,89 @@ def test_notebooks_are_paired_and_have_no_outputs():
         assert a == b, f"{ipynb.name} and {paired.name} differ: run make sync-notebooks"
         tags = [c.get("metadata", {}).get("tags", []) for c in nb["cells"]]
         assert sum("parameters" in t for t in tags) == 1, f"{ipynb.name}: one parameters cell"
+
+
+def test_every_package_is_listed_for_the_wheel():
+    """pyproject lists the packages (the notebooks' mapping needs an explicit
+    list): every folder of impactlib/ with an __init__.py is in it."""
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    on_disk = {".".join(p.parent.relative_to(ROOT).parts)
+               for p in (ROOT / "impactlib").rglob("__init__.py")}
+    assert on_disk | {"impactlib.report.notebooks"} == set(setuptools["packages"])
+    assert setuptools["package-dir"] == {"impactlib.report.notebooks": "notebooks"}
+
+
+@pytest.mark.slow
+def test_installed_wheel_reports_from_any_folder(tmp_path):
+    """Slow (a wheel built, a demo study reported: about a minute): a real wheel,
+    not the editable install, carries the notebooks, templates and locales, and
+    ``impactlib demo`` then ``report`` work from a folder outside the repository,
+    writing nothing into it nor into the repository.
+
+    The wheel is built from a copy of the sources (building writes ``build/``
+    and ``*.egg-info`` beside them) and installed with ``--target`` into a
+    folder put first on ``PYTHONPATH``: the dependencies come from this
+    environment, and the editable install's finder (appended to
+    ``sys.meta_path``, so consulted after ``PYTHONPATH``) is checked not to
+    win. Building needs setuptools from the package index or pip's cache.
+    """
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, src / name)
+    ignore = shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints", "*.pyc")
+    for name in ("impactlib", "notebooks"):
+        shutil.copytree(ROOT / name, src / name, ignore=ignore)
+    wheels = tmp_path / "wheels"
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet",
+                            "--disable-pip-version-check", "-w", str(wheels), str(src)],
+                           capture_output=True, text=True, timeout=600)
+    assert built.returncode == 0, built.stderr[-2000:]
+    wheel = next(wheels.glob("impactlib-*.whl"))
+    with zipfile.ZipFile(wheel) as zf:
+        names = set(zf.namelist())
+    for nb in (ROOT / "notebooks").glob("*.ipynb"):
+        assert f"impactlib/report/notebooks/{nb.name}" in names
+    data = {p.relative_to(ROOT).as_posix() for p in (ROOT / "impactlib").rglob("*")
+            if p.is_file() and p.suffix not in (".py", ".pyc") and "__pycache__" not in p.parts}
+    assert "impactlib/report/templates/board/index.html.j2" in data
+    assert data <= names, f"missing from the wheel: {sorted(data - names)}"   # locales, templates
+
+    site = tmp_path / "site"
+    installed = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet",
+                                "--disable-pip-version-check", "--no-compile",
+                                "--target", str(site), str(wheel)],
+                               capture_output=True, text=True, timeout=600)
+    assert installed.returncode == 0, installed.stderr[-2000:]
+
+    cwd = tmp_path / "anywhere"
+    cwd.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(site), "IMPACTLIB_KEY": "test-key-not-secret"}
+    env.pop("IMPACTLIB_PROJECT", None)
+
+    def run(*args):
+        return subprocess.run([sys.executable, *map(str, args)], capture_output=True,
+                              text=True, cwd=cwd, env=env, timeout=900)
+
+    where = run("-c", "import impactlib.config as c; print(c.PACKAGE_DIR); "
+                      "print(c.notebooks_dir()); print(c.checkout_dir()); print(c.git_commit())")
+    assert where.returncode == 0, where.stderr
+    package, notebooks, checkout, commit = where.stdout.split("\n")[:4]
+    assert Path(package) == site / "impactlib"
+    assert Path(notebooks) == site / "impactlib" / "report" / "notebooks"
+    assert (checkout, commit) == ("None", "unknown")
+
+    watched = [ROOT / name for name in ("notebooks", "data", "reports")]
+    before = {p: sorted(q.name for q in p.iterdir()) for p in watched if p.is_dir()}
+    study = tmp_path / "study"
+    demo = run("-m", "impactlib", "demo", study, "--candidates", "20")
+    assert demo.returncode == 0, demo.stderr
+    report = run("-m", "impactlib", "-q", "report", study / "study.yml", "--jobs", "2")
+    assert report.returncode == 0, report.stderr
+    index = Path(report.stdout.strip())
+    assert index.exists() and index.is_relative_to(study / "reports")    # standalone study
+    assert (study / "processed" / "responses.parquet").exists()
+    manifest = json.loads((index.parent.parent / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["commit"] == "unknown"
+    assert list(cwd.iterdir()) == []
+    assert {p: sorted(q.name for q in p.iterdir()) for p in before} == before
