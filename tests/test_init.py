@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from impactlib import cli
 from impactlib.errors import StudyError
 from impactlib.intake import ingest
 from impactlib.intake.codebook import read_codebook
@@ -300,3 +301,35 @@ def test_answer_codes_are_ordered_by_number_and_dutch_labels_flagged(tmp_path):
                                     "Helemaal eens", "Weet niet"]
     assert "language: fr" in (folder / "study.yml").read_text(encoding="utf-8")
     clean_study(folder / "study.yml")
+
+
+CLI_HAS_INIT = '"init"' in inspect.getsource(cli)
+
+
+@pytest.mark.skipif(not CLI_HAS_INIT, reason="the init subcommand is not in impactlib/cli.py yet")
+def test_command_line_init_then_clean(tmp_path, capsys):
+    folder = write_fixture("kobo", tmp_path / "kobo")
+    assert cli.main(["init", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"Brouillon écrit : {folder / 'study.yml'}")
+    assert "À vérifier (2," in out
+    assert cli.main(["init", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "study.yml already exists; use --force" in err
+    assert cli.main(["init", "--force", str(folder)]) == 0
+    assert cli.main(["-q", "clean", str(folder / "study.yml"), "--out", str(tmp_path / "p")]) == 0
+    assert cli.main(["init", str(tmp_path / "nowhere")]) == 2
+    assert "not a folder" in capsys.readouterr().err
+
+
+def test_a_draft_reports_at_once(drafted, tmp_path):
+    """The Microsoft Forms draft, untouched, goes through the whole report (about a minute)."""
+    folder, _ = drafted["microsoft_forms"]
+    study = tmp_path / "ms"
+    shutil.copytree(folder, study)
+    code = cli.main(["-q", "report", str(study / "study.yml"), "--out", str(tmp_path / "r"),
+                     "--processed", str(tmp_path / "p")])
+    assert code == 0
+    assert (tmp_path / "r" / "html" / "index.html").exists()
+    patterns = pd.read_csv(tmp_path / "r" / "results" / "patterns.csv")
+    assert dict(zip(patterns["pattern"], patterns["n_candidates"])) == PATTERNS

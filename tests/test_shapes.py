@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import inspect
 import textwrap
 
 import numpy as np
 import pytest
 
 from impactlib.errors import StudyError
+from impactlib.intake import ingest
+from impactlib.intake.processed import clean_study
 from impactlib.intake.readers import read_table
 from impactlib.intake.shapes import reject_set_aside, wave_table
 from impactlib.intake.study import load_study
@@ -139,3 +142,52 @@ def test_a_wave_without_shape_keys_reads_the_whole_table(tmp_path):
     table = wave_table(raw, study.waves[0])
     assert table.data.equals(raw.data) and np.array_equal(table.lines, raw.lines)
     assert table.meta["rows_elsewhere"] == 0
+
+
+INGEST_READS_SHAPES = "wave_table" in inspect.getsource(ingest)
+
+
+@pytest.mark.skipif(not INGEST_READS_SHAPES,
+                    reason="ingest does not read waves through shapes.wave_table yet")
+def test_every_row_of_a_shared_file_is_accounted_for_in_exactly_one_wave(tmp_path):
+    study = _study(tmp_path, """\
+        - {key: T1, file: all.csv, wave_column: Moment, wave_values: [Entrée]}
+        - {key: T3, file: all.csv, wave_column: Moment, wave_values: [Sortie]}
+        """, {"all.csv": MOMENTS.replace(";1;", ";Oui;").replace(";2;", ";Non;")
+              .replace(";1\n", ";Oui\n").replace(";2\n", ";Non\n")})
+    processed = clean_study(study)
+    q = processed.quality.set_index("wave")
+    assert q["rows_read"].sum() == 6                     # every row of the file, once
+    assert q.loc["T1", ["rows_read", "rows_kept", "rows_rejected"]].tolist() == [4, 2, 2]
+    assert q.loc["T3", ["rows_read", "rows_kept", "rows_rejected"]].tolist() == [2, 2, 0]
+    assert q.loc["T1", "rejected_unknown_wave"] == 2
+    rejected = processed.rejected_rows
+    assert rejected[["wave", "line", "reason"]].values.tolist() == [
+        ["T1", 5, "wave column 'Moment' holds 'T4', which names no wave"],
+        ["T1", 6, "wave column 'Moment' holds '', which names no wave"]]
+    assert processed.candidates["pattern"].value_counts().to_dict() == {"T1+T3": 2}
+
+
+@pytest.mark.skipif(not INGEST_READS_SHAPES,
+                    reason="ingest does not read waves through shapes.wave_table yet")
+def test_wide_and_incomplete_rows_through_clean(tmp_path):
+    wide = ("id;T1_date;T1_Q1;T1_Q2;T2_date;T2_Q1;T2_Q2;submitdate\n"
+            "A;01/02/2025;Oui;Non;01/05/2025;Non;Maybe;x\n"
+            "B;03/02/2025;Non;;;;;x\n"
+            "C;04/02/2025;Oui;Oui;04/05/2025;Oui;Oui;\n")
+    study = _study(tmp_path, """\
+        - {key: T1, file: wide.csv, columns: "T1_{item}", date_column: date}
+        - {key: T2, file: wide.csv, columns: "T2_{item}", date_column: date,
+           complete_column: submitdate}
+        """, {"wide.csv": wide})
+    processed = clean_study(study)
+    q = processed.quality.set_index("wave")
+    assert q.loc["T1", ["rows_read", "rows_kept"]].tolist() == [3, 3]
+    assert q.loc["T2", ["rows_read", "rows_kept", "rows_rejected"]].tolist() == [2, 1, 1]
+    assert q.loc["T2", "rejected_incomplete"] == 1
+    assert processed.rejected_rows["reason"].tolist() == ["incomplete response (empty 'submitdate')"]
+    # The invalid cell is named as the export names it, on its line of the file.
+    assert processed.invalid_cells[["wave", "line", "column", "raw_value"]].values.tolist() == [
+        ["T2", 2, "T2_Q2", "Maybe"]]
+    assert sorted(processed.questionnaires["date"].dt.strftime("%m/%d")) == [
+        "02/01", "02/03", "02/04", "05/01"]
