@@ -62,3 +62,42 @@ def test_no_written_cell_can_start_a_formula(tmp_path_factory, cells):
             assert cell[1:] == original            # nothing else is changed
         else:
             assert cell == original
+
+
+def test_every_csv_the_project_writes_is_neutralized(make_study, tmp_path):
+    """Candidates' free text, registry values and ids starting a formula, through clean
+    and the results: no written cell can start a formula, numbers stay numbers."""
+    import re
+
+    from impactlib.intake.processed import clean_study
+    from impactlib.intake.study import load_study
+    from impactlib.report.results import study_results, write_results
+
+    rows1 = ["id;A1;A2;B1;B2;Ancienneté"]
+    rows2 = ["id;A1;A2;B1;B2"]
+    for i in range(12):
+        group = "+ de 2 ans" if i < 6 else "=1+1"
+        rows1.append(f"C{i};{1 + i % 4};{1 + (i + 1) % 4};{1 + (i + 2) % 4};@SUM(A1);{group}")
+        rows2.append(f"C{i};{1 + (i + 1) % 4};{1 + (i + 2) % 4};{1 + (i + 3) % 4};2")
+    rows1.append("-X;;;;;")                       # no item answered: a rejected row
+    study = make_study({"T1": "\n".join(rows1) + "\n", "T2": "\n".join(rows2) + "\n"},
+                       extra="covariates: [Ancienneté]")
+    processed = clean_study(study)
+    processed.write(tmp_path / "processed")
+    write_results(study_results(load_study(study), processed), tmp_path / "results")
+    written = sorted((tmp_path / "processed").glob("*.csv")) + sorted(
+        (tmp_path / "results").glob("*.csv"))
+    assert {p.name for p in written} >= {"invalid_cells.csv", "rejected_rows.csv",
+                                         "subgroups.csv", "attrition.csv"}
+    seen = set()
+    for path in written:
+        with open(path, newline="", encoding="utf-8") as fh:
+            for row in csv.reader(fh):
+                for cell in row:
+                    if cell.startswith(FORMULA_CHARS):
+                        assert re.fullmatch(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?",
+                                            cell), (path.name, cell)
+                    seen.add(cell)
+    # The risky values are there, neutralized (not dropped).
+    assert "'@SUM(A1)" in seen and "'-X" in seen
+    assert {"'+ de 2 ans", "'=1+1"} & seen

@@ -26,6 +26,7 @@ from impactlib.intake.pseudonym import load_key, pseudonymize
 from impactlib.intake.readers import normalize_key, read_table
 from impactlib.intake.scores import dimension_scores
 from impactlib.intake.study import Study, load_study
+from impactlib.safe_csv import write_csv
 
 __all__ = ["Processed", "clean_study", "load_processed", "restrict_period", "PARQUET_TABLES", "INTERNAL_FILES"]
 
@@ -74,10 +75,10 @@ class Processed:
         try:
             for name in PARQUET_TABLES:
                 getattr(self, name).to_parquet(tmp / f"{name}.parquet", index=False)
-            self.quality.to_csv(tmp / "quality.csv", index=False)
-            self.rejected_rows.to_csv(tmp / "rejected_rows.csv", index=False)
-            self.invalid_cells.to_csv(tmp / "invalid_cells.csv", index=False)
-            self.pseudonyms.to_csv(tmp / "pseudonyms.csv", index=False)
+            write_csv(self.quality, tmp / "quality.csv")
+            write_csv(self.rejected_rows, tmp / "rejected_rows.csv")
+            write_csv(self.invalid_cells, tmp / "invalid_cells.csv")
+            write_csv(self.pseudonyms, tmp / "pseudonyms.csv")
             (tmp / "README.txt").write_text(
                 "INTERNAL - do not share. pseudonyms.csv, rejected_rows.csv and "
                 "invalid_cells.csv hold raw candidate ids and answers.\n", encoding="utf-8")
@@ -241,7 +242,7 @@ def _read_registry(study: Study) -> pd.DataFrame:
             out[name] = pd.NaT
             continue
         text = data[col][rows]
-        parsed = parse_dates(text)
+        parsed = parse_dates(text, timezone=study.timezone)
         bad = parsed.isna().to_numpy() & (text.str.strip() != "").to_numpy()
         if bad.any():
             raise StudyError(f"unreadable date '{text[bad].iloc[0]}' (use dd/mm/yyyy or "

@@ -50,6 +50,7 @@ from impactlib.stats import dimension_change as models
 from impactlib.stats import power
 from impactlib.stats import reliability
 from impactlib.intake.processed import Processed
+from impactlib.safe_csv import write_csv
 
 __all__ = ["build_results", "study_results", "study_seed", "write_results", "read_results", "QUALITY_COLUMNS",
            "DEFAULT_SEED", "MIN_GROUP"]
@@ -171,8 +172,8 @@ def write_results(results: dict[str, pd.DataFrame], folder: str | Path) -> Path:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     for name, table in sorted(results.items()):
-        table.to_csv(folder / f"{name}.csv", index=False, encoding="utf-8",
-                     lineterminator="\n", float_format=contract.FLOAT_FORMAT)
+        write_csv(table, folder / f"{name}.csv", encoding="utf-8",
+                  lineterminator="\n", float_format=contract.FLOAT_FORMAT)
     return folder
 
 
