@@ -3,6 +3,10 @@
 For each wave, every row read is accounted for (``rows_read = rows_kept +
 rows_rejected + duplicates_dropped``), in this order:
 
+0. a row that the export's shape sets aside (:mod:`impactlib.intake.shapes`)
+   is **rejected** with its reason: an incomplete response (its
+   ``complete_column`` is empty), a row of a shared file whose wave value
+   names no wave (in the first wave reading that file);
 1. a row whose id cell is empty is **rejected** ("empty id");
 2. a row identical in every cell to an earlier row is **dropped** and counted
    as an exact duplicate;
@@ -37,6 +41,7 @@ from impactlib.intake.codebook import Codebook
 from impactlib.intake.dates import parse_dates
 from impactlib.errors import StudyError
 from impactlib.intake.readers import RawTable, check_unique_columns, normalize_key, read_table
+from impactlib.intake.shapes import reject_set_aside, wave_table
 from impactlib.intake.study import Study, Wave
 
 __all__ = ["WaveData", "read_wave", "map_cells", "normalize_ids", "STATUSES",
@@ -298,9 +303,11 @@ def resolve_conflicts(ids, n_answered, dates, lines, in_play: np.ndarray) -> pd.
 def read_wave(study: Study, wave: Wave, codebook: Codebook) -> WaveData:
     """Read one wave's export and account for every row (see module notes).
 
-    The steps: read the export and apply ``rename``; find the id, item, date
-    and covariate columns; fold the ids; map every item cell to its scale;
-    apply the four row rules in their order (:func:`reject_empty_id`,
+    The steps: read the export, keep the wave's rows and columns
+    (:func:`impactlib.intake.shapes.wave_table`) and apply ``rename``; find
+    the id, item, date and covariate columns; fold the ids; map every item
+    cell to its scale; apply the row rules in their order
+    (:func:`impactlib.intake.shapes.reject_set_aside`, :func:`reject_empty_id`,
     :func:`drop_exact_duplicates`, :func:`reject_no_item_answered`,
     :func:`resolve_conflicts`); then record the invalid cells of the kept
     rows, list the rejected rows with their reason, and count.
@@ -315,17 +322,20 @@ def read_wave(study: Study, wave: Wave, codebook: Codebook) -> WaveData:
              else pd.Series(pd.NaT, index=raw.index))
 
     # The row rules, in order: each sees only the rows still in play.
-    empty_id = reject_empty_id(ids)
-    duplicate = drop_exact_duplicates(raw, in_play=~empty_id)
-    unanswered = reject_no_item_answered(n_answered, in_play=~empty_id & ~duplicate)
+    set_aside = reject_set_aside(table)   # rule 0: incomplete response, unknown wave value
+    aside = pd.notna(set_aside).astype(bool)
+    empty_id = reject_empty_id(ids) & ~aside
+    duplicate = drop_exact_duplicates(raw, in_play=~aside & ~empty_id)
+    unanswered = reject_no_item_answered(n_answered, in_play=~aside & ~empty_id & ~duplicate)
     kept_line = resolve_conflicts(ids, n_answered, dates, lines,
-                                  in_play=~empty_id & ~duplicate & ~unanswered)
+                                  in_play=~aside & ~empty_id & ~duplicate & ~unanswered)
     conflict = kept_line.notna().to_numpy(dtype=bool)
     reason = np.full(len(raw), None, dtype=object)
+    reason[aside] = set_aside[aside]
     reason[empty_id] = REASON_EMPTY_ID
     reason[unanswered] = REASON_NO_ANSWER
     reason[conflict] = REASON_CONFLICT + kept_line[conflict].astype(str).to_numpy(dtype=object)
-    keep = ~(empty_id | duplicate | unanswered | conflict)
+    keep = ~(aside | empty_id | duplicate | unanswered | conflict)
 
     invalid = _invalid_cells(wave, shown_file, raw, lines, ids, texts, cells, keep,
                              columns, codebook, dates, exported_name)
@@ -344,7 +354,14 @@ def read_wave(study: Study, wave: Wave, codebook: Codebook) -> WaveData:
         "items_found": int(found), "items_absent": int(k - found),
         "blank_rows_skipped": int(table.meta.get("blank_rows", 0)),
         "encoding": table.encoding or "", "delimiter": {"\t": "tab"}.get(table.delimiter, table.delimiter or ""),
+        "sheet": str(table.meta.get("sheet") or ""),
     }
+    # Only for the waves that can set rows aside, so other studies' quality is unchanged.
+    reasons = pd.Series(set_aside[aside], dtype=object)
+    if wave.complete_column is not None:
+        quality["rejected_incomplete"] = int(reasons.str.startswith("incomplete response").sum())
+    if wave.wave_column is not None:
+        quality["rejected_unknown_wave"] = int(reasons.str.startswith("wave column").sum())
     assert quality["rows_read"] == (quality["rows_kept"] + quality["rows_rejected"]
                                     + quality["duplicates_dropped"])
     log.info("%s (%s): %d rows read, %d kept, %d rejected, %d exact duplicates, %d invalid cells",
@@ -405,9 +422,14 @@ def _read_export(wave: Wave, known=()) -> tuple[RawTable, pd.DataFrame, dict]:
     every column name is matched: ignoring case, accents, apostrophe style and
     spaces.
     """
-    table = read_table(wave.file, wave.sheet, encoding=wave.encoding, known=known)
+    # The wave's rows and columns of its file (impactlib.intake.shapes), lines kept.
+    table = wave_table(read_table(wave.file, wave.sheet, encoding=wave.encoding, known=known),
+                       wave)
     file = wave.file
-    raw = exported = table.data
+    origin = table.meta.get("source_columns", {})
+    shaped = {now: old for now, old in origin.items() if now != old}
+    raw = table.data
+    exported = raw.rename(columns=shaped) if shaped else raw
     rename = {}
     if wave.rename:
         columns = _column_index(table)
@@ -422,7 +444,9 @@ def _read_export(wave: Wave, known=()) -> tuple[RawTable, pd.DataFrame, dict]:
         if len(dup):
             raise StudyError("rename gives two columns the same name", file, 1, str(dup[0]))
     # Messages and records name columns as the export does, not as renamed.
-    exported_name = {new: old for old, new in rename.items()}
+    exported_name = {new: origin.get(old, old) for old, new in rename.items()}
+    for now, old in shaped.items():
+        exported_name.setdefault(now, old)
     table = RawTable(file, raw, table.lines, table.encoding, table.delimiter, table.meta)
     return table, exported, exported_name
 
