@@ -26,6 +26,7 @@ lang = None
 # %%
 from IPython.display import display
 
+from impactlib.report import narrative
 from impactlib.report.notebook import open_report
 from impactlib.report.results import QUALITY_COLUMNS
 
@@ -39,7 +40,8 @@ display(report.md("quality.table_title", level=2),
 
 # %%
 display(report.md("quality.rejected_note", n=int(quality["rows_rejected"].sum())),
-        report.md("quality.invalid_note", n=int(quality["cells_invalid"].sum())))
+        report.md("quality.invalid_note", n=int(quality["cells_invalid"].sum())),
+        report.bullets(narrative.quality_alerts(report)))
 
 # %%
 patterns = report.results["patterns"]

@@ -29,6 +29,7 @@ lang = None
 from IPython.display import display
 
 from impactlib.report import figures, narrative
+from impactlib.stats import power
 from impactlib.report.notebook import open_report
 
 report = open_report(study, processed, results, since, until, lang)
@@ -40,4 +41,5 @@ display(report.md("sample.title", level=1), report.md("sample.intro"),
 pair = narrative.main_pair(report)
 if pair:
     display(report.text(narrative.sample_text(report, *pair)),
-            report.fig(figures.power_curve(report.results["power"], report.tr, *pair)))
+            report.fig(figures.power_curve(report.results["power"], report.tr, *pair,
+                                           curve=power.mdes_curve(report.results["power"]))))

@@ -83,3 +83,20 @@ def test_interval_is_written_the_local_way():
     assert narrative.interval(_view({}), 0.2, 0.8) == "[0,20 ; 0,80]"
     assert narrative.interval(_view({}, "en"), 0.2, 0.8) == "[0.20, 0.80]"
     assert narrative.interval(_view({}), np.nan, 0.8) == "–"
+
+
+def test_quality_alerts_name_a_misread_wave_and_the_sheets_read():
+    # T1: 3 invalid of 10 kept x 4 items = 40 cells (7.5% > 5%): named.
+    # T2: 2 of 10 x 4 = 40 (5.0%, not above 5%): not named. Only T2 came from a workbook.
+    quality = pd.DataFrame({"wave": ["T1", "T2"], "file": ["T1.csv", "T2.xlsx"],
+                            "rows_kept": [10, 10], "items_found": [4, 4],
+                            "cells_invalid": [3, 2], "sheet": ["", "Réponses <b>"]})
+    lines = narrative.quality_alerts(_view({"quality": quality}))
+    assert lines == [
+        "**Attention, Entrée** : 8\u00a0% des réponses n'ont pas pu être lues (3 sur 40). "
+        "C'est souvent le signe d'un export mal lu (encodage, étiquettes différentes de "
+        "celles du livre de codes) : à vérifier avant de tirer une conclusion sur ce "
+        "questionnaire.",
+        "Sortie : feuille « Réponses &lt;b&gt; » du classeur T2.xlsx."]
+    assert narrative.quality_alerts(_view({"quality": quality.drop(columns="sheet")
+                                           .assign(cells_invalid=[0, 0])})) == []

@@ -764,3 +764,44 @@ def power_display(view) -> pd.DataFrame:
     for col in ("n_for_d_0.2", "n_for_d_0.3", "n_for_d_0.5", "entrants_for_d_0.3"):
         out[col] = [str(int(v)) if pd.notna(v) else "–" for v in p[col]]
     return out
+
+
+def quality_alerts(view) -> list[str]:
+    """Sentences for the quality page: waves with many unreadable answers, sheets read.
+
+    A wave whose unreadable answers exceed
+    :data:`impactlib.intake.ingest.INVALID_SHARE_WARNING` (5%) of its answer
+    cells (kept questionnaires x items found) is named: so many usually means
+    a misread export (encoding, labels), which must be checked before reading
+    anything about that wave. For each workbook, the sheet that was read is
+    named.
+
+    Parameters
+    ----------
+    view : impactlib.report.notebook.ReportView
+        The report; ``view.results["quality"]`` is used (``cells_invalid``,
+        ``rows_kept``, ``items_found`` and, when present, ``sheet``).
+
+    Returns
+    -------
+    list of str
+        Markdown sentences (HTML-escaped values), possibly empty.
+    """
+    from impactlib.intake.ingest import INVALID_SHARE_WARNING
+
+    tr = view.tr
+    q = view.results["quality"]
+    out = []
+    if {"items_found", "rows_kept", "cells_invalid"} <= set(q.columns):
+        cells = q["rows_kept"].astype(float) * q["items_found"].astype(float)
+        share = q["cells_invalid"].astype(float) / cells.where(cells > 0)
+        for wave, n, total, s in zip(q["wave"], q["cells_invalid"], cells, share):
+            if s == s and s > INVALID_SHARE_WARNING:
+                out.append(tr.html("quality.invalid_alert", wave=view.label(wave),
+                                   pct=tr.percent(s), n=int(n), total=int(total)))
+    if "sheet" in q.columns:
+        for wave, file, sheet in zip(q["wave"], q["file"], q["sheet"]):
+            if isinstance(sheet, str) and sheet:
+                out.append(tr.html("quality.sheet_read", wave=view.label(wave), file=file,
+                                   sheet=sheet))
+    return out
