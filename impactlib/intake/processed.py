@@ -8,10 +8,16 @@ in a folder (Parquet, plus CSV files for people), all at once or not at all;
 
 from __future__ import annotations
 
+import datetime as dt
+import errno
+import json
 import logging
 import os
+import platform
+import secrets
 import shutil
-import tempfile
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -28,7 +34,8 @@ from impactlib.intake.scores import dimension_scores
 from impactlib.intake.study import Study, load_study
 from impactlib.safe_csv import write_csv
 
-__all__ = ["Processed", "clean_study", "load_processed", "restrict_period", "PARQUET_TABLES", "INTERNAL_FILES"]
+__all__ = ["Processed", "clean_study", "load_processed", "restrict_period", "PARQUET_TABLES", "INTERNAL_FILES",
+           "processed_lock", "lock_path", "new_folder_beside", "replace_folder", "pid_alive"]
 
 log = logging.getLogger(__name__)
 
@@ -70,30 +77,26 @@ class Processed:
 
         validate(self)
         folder = Path(folder)
+        if folder.exists() and not folder.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(folder))
         folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
-        try:
-            for name in PARQUET_TABLES:
-                getattr(self, name).to_parquet(tmp / f"{name}.parquet", index=False)
-            write_csv(self.quality, tmp / "quality.csv")
-            write_csv(self.rejected_rows, tmp / "rejected_rows.csv")
-            write_csv(self.invalid_cells, tmp / "invalid_cells.csv")
-            write_csv(self.pseudonyms, tmp / "pseudonyms.csv")
-            (tmp / "README.txt").write_text(
-                "INTERNAL - do not share. pseudonyms.csv, rejected_rows.csv and "
-                "invalid_cells.csv hold raw candidate ids and answers.\n", encoding="utf-8")
-            if folder.exists():
-                old = folder.with_name(f".{folder.name}-old")
-                shutil.rmtree(old, ignore_errors=True)
-                folder.rename(old)
-                tmp.rename(folder)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                tmp.rename(folder)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
-        os.chmod(folder, 0o700)
+        with processed_lock(folder):
+            tmp = new_folder_beside(folder, mode=0o700)
+            try:
+                for name in PARQUET_TABLES:
+                    getattr(self, name).to_parquet(tmp / f"{name}.parquet", index=False)
+                write_csv(self.quality, tmp / "quality.csv")
+                write_csv(self.rejected_rows, tmp / "rejected_rows.csv")
+                write_csv(self.invalid_cells, tmp / "invalid_cells.csv")
+                write_csv(self.pseudonyms, tmp / "pseudonyms.csv")
+                (tmp / "README.txt").write_text(
+                    "INTERNAL - do not share. pseudonyms.csv, rejected_rows.csv and "
+                    "invalid_cells.csv hold raw candidate ids and answers.\n", encoding="utf-8")
+                os.chmod(tmp, 0o700)
+                replace_folder(tmp, folder)
+            finally:
+                if tmp.exists():
+                    shutil.rmtree(tmp, ignore_errors=True)
         return folder
 
 
@@ -345,3 +348,201 @@ def _candidates(study: Study, waves: list[WaveData], kept: pd.DataFrame,
             log.warning("%d candidate(s) answered a questionnaire but are not in the registry",
                         orphans)
     return out.sort_values("candidate").reset_index(drop=True)
+
+
+# --- Folders replaced whole, and one run at a time ----------------------------
+#
+# A processed folder (and a report folder, see impactlib.report.build) is
+# built in a new folder beside it, with a unique name, and swapped in only
+# when complete: the previous folder survives any failure, Ctrl-C included.
+# Windows cannot rename a folder over an existing one, so the swap is: the old
+# folder renamed aside (unique name), the new one renamed in, the old one
+# deleted; the old one is put back if the second rename fails.
+#
+# A run that writes a processed folder holds ``.<name>.lock`` beside it (in
+# its parent folder) from start to end; ``impactlib report`` holds it for the
+# whole run, since the notebooks read the processed tables. The lock file is
+# created with O_CREAT | O_EXCL (atomic on every local file system) and holds
+# the pid, host and start time of its owner. A second run finding it stops
+# with one line, unless its owner is gone (same host, no such process): then
+# the lock is stale (a run killed outright) and is taken over. Liveness: on
+# POSIX ``os.kill(pid, 0)``; on Windows OpenProcess/GetExitCodeProcess (best
+# effort: a reused pid counts as alive, and the message says to delete the
+# lock when no run is going on).
+
+_HELD_LOCKS: dict[str, int] = {}
+
+
+def _unique_name(folder: Path, tag: str) -> Path:
+    """A name beside ``folder`` that no other run chooses: ``.<name>.<tag>-<pid>-<random>``."""
+    return folder.with_name(f".{folder.name}.{tag}-{os.getpid()}-{secrets.token_hex(4)}")
+
+
+def new_folder_beside(folder: str | Path, mode: int = 0o777) -> Path:
+    """Create and return an empty folder with a unique hidden name beside ``folder``
+    (``mode`` as for :func:`os.mkdir`, less the umask)."""
+    folder = Path(folder)
+    while True:
+        tmp = _unique_name(folder, "tmp")
+        try:
+            os.mkdir(tmp, mode)
+            return tmp
+        except FileExistsError:
+            continue
+
+
+def replace_folder(new: str | Path, folder: str | Path) -> None:
+    """Put the folder ``new`` in the place of ``folder`` (which may not exist).
+
+    Rename-aside, rename-in, delete-old (works on Windows, where a rename over
+    an existing folder fails); if renaming ``new`` in fails, the old folder is
+    put back. Ctrl-C and SIGTERM are held back during the swap (POSIX)."""
+    new, folder = Path(new), Path(folder)
+    blocked = _block_signals()
+    try:
+        if not os.path.lexists(folder):
+            new.rename(folder)
+            return
+        if not folder.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(folder))
+        old = _unique_name(folder, "old")
+        folder.rename(old)
+        try:
+            new.rename(folder)
+        except BaseException:
+            old.rename(folder)
+            raise
+    finally:
+        _unblock_signals(blocked)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _block_signals():
+    import signal
+    import threading
+
+    if (not hasattr(signal, "pthread_sigmask")
+            or threading.current_thread() is not threading.main_thread()):
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+
+
+def _unblock_signals(previous) -> None:
+    import signal
+
+    if previous is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process ``pid`` runs on this machine (best effort on Windows)."""
+    if pid <= 0:
+        return False
+    if os.name == "nt":
+        import ctypes
+
+        kernel32 = ctypes.windll.kernel32
+        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        if not handle:
+            return ctypes.GetLastError() == 5                # access denied: it exists
+        try:
+            code = ctypes.c_ulong()
+            if not kernel32.GetExitCodeProcess(handle, ctypes.byref(code)):
+                return True
+            return code.value == 259                         # STILL_ACTIVE
+        finally:
+            kernel32.CloseHandle(handle)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:                                  # another user's process
+        return True
+    return True
+
+
+def lock_path(folder: str | Path) -> Path:
+    """The lock file of a processed folder: ``.<name>.lock`` in its parent."""
+    folder = Path(folder)
+    return folder.with_name(f".{folder.name}.lock")
+
+
+@contextmanager
+def processed_lock(folder: str | Path):
+    """Hold the lock of the processed ``folder`` (see the notes above); a
+    :class:`StudyError` if another run holds it. Re-entrant within a process."""
+    lock = lock_path(folder)
+    key = os.path.normcase(os.path.abspath(lock))
+    if key in _HELD_LOCKS:
+        _HELD_LOCKS[key] += 1
+        try:
+            yield lock
+        finally:
+            _HELD_LOCKS[key] -= 1
+        return
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    token = _acquire(lock)
+    _HELD_LOCKS[key] = 1
+    try:
+        yield lock
+    finally:
+        del _HELD_LOCKS[key]
+        _release(lock, token)
+
+
+def _acquire(lock: Path) -> str:
+    token = secrets.token_hex(8)
+    info = {"pid": os.getpid(), "host": platform.node(),
+            "started": dt.datetime.now().isoformat(timespec="seconds"), "token": token}
+    for _ in range(5):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            owner = _read_lock(lock)
+            if owner == {}:                      # released meanwhile: try again
+                continue
+            if owner is None:                    # being written this instant, or unreadable
+                try:
+                    age = time.time() - lock.stat().st_mtime
+                except FileNotFoundError:
+                    continue
+                if age < 10:
+                    time.sleep(0.2)
+                    continue
+            elif owner.get("host") != platform.node() or pid_alive(int(owner.get("pid", 0))):
+                raise StudyError(
+                    f"another run is using this processed folder (process {owner.get('pid')} "
+                    f"on {owner.get('host')}, started {owner.get('started')}): wait for it to "
+                    "end and run again; if no run is going on, delete this lock file",
+                    lock) from None
+            log.warning("taking over the lock of a run that ended without releasing it: %s", lock)
+            try:
+                lock.unlink()
+            except FileNotFoundError:
+                pass
+            continue
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(info, fh)
+        return token
+    raise StudyError("could not take the lock of this processed folder: if no run is going "
+                     "on, delete this lock file and run again", lock)
+
+
+def _read_lock(lock: Path) -> dict | None:
+    try:
+        owner = json.loads(lock.read_text(encoding="utf-8"))
+        int(owner["pid"])
+        return owner
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _release(lock: Path, token: str) -> None:
+    """Delete the lock if it is still ours."""
+    try:
+        if json.loads(lock.read_text(encoding="utf-8")).get("token") == token:
+            lock.unlink()
+    except (OSError, ValueError):
+        pass
