@@ -1,6 +1,7 @@
 """The command line: a thin face over the package.
 
     impactlib demo DIR [--candidates N] [--seed S]
+    impactlib init FOLDER [--force]
     impactlib clean STUDY.yml [--out DIR]
     impactlib report STUDY.yml [--out DIR] [--processed DIR] [--since DATE]
                      [--until DATE] [--lang fr|en] [--jobs N]
@@ -39,6 +40,11 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--candidates", type=int, default=309, help="number of candidates (309)")
     d.add_argument("--seed", type=int, default=20240601, help="random seed (20240601)")
 
+    i = sub.add_parser("init", help="draft study.yml and codebook.xlsx from a folder of exports")
+    i.add_argument("folder", type=Path, help="the folder holding the exports")
+    i.add_argument("--force", action="store_true",
+                   help="replace an existing study.yml or codebook.xlsx")
+
     c = sub.add_parser("clean", help="clean a study into tidy processed tables")
     c.add_argument("study", type=Path, help="study.yml (or its folder)")
     c.add_argument("--out", type=Path,
@@ -74,6 +80,10 @@ def main(argv: list[str] | None = None) -> int:
             except ValueError as err:
                 raise StudyError(str(err)) from None
             print(path)
+        elif args.command == "init":
+            from impactlib.intake.draft import draft_study
+
+            print(draft_study(args.folder, force=args.force).text())
         elif args.command == "clean":
             from impactlib.config import processed_dir
             from impactlib.intake.processed import clean_study

@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -223,14 +224,18 @@ def draft_study(folder: str | Path, force: bool = False) -> DraftSummary:
     if not force:
         for existing in (study_file, codebook_file):
             if existing.exists():
-                raise StudyError(f"{existing.name} already exists; use --force to replace it",
-                                 existing)
+                raise StudyError("already exists; use --force to replace it", existing)
     summary = DraftSummary(folder, study_file, codebook_file)
     _FACTS.clear()
     _COLUMNS.clear()
+    # The readers name each sheet they read: useful when cleaning, noise here.
+    quiet = logging.getLogger("impactlib.intake.readers")
+    level = quiet.level
+    quiet.setLevel(max(level, logging.WARNING))
     try:
         return _draft(folder, study_file, codebook_file, summary)
     finally:
+        quiet.setLevel(level)
         _FACTS.clear()
         _COLUMNS.clear()
 
