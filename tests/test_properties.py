@@ -1134,3 +1134,54 @@ def test_line_break_in_a_header_cell(tmp_path, data, columns):
     assert not isinstance(out, StudyError), str(out)
     assert list(out.data.columns) == columns
     assert out.lines.tolist() == [3]
+
+
+# --------------------------------------------------------------------------
+# issue 9: 8-bit encodings beyond Windows-1252, workbook number formats
+# --------------------------------------------------------------------------
+FRENCH_WORDS = ["Tout à fait d'accord", "Plutôt d'accord", "Pas du tout d'accord",
+                "Ne sait pas", "Très souvent", "Déçu", "Où", "Août", "Élevé", "Noël",
+                "Cœur", "Ça va", "Être", "Sûr", "Maïs"]
+
+
+@given(encoding=st.sampled_from(["cp1252", "mac_roman", "iso8859_15", "cp850"]),
+       labels=st.lists(st.sampled_from(FRENCH_WORDS), min_size=3, max_size=8,
+                       unique=True),
+       rows=st.integers(min_value=1, max_value=15), data=st.data(),
+       newline=st.sampled_from(["\r\n", "\n", "\r"]))
+def test_eight_bit_exports_decode_to_the_codebook_labels(encoding, labels, rows, data,
+                                                         newline):
+    """Oracle: the text written. Any encoding that gives the same text is right."""
+    labels = [w for w in labels if all(c in w.encode(encoding, "ignore").decode(encoding)
+                                       for c in w)]
+    assume(len(labels) >= 2 and any(not w.isascii() for w in labels))
+    answers = data.draw(st.lists(st.sampled_from(labels), min_size=rows, max_size=rows))
+    text = newline.join(["id;Q1"] + [f"C{i};{a}" for i, a in enumerate(answers)]) + newline
+    with fresh_dir() as d:
+        path = d / "wave.csv"
+        path.write_bytes(text.encode(encoding))
+        table = read_table(path, known=labels)
+    assert table.data["Q1"].tolist() == answers
+    assert table.lines.tolist() == list(range(2, rows + 2))
+
+
+@given(numbers=st.lists(st.integers(min_value=0, max_value=10**9), min_size=1, max_size=20),
+       width=st.integers(min_value=1, max_value=10))
+def test_zero_formatted_workbook_numbers_read_as_excel_shows_them(numbers, width):
+    """Oracle: Excel's display of a whole number under the format 0...0 (``width``
+    zeros): at least ``width`` digits, padded with zeros (``str.zfill``)."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    ws = book.active
+    ws.append(["id", "Q1"])
+    fmt = "0" * width
+    for n in numbers:
+        ws.append([n, 1])
+        ws.cell(row=ws.max_row, column=1).number_format = fmt
+    with fresh_dir() as d:
+        path = d / "wave.xlsx"
+        book.save(path)
+        table = read_table(path)
+    assert table.data["id"].tolist() == [str(n).zfill(width) for n in numbers]
+    assert table.data["Q1"].tolist() == ["1"] * len(numbers)

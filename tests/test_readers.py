@@ -260,11 +260,11 @@ def test_workbook_ids_are_read_as_excel_shows_them(tmp_path):
         ws.append([number, score, code])
     for row in ws.iter_rows(min_row=2):
         row[0].number_format = "00000"         # shows 00101, 02345, 12345678
-        row[2].number_format = '"000"'         # quoted zeros, as LibreOffice writes them
+        row[2].number_format = '"000"'         # quoted: the literal text 000, not a width
     ws.append(["ABC", 1, "x"])                 # text stays text
     path = tmp_path / "wave.xlsx"
     book.save(path)
     data = read_table(path).data
     assert data["N° dossier"].tolist() == ["00101", "02345", "12345678", "ABC"]
     assert data["Score"].tolist() == ["3", "4", "5", "1"]      # no format: unchanged
-    assert data["Code"].tolist() == ["042", "007", "1234", "x"]
+    assert data["Code"].tolist() == ["42", "7", "1234", "x"]       # the value, unpadded

@@ -411,7 +411,7 @@ def _first_visible_sheet(book: pd.ExcelFile, sheets: list[str]) -> str:
     return next((s for s in sheets if states.get(s, "visible") == "visible"), sheets[0])
 
 
-_ZEROS_FORMAT = re.compile(r'^"?(0+)"?$')
+_ZEROS_FORMAT = re.compile(r"^(0+)$")
 
 
 def _zero_padded_columns(book: pd.ExcelFile, sheet: str, header_row: int, n_columns: int,
