@@ -66,6 +66,74 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    restore = _sigterm_as_interrupt()
+    try:
+        return _main(argv)
+    finally:
+        restore()
+
+
+def _sigterm_as_interrupt():
+    """SIGTERM stops the command like Ctrl-C (KeyboardInterrupt in the main
+    thread: the notebooks' workers and kernels are stopped, the previous report
+    kept, exit status 130). Further SIGTERM/SIGINT are ignored while it stops.
+    Returns what puts the previous handlers back."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    names = [s for s in ("SIGTERM", "SIGINT") if hasattr(signal, s)]
+    previous = {n: signal.getsignal(getattr(signal, n)) for n in names}
+
+    def stop(signum, frame):
+        for n in names:
+            signal.signal(getattr(signal, n), signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    if "SIGTERM" in previous:
+        signal.signal(signal.SIGTERM, stop)
+    if previous.get("SIGINT") is signal.default_int_handler:
+        signal.signal(signal.SIGINT, stop)
+
+    def restore():
+        for n, handler in previous.items():
+            if handler is not None:
+                signal.signal(getattr(signal, n), handler)
+    return restore
+
+
+def _os_error_line(err: OSError) -> str:
+    """One line for a system error: the path, what happened, what to do."""
+    import errno
+
+    paths = [str(f) for f in (err.filename, err.filename2) if f]
+    where = " -> ".join(paths) + ": " if paths else ""
+    detail = (err.strerror or str(err)).replace("\n", " ")
+    winerror = getattr(err, "winerror", None)
+    if winerror in (32, 33):
+        todo = "the file is open in another program: close it (in Excel, say) and run again"
+    elif isinstance(err, PermissionError):
+        todo = ("no right to write here, or the file is open in another program: close it "
+                "(in Excel, say) and run again, or choose another folder")
+    elif err.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        todo = "the disk is full: free disk space and run again"
+    elif isinstance(err, NotADirectoryError):
+        todo = "a file is where a folder is expected: choose another folder, or move the file"
+    elif isinstance(err, IsADirectoryError):
+        todo = "a folder is where a file is expected: choose another name, or move the folder"
+    elif isinstance(err, FileExistsError):
+        todo = "it already exists: choose another name, or move it"
+    elif isinstance(err, FileNotFoundError):
+        todo = "not found: check the path and run again"
+    elif err.errno == errno.EROFS:
+        todo = "the disk is read-only: choose another folder"
+    else:
+        todo = "check the path and the disk, and run again"
+    return f"impactlib: error: {where}{detail}; {todo}"
+
+
+def _main(argv: list[str] | None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
                         format="%(levelname)s: %(message)s", stream=sys.stderr)
@@ -103,8 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"impactlib: error: {err}", file=sys.stderr)
         return 2
     except OSError as err:          # a folder that cannot be written, a full disk...
-        where = f"{err.filename}: " if err.filename else ""
-        print(f"impactlib: error: {where}{err.strerror or err}", file=sys.stderr)
+        print(_os_error_line(err), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("impactlib: interrupted", file=sys.stderr)
