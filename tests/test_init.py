@@ -9,6 +9,7 @@ says, with a study written by hand.
 from __future__ import annotations
 
 import inspect
+import re
 import shutil
 import textwrap
 
@@ -335,3 +336,36 @@ def test_a_draft_reports_at_once(drafted, tmp_path):
     assert (tmp_path / "r" / "html" / "index.html").exists()
     patterns = pd.read_csv(tmp_path / "r" / "results" / "patterns.csv")
     assert dict(zip(patterns["pattern"], patterns["n_candidates"])) == PATTERNS
+
+
+def test_the_demo_exports_alone_are_drafted_into_the_demo_study(demo_study, demo_processed,
+                                                                  tmp_path):
+    """The demo's three messy exports (cp1252 labels, a workbook of codes with
+    its own names, a UTF-8 CSV), without their study.yml and codebook: the
+    draft keeps and sets aside the same rows as the hand-written demo study,
+    and its suggestions find the demo's six dimensions and six reverse items."""
+    from impactlib.intake.demo import DIMENSIONS
+
+    folder = tmp_path / "demo"
+    shutil.copytree(demo_study.parent / "exports", folder / "exports")
+    summary = draft_study(folder)
+    draft = clean_study(folder / "study.yml")
+    columns = ["wave", "rows_read", "rows_kept", "rows_rejected", "duplicates_dropped",
+               "cells_invalid"]
+    pd.testing.assert_frame_equal(draft.quality[columns], demo_processed.quality[columns])
+    assert (draft.candidates["pattern"].value_counts().to_dict()
+            == demo_processed.candidates["pattern"].value_counts().to_dict())
+    # Suggestions: one factor per demo dimension (plus the antenna column),
+    # and the negatively worded items, named by their export code.
+    codes = [f"Q{i + 1:02d}" for i in range(30)]
+    groups = [{codes[5 * d + j] for j in range(5)} for d in range(len(DIMENSIONS))]
+    found = [set(re.findall(r"« (Q\d\d) »", line)) for line in summary.suggestion[1:]]
+    assert all(g in found for g in groups)
+    reverse = {codes[5 * d + j] for d, items in enumerate(DIMENSIONS.values())
+               for j, (_, rev) in enumerate(items) if rev}
+    flagged = {re.search(r"« (Q\d\d) »", c).group(1) for c in summary.checks
+               if "formulée à l'envers" in c}
+    assert flagged == reverse
+    checks = " | ".join(summary.checks)
+    assert "« D'acord » (1 fois)" in checks                  # the demo's typo
+    assert "chiffres hors échelle lus comme invalides : 9" in checks

@@ -710,10 +710,14 @@ def _match_items(waves: list[_Wave], personal: set, summary: DraftSummary) -> li
     used = set()
     for i, w in enumerate(waves):
         skip = {w.id_col, w.date_col, w.wave_col}
-        for c in _answer_columns(w.table.data):
-            if c in skip or (i, c) in personal:
-                continue
-            section, text = _split_header(str(c))
+        columns = [c for c in _answer_columns(w.table.data)
+                   if c not in skip and (i, c) not in personal]
+        strip = _own_wave_prefix(columns)
+        if strip:
+            summary.decisions.append(f"{w.key} : préfixe '{strip}' des en-têtes ignoré pour "
+                                     "apparier les questions")
+        for c in columns:
+            section, text = _split_header(str(c)[len(strip):] if strip else str(c))
             key = _folded(text if section is None or _LIME.match(str(c)) else f"{section}|{text}")
             item = items.setdefault(key, _Item(key=key, text=text, section=section))
             if i in item.columns:      # two columns of one wave fold alike: keep apart
@@ -755,6 +759,18 @@ def _match_items(waves: list[_Wave], personal: set, summary: DraftSummary) -> li
     return list(items.values())
 
 
+def _own_wave_prefix(columns: list) -> str:
+    """A wave prefix that (nearly) every answer column of a one-wave export
+    carries (``T2_Q01``, ``T2_Q02``... in the T2 file): left out when matching."""
+    hits = [_WIDE.match(str(c)) for c in columns]
+    prefixes = [str(c)[: len(str(c)) - len(h.group(2))] for c, h in zip(columns, hits) if h]
+    if len(columns) >= 2 and prefixes and len(prefixes) >= 0.8 * len(columns):
+        common = max(set(prefixes), key=prefixes.count)
+        if prefixes.count(common) >= 0.8 * len(columns):
+            return common
+    return ""
+
+
 def _short(text: str, n: int = 60) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
@@ -771,37 +787,73 @@ class _Scale:
     items: list = field(default_factory=list)
 
 
-def _observed(item: _Item, waves: list[_Wave]) -> tuple[list[list[str]], list[str]]:
-    """Per wave, the answers seen (first-seen order, one wording per folded label);
-    and the missing-value labels."""
+def _observed(item: _Item, waves: list[_Wave]) -> tuple[list[list[str]], list[str], dict, dict]:
+    """The answers of an item, as folded labels.
+
+    Returns, per wave, the answers seen (first-seen order); the missing-value
+    labels; how often each label was given; and its most frequent wording.
+    """
     per_wave, missing = [], []
+    counts: dict[str, int] = {}
+    spelled: dict[tuple[str, str], int] = {}
     for i, c in item.columns.items():
-        values = _nonempty(_col(waves[i].table.data, c))
-        first = values.groupby(_folded_values(_col(waves[i].table.data, c)), sort=False).first()
+        col = _col(waves[i].table.data, c)
+        frame = pd.DataFrame({"key": _folded_values(col).to_numpy(),
+                              "text": _nonempty(col).str.strip().to_numpy()})
+        for (key, text), n in frame.groupby(["key", "text"], sort=False).size().items():
+            spelled[(key, text)] = spelled.get((key, text), 0) + int(n)
+            counts[key] = counts.get(key, 0) + int(n)
         seen = []
-        for label in first.tolist():
-            if is_missing_label(label):
-                missing.append(label)
-            else:
-                seen.append(label)
+        for key in dict.fromkeys(frame["key"]):
+            (missing if is_missing_label(key) else seen).append(key)
         per_wave.append(seen)
-    return per_wave, list(dict.fromkeys(missing))
+    wording: dict[str, str] = {}
+    for (key, text), n in sorted(spelled.items(), key=lambda x: -x[1]):
+        wording.setdefault(key, text)
+    return per_wave, list(dict.fromkeys(missing)), counts, wording
 
 
 def _draft_scales(items: list[_Item], waves: list[_Wave], summary: DraftSummary) -> dict:
     scales: dict[str, _Scale] = {}
     unknown_sets: dict[frozenset, str] = {}
     numeric = []
+    mixed: list = []
     for it in items:
-        per_wave, missing = _observed(it, waves)
-        union = list(dict.fromkeys(x for seen in per_wave for x in seen))
-        folded_union = list(dict.fromkeys(normalize_key(pd.Series(union, dtype=object))))
+        per_wave, missing_keys, counts, wording = _observed(it, waves)
+        missing = [wording[k] for k in missing_keys]
+        union_keys = list(dict.fromkeys(k for seen in per_wave for k in seen))
+        union = [wording[k] for k in union_keys]
+        folded_union = union_keys
         numbers = pd.to_numeric(pd.Series(union, dtype=object).str.replace(",", ".", regex=False),
                                 errors="coerce")
         if len(union) and numbers.notna().all() and (numbers == np.round(numbers)).all():
             numeric.append((it, numbers.astype(int).tolist(), missing))
             continue
-        match = match_scale(union)
+        # Labels in some waves, numbers in others (a workbook of codes): the
+        # labels say the scale, the numbers are read as its values.
+        number_keys = [k for k in union_keys if re.fullmatch(r"-?\d+", k)]
+        label_keys = [k for k in union_keys if k not in number_keys]
+        match = match_scale([wording[k] for k in label_keys])
+        if match is None:
+            # A rare label outside every scale (a typo such as "D'acord") is left
+            # out of the scale: clean records its cells as invalid.
+            total = sum(counts[k] for k in label_keys)
+            common = [k for k in label_keys if counts[k] >= max(2, 0.01 * total)]
+            if 0 < len(common) < len(label_keys):
+                match = match_scale([wording[k] for k in common])
+                if match is not None:
+                    rare = [k for k in label_keys if k not in common]
+                    shown = ", ".join(f"« {wording[k]} » ({counts[k]} fois)" for k in rare)
+                    it.checks.append(f"libellé rare hors échelle, lu comme invalide : {shown}")
+                    summary.checks.append(f"{it.code} : libellé rare hors échelle, laissé "
+                                          f"invalide (faute de frappe ?) : {shown}")
+        if match is not None and number_keys:
+            top = len(match.labels)
+            outside = [k for k in number_keys if not 1 <= int(k) <= top]
+            it.checks.append(f"chiffres lus comme valeurs 1 à {top} de l'échelle"
+                             + (f" ; hors échelle (invalides) : {', '.join(outside)}"
+                                if outside else ""))
+            mixed.append((it, match, outside))
         if match is not None:
             name = match.scale.name
             sc = scales.get(name)
@@ -824,8 +876,7 @@ def _draft_scales(items: list[_Item], waves: list[_Wave], summary: DraftSummary)
             continue
         key = frozenset(folded_union)
         name = unknown_sets.get(key)
-        conflict = len({frozenset(normalize_key(pd.Series(s, dtype=object))) for s in per_wave
-                        if s}) > 1
+        conflict = len({frozenset(s) for s in per_wave if s}) > 1
         if name is None:
             name = unknown_sets[key] = f"echelle{len(unknown_sets) + 1}"
             codes = pd.Series(union, dtype=object).str.extract(r"^([A-Za-z]*)(\d+)$")
@@ -866,6 +917,16 @@ def _draft_scales(items: list[_Item], waves: list[_Wave], summary: DraftSummary)
             _add_missing(sc, missing)
             it.scale = name
             sc.items.append(it)
+    if mixed:
+        labels = mixed[0][1].labels
+        outside = sorted({k for _, _, out in mixed for k in out}, key=int)
+        summary.checks.append(
+            f"{len(mixed)} question(s) répondues en chiffres dans certaines vagues et en "
+            f"libellés dans d'autres ({', '.join(it.code for it, _, _ in mixed[:3])}"
+            f"{', ...' if len(mixed) > 3 else ''}) : 1 = « {labels[0]} », {len(labels)} = "
+            f"« {labels[-1]} » ; vérifier ce sens"
+            + (f" ; chiffres hors échelle lus comme invalides : {', '.join(outside)}"
+               if outside else ""))
     for sc in scales.values():
         if sc.check and not sc.name.startswith(("echelle", "numerique")):
             summary.checks.append(f"échelle '{sc.name}' : {sc.check}")
