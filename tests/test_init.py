@@ -369,3 +369,23 @@ def test_the_demo_exports_alone_are_drafted_into_the_demo_study(demo_study, demo
     checks = " | ".join(summary.checks)
     assert "« D'acord » (1 fois)" in checks                  # the demo's typo
     assert "chiffres hors échelle lus comme invalides : 9" in checks
+
+
+def test_a_moment_column_with_several_spellings_and_unknown_values(tmp_path):
+    moments = ["Entrée", "sortie", "T1", "Fin", "Entrée", "Sortie"] * 4 + ["Sortei", ""]
+    text = "dossier;Moment;Q1;Q2\n" + "".join(
+        f"D{i // 2:02d};{m};{['Oui', 'Non'][i % 2]};{['Non', 'Oui'][i % 3 == 0]}\n"
+        for i, m in enumerate(moments))
+    folder = tmp_path / "s"
+    folder.mkdir()
+    (folder / "suivi.csv").write_text(text, encoding="utf-8")
+    summary = draft_study(folder)
+    study = (folder / "study.yml").read_text(encoding="utf-8")
+    assert 'wave_values: ["Entrée", "T1"]' in study
+    assert 'wave_values: ["sortie", "Fin", "Sortie"]' in study
+    assert any("2 ligne(s) dont la colonne 'Moment' ne nomme aucun moment" in c
+               for c in summary.checks)
+    processed = clean_study(folder / "study.yml")
+    q = processed.quality.set_index("wave")
+    assert q["rows_read"].sum() == len(moments)
+    assert q.loc["T1", "rejected_unknown_wave"] == 2

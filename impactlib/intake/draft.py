@@ -166,7 +166,7 @@ class _Wave:
     source: _Source
     table: RawTable            # the wave's rows and columns
     rank: int | None = None    # from names
-    value: str | None = None   # wave_column value(s)
+    value: tuple | None = None  # wave_column values of this wave
     wave_col: str | None = None
     checks: list = field(default_factory=list)
     pattern: str | None = None  # columns pattern
@@ -423,16 +423,27 @@ def wave_rank(name: str, numbers: bool = True) -> int | None:
     return int(bare.pop()) if len(bare) == 1 else None
 
 
-def _wave_column(data: pd.DataFrame) -> tuple[str, dict[str, int]] | None:
-    """A column whose every value names a moment, each with its own rank."""
+def _wave_column(data: pd.DataFrame) -> tuple[str, dict[int, list[str]], int] | None:
+    """A column whose values name moments: ``(column, {rank: values}, rows unranked)``.
+
+    At least two ranks, named by words (entrée, T2, sortie...; a bare number
+    does not count), for at least 90 % of the rows; every spelling of a
+    moment is listed (``Entrée``, ``T1``). Rows whose value names no moment
+    will be set aside, and are counted.
+    """
     for c in data.columns:
-        values = _nonempty(_col(data, c))
-        distinct = list(dict.fromkeys(values.str.strip()))
-        if not 2 <= len(distinct) <= 9 or len(values) < 0.9 * len(data):
+        values = _col(data, c).astype(str).str.strip()
+        distinct = list(dict.fromkeys(values[values != ""]))
+        if not 2 <= len(distinct) <= 12:
             continue
         ranks = {v: wave_rank(v, numbers=False) for v in distinct}
-        if all(r is not None for r in ranks.values()) and len(set(ranks.values())) == len(ranks):
-            return c, ranks
+        named = values.map(ranks).notna()
+        by_rank: dict[int, list[str]] = {}
+        for v, r in ranks.items():
+            if r is not None:
+                by_rank.setdefault(r, []).append(v)
+        if len(by_rank) >= 2 and named.mean() >= 0.9:
+            return c, dict(sorted(by_rank.items())), int((~named).sum())
     return None
 
 
@@ -476,16 +487,22 @@ def _shape_waves(sources: list[_Source], summary: DraftSummary) -> tuple[list[_W
                 f"{s.name} : une ligne par candidat, colonnes par moment "
                 + ", ".join(f"'{v}'" for v in patterns.values()))
         elif moment:
-            col, ranks = moment
-            mapping = {v: f"R{r}" for v, r in ranks.items()}
-            for v, r in sorted(ranks.items(), key=lambda x: x[1]):
-                w = Wave(key=f"R{r}", label=v, file=s.file, sheet=s.sheet, wave_column=col,
-                         wave_values=(v,), value_waves=mapping)
-                waves.append(_Wave(s, wave_table(s.table, w), rank=r, value=v, wave_col=col))
+            col, by_rank, unranked = moment
+            mapping = {v: f"R{r}" for r, vs in by_rank.items() for v in vs}
+            for r, vs in by_rank.items():
+                w = Wave(key=f"R{r}", label=vs[0], file=s.file, sheet=s.sheet, wave_column=col,
+                         wave_values=tuple(vs), value_waves=mapping)
+                waves.append(_Wave(s, wave_table(s.table, w), rank=r, value=tuple(vs),
+                                   wave_col=col))
             shapes.add("moment")
             summary.decisions.append(
                 f"{s.name} : un seul fichier pour plusieurs moments, colonne '{col}' ("
-                + ", ".join(f"'{v}'" for v in ranks) + ")")
+                + ", ".join(f"'{v}'" for vs in by_rank.values() for v in vs) + ")")
+            if unranked:
+                summary.checks.append(
+                    f"{s.name} : {unranked} ligne(s) dont la colonne '{col}' ne nomme aucun "
+                    "moment (vide ou inconnu) : mises de côté, avec leur raison, dans la "
+                    "première vague ; ajoutez leur valeur à wave_values si c'est un moment")
         else:
             waves.append(_Wave(s, s.table, rank=wave_rank(s.name if s.sheet is None
                                                        else f"{s.sheet}")))
@@ -533,7 +550,7 @@ def _order_waves(waves: list[_Wave], shape: str, language: str, summary: DraftSu
 
 def _wave_name(w: _Wave) -> str:
     if w.value is not None:
-        return f"{w.source.name} ('{w.value}')"
+        return f"{w.source.name} (" + ", ".join(f"'{v}'" for v in w.value) + ")"
     if w.pattern is not None:
         return f"{w.source.name} ({w.pattern})"
     return w.source.name
@@ -1143,7 +1160,7 @@ def _study_yaml(folder: Path, waves: list[_Wave], items: list[_Item], language: 
             lines.append(f"    sheet: {_q(s.sheet)}")
         if w.value is not None:
             lines.append(f"    wave_column: {_q(w.wave_col)}")
-            lines.append(f"    wave_values: [{_q(w.value)}]")
+            lines.append("    wave_values: [" + ", ".join(_q(v) for v in w.value) + "]")
         if w.pattern is not None:
             lines.append(f"    columns: {_q(w.pattern)}")
         complete = _complete_column(w)
