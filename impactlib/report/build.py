@@ -46,6 +46,7 @@ the package by ``<impactlib>`` and the home folder by ``~``.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import json
 import logging
@@ -61,7 +62,8 @@ from pathlib import Path
 from impactlib import config
 from impactlib.errors import StudyError
 from impactlib.report.i18n import Translator
-from impactlib.intake.processed import clean_study, restrict_period
+from impactlib.intake.processed import (clean_study, new_folder_beside, processed_lock,
+                                        replace_folder, restrict_period)
 from impactlib.report.results import study_results, study_seed, write_results
 from impactlib.intake.study import load_study
 
@@ -81,6 +83,7 @@ class NotebookRun:
     name: str
     source: Path
     executed: Path
+    failed: Path | None = None      # where the executed notebook is kept if it fails
 
 
 def default_out(study, until: str) -> Path:
@@ -258,10 +261,23 @@ def run_report(study_path: str | Path, out: str | Path | None = None,
             except ValueError:
                 raise StudyError(f"--{name} must be a date written YYYY-MM-DD, not '{value}'") from None
     study = load_study(study_path)
+    processed_dir = Path(processed) if processed else config.processed_dir(study)
+    # One run at a time on a processed folder, for the whole run: the
+    # notebooks read the processed tables.
+    with processed_lock(processed_dir):
+        return _report(study, out, processed_dir, since, until, lang, notebooks, jobs, started)
+
+
+def _report(study, out, processed_dir: Path, since, until, lang, notebooks, jobs: int,
+            started: dt.datetime) -> Path:
+    """:func:`run_report` once the study is read and its processed folder locked.
+
+    The report is built in a new folder beside ``out`` (unique hidden name)
+    and swapped in only when complete: the previous report survives any
+    failure (a notebook error, an error while rendering, Ctrl-C, SIGTERM)."""
     lang = lang or study.language
     tr = Translator(lang)
     data = clean_study(study)
-    processed_dir = Path(processed) if processed else config.processed_dir(study)
     data.write(processed_dir)
     window = restrict_period(data, since, until)
     if window.questionnaires.empty:
@@ -276,38 +292,73 @@ def run_report(study_path: str | Path, out: str | Path | None = None,
     sources = sorted(p for p in nb_dir.glob("*.ipynb"))
     if not sources:
         raise StudyError("no notebook (*.ipynb) to run", nb_dir)
+    if os.path.lexists(out) and not out.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(out))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    work = new_folder_beside(out)
+    try:
+        _build(study, out, work, tr, window, sources, processed_dir, since, until, lang, jobs,
+               started)
+        _carry_over(out, work)
+        replace_folder(work, out)
+    finally:
+        if work.exists():
+            shutil.rmtree(work, ignore_errors=True)
+    log.info("report written to %s (open html/index.html)", out)
+    return out
 
-    out.mkdir(parents=True, exist_ok=True)
-    for sub in ("results", "notebooks", "html"):
-        shutil.rmtree(out / sub, ignore_errors=True)
-    (out / "manifest.json").unlink(missing_ok=True)
-    results_dir = write_results(study_results(study, window, until), out / "results")
+
+REPORT_PARTS = ("results", "notebooks", "html", "manifest.json")
+
+
+def _carry_over(out: Path, work: Path) -> None:
+    """Copy into the new report what else the previous one held (a file an
+    evaluator put there): only the report's own parts are replaced."""
+    if not out.is_dir():
+        return
+    for entry in out.iterdir():
+        if entry.name in REPORT_PARTS or os.path.lexists(work / entry.name):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.copytree(entry, work / entry.name, symlinks=True)
+        else:
+            shutil.copy2(entry, work / entry.name, follow_symlinks=False)
+
+
+def _build(study, out: Path, work: Path, tr: Translator, window, sources: list[Path],
+           processed_dir: Path, since, until, lang: str, jobs: int,
+           started: dt.datetime) -> None:
+    """Write the whole report into ``work``, as it will read once moved to ``out``."""
+    results_dir = write_results(study_results(study, window, until), work / "results")
 
     # The kernel runs in the study's folder with paths relative to it (see the
     # module's notes): the executed notebooks carry no path of this machine.
     # Resolved paths: ".." in a relative path is followed on disk, past links.
+    # The results are read from the work folder, and shown where they will be.
     base = study.folder.resolve()
     within = config.study_paths(study).root.resolve()
+    out_real = out.parent.resolve() / out.name
     paths = {"study": study.path.resolve(), "processed": processed_dir.resolve(),
-             "results": results_dir.resolve()}
+             "results": out_real / "results"}
     shared = {name: config.shareable_path(p, base, within) for name, p in paths.items()}
     exec_paths = {name: _relative_or_absolute(p, base) for name, p in paths.items()}
+    exec_paths["results"] = _relative_or_absolute(results_dir.resolve(), base)
     options = {"since": since, "until": until, "lang": lang}
     parameters, shared = {**exec_paths, **options}, {**shared, **options}
-    out_shared = config.shareable_path(out.resolve(), base, within)
-    labels = _path_labels(base, {paths["processed"]: shared["processed"], out.resolve(): out_shared})
-    runs = [NotebookRun(p.stem, p, out / "notebooks" / p.name) for p in sources]
-    (out / "notebooks").mkdir()
+    out_shared = config.shareable_path(out_real, base, within)
+    labels = _path_labels(base, {paths["processed"]: shared["processed"], out_real: out_shared,
+                                 work.resolve(): out_shared})
+    if exec_paths["results"] != shared["results"]:
+        labels[exec_paths["results"]] = shared["results"]
+    runs = [NotebookRun(p.stem, p, work / "notebooks" / p.name,
+                        out.with_name(f"{out.name}-{p.stem}-failed.ipynb")) for p in sources]
+    (work / "notebooks").mkdir()
     _run_notebooks(runs, parameters, shared, base, labels, jobs)
 
-    html_dir = out / "html"
+    html_dir = work / "html"
     html_dir.mkdir()
-    try:
-        _render_pages(html_dir, runs, tr, study.title, tr.period(since, until),
-                      _versions()["impactlib"])
-    except Exception:
-        shutil.rmtree(html_dir, ignore_errors=True)
-        raise
+    _render_pages(html_dir, runs, tr, study.title, tr.period(since, until),
+                  _versions()["impactlib"])
     manifest = {
         "study": study.title,
         "parameters": {**shared, "out": out_shared, "jobs": jobs},
@@ -319,10 +370,8 @@ def run_report(study_path: str | Path, out: str | Path | None = None,
         "started": started.isoformat(timespec="seconds"),
         "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
-                                       encoding="utf-8")
-    log.info("report written to %s (open html/index.html)", out)
-    return out
+    (work / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
+                                        encoding="utf-8")
 
 
 def _source_cell(executed: Path, index: int) -> int:
@@ -349,29 +398,173 @@ def _run_notebooks(runs: list[NotebookRun], parameters: dict, shared: dict, cwd:
     """Run the notebooks, ``jobs`` at a time, with a progress bar on a terminal.
 
     The kernels run in ``cwd`` (the study's folder) with ``parameters``;
-    ``shared`` and ``labels`` make the executed notebooks shareable."""
+    ``shared`` and ``labels`` make the executed notebooks shareable. On a
+    failure or an interruption (Ctrl-C, SIGTERM turned into KeyboardInterrupt
+    by the command line) the worker processes and their kernels are stopped
+    (:func:`_stop_workers`) before the exception goes on: no process outlives
+    the run. A failing notebook is kept at ``run.failed`` (when set) for the
+    evaluator to read the error."""
     from papermill.exceptions import PapermillExecutionError
     from tqdm.auto import tqdm
 
     bar = tqdm(total=len(runs), desc="notebooks", unit="nb", disable=None, file=sys.stderr)
-    with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(runs)))) as pool:
+    pool = ProcessPoolExecutor(max_workers=max(1, min(jobs, len(runs))),
+                               initializer=_worker_init)
+    try:
         futures = {pool.submit(_execute, str(r.source), str(r.executed), parameters, shared,
                                str(cwd), labels): r
                    for r in runs}
+        for future in as_completed(futures):
+            run = futures[future]
+            try:
+                future.result()
+            except PapermillExecutionError as err:
+                cell = _source_cell(run.executed, err.cell_index)
+                shown = _keep_failed(run)
+                raise ReportError(
+                    f"notebook failed at cell {cell} (execution {err.exec_count}): "
+                    f"{err.ename}: {err.evalue}."
+                    + (f" The executed notebook shows the error: {shown}" if shown else ""),
+                    run.source) from None
+            except OSError:         # a full disk, a folder not writable: said as such
+                raise
+            except Exception as err:
+                raise ReportError(f"notebook could not run: {type(err).__name__}: {err}",
+                                  run.source) from None
+            bar.update(1)
+    except BaseException:
+        _stop_workers(pool)
+        raise
+    else:
+        pool.shutdown(wait=True)
+    finally:
+        bar.close()
+
+
+def _keep_failed(run: NotebookRun) -> Path | None:
+    """Copy a failed executed notebook to ``run.failed``; where it is now."""
+    if run.failed is None or not run.executed.exists():
+        return run.executed if run.executed.exists() else None
+    try:
+        shutil.copyfile(run.executed, run.failed)
+    except OSError:
+        return None
+    return run.failed
+
+
+# --- Stopping the notebook workers and their kernels --------------------------
+#
+# Each notebook runs in a worker process of a ProcessPoolExecutor, and its
+# kernel is a child of that worker started by jupyter_client (in a session of
+# its own on POSIX, so that a kill of the worker's process group would not
+# reach it). On a failure or an interruption every worker and every descendant
+# of a worker is killed: on POSIX the workers are first frozen (SIGSTOP: no
+# new kernel can start), their descendants collected (psutil when installed,
+# else /proc/<pid>/task/*/children on Linux, else ``ps``), then all killed
+# (SIGKILL). On Windows ``taskkill /T /F /PID <worker>`` ends each worker with
+# its tree. Workers start in a process group of their own on POSIX (the
+# terminal's Ctrl-C reaches only the command, which stops them in order) and
+# with the default SIGTERM action (not the command's handler). A killed
+# kernel may leave its connection file in Jupyter's runtime folder.
+
+def _worker_init() -> None:
+    import signal
+
+    if os.name == "posix":
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         try:
-            for future in as_completed(futures):
-                run = futures[future]
-                try:
-                    future.result()
-                except PapermillExecutionError as err:
-                    raise ReportError(
-                        f"notebook failed at cell {_source_cell(run.executed, err.cell_index)} "
-                        f"(execution {err.exec_count}): {err.ename}: {err.evalue}. "
-                        f"The executed notebook shows the error: {run.executed}",
-                        run.source) from None
-                except Exception as err:
-                    raise ReportError(f"notebook could not run: {type(err).__name__}: {err}",
-                                      run.source) from None
-                bar.update(1)
-        finally:
-            bar.close()
+            os.setpgrp()
+        except OSError:
+            pass
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Kill the pool's workers and their descendants, then shut the pool down."""
+    processes = getattr(pool, "_processes", None) or {}
+    workers = [p.pid for p in list(processes.values()) if p.pid]
+    try:
+        kill_process_trees(workers)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def kill_process_trees(pids: list[int]) -> None:
+    """Kill the processes ``pids`` and all their descendants."""
+    if not pids:
+        return
+    if os.name == "nt":
+        import subprocess
+
+        for pid in pids:
+            subprocess.run(["taskkill", "/T", "/F", "/PID", str(pid)], capture_output=True,
+                           creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))
+        return
+    import signal
+
+    for pid in pids:
+        _signal(pid, signal.SIGSTOP)
+    killed: set[int] = set()
+    for _ in range(3):      # again, for anything started while the first pass ran
+        tree = [pid for pid in descendants(pids) + list(pids) if pid not in killed]
+        if not tree:
+            break
+        for pid in tree:
+            _signal(pid, signal.SIGKILL)
+        killed.update(tree)
+
+
+def _signal(pid: int, sig) -> None:
+    try:
+        os.kill(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def descendants(pids: list[int]) -> list[int]:
+    """Every descendant (children, their children...) of the processes ``pids``."""
+    try:
+        import psutil
+    except ImportError:
+        psutil = None
+    found: list[int] = []
+    if psutil is not None:
+        for pid in pids:
+            try:
+                found += [c.pid for c in psutil.Process(pid).children(recursive=True)]
+            except psutil.Error:
+                pass
+        return list(dict.fromkeys(found))
+    children = _children_proc if Path("/proc/self/task").is_dir() else _children_ps()
+    todo = list(pids)
+    while todo:
+        for child in children(todo.pop()):
+            if child not in found:
+                found.append(child)
+                todo.append(child)
+    return found
+
+
+def _children_proc(pid: int) -> list[int]:
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            out += [int(c) for c in task.read_text().split()]
+        except OSError:
+            pass
+    return out
+
+
+def _children_ps():
+    import subprocess
+
+    table: dict[int, list[int]] = {}
+    try:
+        text = subprocess.run(["ps", "-A", "-o", "pid=,ppid="], capture_output=True,
+                              text=True, check=False).stdout
+    except OSError:
+        text = ""
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0].isdigit() and parts[1].isdigit():
+            table.setdefault(int(parts[1]), []).append(int(parts[0]))
+    return lambda pid: table.get(pid, [])
