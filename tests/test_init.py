@@ -389,3 +389,33 @@ def test_a_moment_column_with_several_spellings_and_unknown_values(tmp_path):
     q = processed.quality.set_index("wave")
     assert q["rows_read"].sum() == len(moments)
     assert q.loc["T1", "rejected_unknown_wave"] == 2
+
+
+def test_spss_files_give_their_variable_labels_as_question_texts(tmp_path):
+    pyreadstat = pytest.importorskip("pyreadstat")
+    folder = tmp_path / "spss"
+    folder.mkdir()
+    rng = np.random.default_rng(3)
+    for name, n in (("entree", 20), ("sortie", 12)):
+        frame = pd.DataFrame({"dossier": [f"A{i:02d}" for i in range(n)],
+                              "conf1": rng.integers(1, 5, n).astype(float),
+                              "conf2": rng.integers(1, 5, n).astype(float)})
+        pyreadstat.write_sav(frame, str(folder / f"{name}.sav"), column_labels=[
+            "Numéro de dossier", "Je me sens capable", "Je connais mes qualités"])
+    summary = draft_study(folder)
+    items = pd.read_excel(folder / "codebook.xlsx", sheet_name="items", dtype=str)
+    assert items["text"].tolist() == ["Je me sens capable", "Je connais mes qualités"]
+    assert "identifiant : 'dossier' (présents aussi en T1 : T2 12/12)" in summary.text()
+    assert any("numerique1_4" in c for c in summary.checks)
+    assert clean_study(folder / "study.yml").candidates["pattern"].value_counts().to_dict() == {
+        "T1": 8, "T1+T2": 12}
+
+
+def test_ids_hardly_shared_across_waves_are_flagged(tmp_path):
+    def csv(ids):
+        return "id;Q1;Q2\n" + "".join(f"{x};{['Oui', 'Non'][k % 2]};{['Non', 'Oui'][k % 3 == 0]}\n"
+                                      for k, x in enumerate(ids))
+    folder = _tiny(tmp_path / "s", csv([f"A{i}" for i in range(10)]),
+                   csv([f"B{i}" for i in range(8)] + ["A1", "A2"]))
+    summary = draft_study(folder)
+    assert any("seuls 2 de ses 10 identifiants" in c for c in summary.checks)

@@ -676,6 +676,11 @@ def _choose_ids(waves: list[_Wave], personal: set, summary: DraftSummary) -> Non
     for i in range(1, len(waves)):
         a, b = _id_set(waves[0], waves[0].id_col), _id_set(waves[i], waves[i].id_col)
         overlap.append(f"{waves[i].key} {len(a & b)}/{len(b)}")
+        if b and len(a & b) < 0.5 * len(b):
+            summary.checks.append(
+                f"{waves[i].key} : seuls {len(a & b)} de ses {len(b)} identifiants "
+                f"('{waves[i].id_col}') se retrouvent en {waves[0].key} : même numérotation "
+                "d'une vague à l'autre ? (sinon, pas de suivi des candidats)")
     names = dict.fromkeys(w.id_col for w in waves)
     summary.decisions.append(
         "identifiant : " + " / ".join(f"'{n}'" for n in names)
@@ -733,14 +738,20 @@ def _match_items(waves: list[_Wave], personal: set, summary: DraftSummary) -> li
         if strip:
             summary.decisions.append(f"{w.key} : préfixe '{strip}' des en-têtes ignoré pour "
                                      "apparier les questions")
+        spss = w.table.meta.get("variable_labels") or {}
         for c in columns:
             section, text = _split_header(str(c)[len(strip):] if strip else str(c))
+            if spss.get(c):
+                # SPSS: variables match by name; the question is the variable label.
+                section, text = None, str(c)
             key = _folded(text if section is None or _LIME.match(str(c)) else f"{section}|{text}")
             item = items.setdefault(key, _Item(key=key, text=text, section=section))
             if i in item.columns:      # two columns of one wave fold alike: keep apart
                 key = key + f"#{c}"
                 item = items.setdefault(key, _Item(key=key, text=text, section=section))
             item.columns[i] = c
+            if spss.get(c) and item.text == str(c):
+                item.text = str(spss[c]).strip()
             used.add((i, c))
     if not items:
         raise StudyError("no column of answers besides the id and the date", waves[0].source.file)
