@@ -154,11 +154,13 @@ def _main(argv: list[str] | None) -> int:
             print(draft_study(args.folder, force=args.force).text())
         elif args.command == "clean":
             from impactlib.config import processed_dir
-            from impactlib.intake.processed import clean_study
+            from impactlib.intake.processed import clean_study, processed_lock
             from impactlib.intake.study import load_study
 
             study = load_study(args.study)
-            folder = clean_study(study).write(args.out or processed_dir(study))
+            target = args.out or processed_dir(study)
+            with processed_lock(target):        # a concurrent run is refused before cleaning
+                folder = clean_study(study).write(target)
             print(folder)
         elif args.command == "report":
             from impactlib.report.build import run_report
