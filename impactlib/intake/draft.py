@@ -481,7 +481,12 @@ def _shape_waves(sources: list[_Source], summary: DraftSummary) -> tuple[list[_W
             for p in prefixes:
                 w = Wave(key=p, label=p, file=s.file, sheet=s.sheet, columns=patterns[p],
                          other_columns=tuple(v for q, v in patterns.items() if q != p))
-                waves.append(_Wave(s, wave_table(s.table, w), rank=wave_rank(p), pattern=patterns[p]))
+                table = wave_table(s.table, w)
+                if not len(table):
+                    summary.warnings.append(f"laissé de côté : {s.name}, colonnes "
+                                            f"'{patterns[p]}' (toutes vides)")
+                    continue
+                waves.append(_Wave(s, table, rank=wave_rank(p), pattern=patterns[p]))
             shapes.add("wide")
             summary.decisions.append(
                 f"{s.name} : une ligne par candidat, colonnes par moment "
@@ -530,7 +535,9 @@ def _order_waves(waves: list[_Wave], shape: str, language: str, summary: DraftSu
     words = LABELS.get(language, LABELS["fr"])
     for i, w in enumerate(waves, 1):
         w.key = f"T{i}"
-        if len(waves) == 3:
+        if by_name and all(x.rank <= 3 for x in waves):
+            w.label = words[w.rank - 1]      # the moment its name says
+        elif len(waves) == 3:
             w.label = words[i - 1]
         elif len(waves) == 2:
             w.label = words[0 if i == 1 else 2]
