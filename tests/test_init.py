@@ -114,6 +114,10 @@ def test_google_forms_summary_and_the_drafts_flags(drafted):
     assert scales["label"].tolist() == LABELS + ["Ne sait pas"]
     assert scales["value"].tolist() == ["1", "2", "3", "4", "5", ""]
     read_codebook(folder / "codebook.xlsx")                  # the check column is accepted
+    # init writes the two drafts and nothing else (no key, no processed tables).
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [f"Questionnaire d'impact - {m}.csv" for m in ("Entrée", "Mi-parcours", "Sortie")]
+        + ["codebook.xlsx", "study.yml"])
 
 
 def test_limesurvey_flags_what_the_export_does_not_say(drafted):

@@ -11,7 +11,7 @@ and a line of the summary (:meth:`DraftSummary.text`).
 The rules, in order
 -------------------
 1. **Exports.** Every readable table of the folder (sub-folders included,
-   except ``processed/`` and ``reports/``); a table without answer columns is
+   except ``processed/``, ``reports/`` and ``codebook/``); a table without answer columns is
    listed and left out. None readable: one :class:`StudyError`.
 2. **Shape.** A column whose values all name moments (entrée, T2, sortie...)
    makes one file hold several waves (``wave_column``); columns named
@@ -268,7 +268,7 @@ def _draft(folder: Path, study_file: Path, codebook_file: Path,
 def _read_sources(folder: Path, summary: DraftSummary) -> list[_Source]:
     suffixes = CSV_SUFFIXES | EXCEL_SUFFIXES | SPSS_SUFFIXES
     found, problems, sources = [], [], []
-    skip_dirs = {"processed", "reports"}
+    skip_dirs = {"processed", "reports", "codebook"}
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder)
         if (not path.is_file() or any(p.startswith(".") or p.startswith("~$") for p in rel.parts)
