@@ -66,7 +66,6 @@ from impactlib.intake.dates import parse_dates
 from impactlib.intake.readers import (CSV_SUFFIXES, EXCEL_SUFFIXES, SPSS_SUFFIXES, RawTable,
                                       normalize_key, read_table)
 from impactlib.intake.scale_catalogue import is_missing_label, match_scale
-from impactlib.intake.shapes import pattern_regex
 
 __all__ = ["draft_study", "DraftSummary", "varimax", "factor_groups", "wave_rank",
            "METADATA_COLUMNS"]
