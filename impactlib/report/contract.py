@@ -146,6 +146,14 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
                              nullable=True, required=False),
             "delimiter": _col("str", "field delimiter the file was read with (`tab` for a tab; "
                               "missing for workbooks)", nullable=True, required=False),
+            "sheet": _col("str", "workbook sheet read (missing for other files)", nullable=True,
+                          required=False),
+            "rejected_incomplete": _col("int64", "rows rejected: an incomplete response (only "
+                                        "for a wave with `complete_column`)", pa.Check.ge(0),
+                                        required=False),
+            "rejected_unknown_wave": _col("int64", "rows rejected: their wave column names no "
+                                          "wave (only for a wave with `wave_column`)",
+                                          pa.Check.ge(0), required=False),
         }, unique=["wave", "file"], strict=False),
     "patterns": _table(
         "One row per response pattern observed.",
