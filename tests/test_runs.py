@@ -370,3 +370,22 @@ def test_each_system_error_says_what_to_do():
     assert "choose another folder" in _os_error_line(OSError(errno.EROFS, "Read-only", "/x"))
     for err in (in_use, OSError(errno.EIO, "I/O error\nmore", "/x")):
         assert "\n" not in _os_error_line(err)
+
+
+def test_what_a_run_killed_outright_left_is_tidied(tmp_path):
+    from impactlib.intake.processed import sweep_leftovers
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    folder = tmp_path / "demo"
+    aside = tmp_path / f".demo.old-{dead.pid}-0123abcd"      # killed between the renames
+    aside.mkdir()
+    (aside / "a.txt").write_text("previous", encoding="utf-8")
+    (tmp_path / f".demo.tmp-{dead.pid}-89abcdef").mkdir()
+    alive = tmp_path / f".demo.tmp-{os.getppid()}-00000000"    # a live run's: left alone
+    alive.mkdir()
+    other = tmp_path / f".demo-2.tmp-{dead.pid}-00000000"      # another report's
+    other.mkdir()
+    sweep_leftovers(folder)
+    assert (folder / "a.txt").read_text(encoding="utf-8") == "previous"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["demo", alive.name, other.name])

@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import platform
+import re
 import secrets
 import shutil
 import time
@@ -35,7 +36,8 @@ from impactlib.intake.study import Study, load_study
 from impactlib.safe_csv import write_csv
 
 __all__ = ["Processed", "clean_study", "load_processed", "restrict_period", "PARQUET_TABLES", "INTERNAL_FILES",
-           "processed_lock", "lock_path", "new_folder_beside", "replace_folder", "pid_alive"]
+           "processed_lock", "lock_path", "new_folder_beside", "replace_folder", "pid_alive",
+           "sweep_leftovers"]
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +83,7 @@ class Processed:
             raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(folder))
         folder.parent.mkdir(parents=True, exist_ok=True)
         with processed_lock(folder):
+            sweep_leftovers(folder)
             tmp = new_folder_beside(folder, mode=0o700)
             try:
                 for name in PARQUET_TABLES:
@@ -389,6 +392,28 @@ def new_folder_beside(folder: str | Path, mode: int = 0o777) -> Path:
             return tmp
         except FileExistsError:
             continue
+
+
+def sweep_leftovers(folder: str | Path) -> None:
+    """Tidy what a run killed outright (no chance to clean up) left beside
+    ``folder``: its work folders are deleted, and its aside folder is put back
+    if ``folder`` is missing (killed between the two renames of a swap).
+    Only names of a process no longer running on this machine are touched."""
+    folder = Path(folder)
+    pattern = re.compile(rf"\.{re.escape(folder.name)}\.(tmp|old)-(\d+)-[0-9a-f]+")
+    try:
+        entries = sorted(folder.parent.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        match = pattern.fullmatch(entry.name)
+        if not match or int(match[2]) == os.getpid() or pid_alive(int(match[2])):
+            continue
+        if match[1] == "old" and not os.path.lexists(folder):
+            log.warning("%s put back: the run replacing it was stopped", folder)
+            entry.rename(folder)
+        else:
+            shutil.rmtree(entry, ignore_errors=True)
 
 
 def replace_folder(new: str | Path, folder: str | Path) -> None:

@@ -63,7 +63,7 @@ from impactlib import config
 from impactlib.errors import StudyError
 from impactlib.report.i18n import Translator
 from impactlib.intake.processed import (clean_study, new_folder_beside, processed_lock,
-                                        replace_folder, restrict_period)
+                                        replace_folder, restrict_period, sweep_leftovers)
 from impactlib.report.results import study_results, study_seed, write_results
 from impactlib.intake.study import load_study
 
@@ -295,6 +295,7 @@ def _report(study, out, processed_dir: Path, since, until, lang, notebooks, jobs
     if os.path.lexists(out) and not out.is_dir():
         raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(out))
     out.parent.mkdir(parents=True, exist_ok=True)
+    sweep_leftovers(out)
     work = new_folder_beside(out)
     try:
         _build(study, out, work, tr, window, sources, processed_dir, since, until, lang, jobs,
