@@ -389,3 +389,36 @@ def test_what_a_run_killed_outright_left_is_tidied(tmp_path):
     sweep_leftovers(folder)
     assert (folder / "a.txt").read_text(encoding="utf-8") == "previous"
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["demo", alive.name, other.name])
+
+
+@pytest.mark.skipif(not HAS_PROC, reason="reads /proc to see the processes (Linux)")
+@pytest.mark.parametrize("with_psutil", [True, False], ids=["psutil", "stdlib"])
+def test_a_process_tree_is_killed_whole(monkeypatch, with_psutil):
+    """A worker whose child (a kernel, say) runs in a session of its own."""
+    from impactlib.report.build import descendants, kill_process_trees
+
+    if with_psutil:
+        pytest.importorskip("psutil")
+    else:
+        monkeypatch.setitem(sys.modules, "psutil", None)          # import fails
+    code = ("import subprocess, sys, time\n"
+            "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'],"
+            " start_new_session=True)\n"
+            "time.sleep(60)\n")
+    worker = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not _descendants(worker.pid):
+            time.sleep(0.1)
+        kernel = _descendants(worker.pid)
+        assert len(kernel) == 1 and descendants([worker.pid]) == list(kernel)
+        kill_process_trees([worker.pid])
+        worker.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(_running(p) for p in kernel):
+            time.sleep(0.1)
+        assert not any(_running(p) for p in kernel)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()

@@ -14,7 +14,22 @@
    times).
 
 If a notebook fails, the run stops with a message naming the notebook and the
-cell, and no HTML is left in ``DIR/html``.
+cell; the executed notebook showing the error is kept beside the report
+(``DIR-<notebook>-failed.ipynb``).
+
+A failed or stopped run harms nothing
+-------------------------------------
+The report is built in a new folder beside ``DIR`` with a unique hidden name
+(``.DIR.tmp-<pid>-<random>``, see :func:`impactlib.intake.processed.new_folder_beside`)
+and swapped in only when complete (:func:`~impactlib.intake.processed.replace_folder`:
+rename-aside, rename-in, delete-old, as Windows needs): a failing notebook, an
+error while rendering, Ctrl-C or SIGTERM (which the command line turns into
+Ctrl-C) leave the previous report as it was. On a failure or an interruption
+the notebooks' worker processes and their kernels are killed before the
+exception goes on (see :func:`_run_notebooks`). The processed folder's lock
+(:func:`~impactlib.intake.processed.processed_lock`) is held for the whole run.
+A run killed outright (SIGKILL, power cut) leaves its work folder; the next
+run deletes it (:func:`~impactlib.intake.processed.sweep_leftovers`).
 
 No path of this machine in what is shared
 -----------------------------------------
@@ -305,11 +320,18 @@ def _report(study, out, processed_dir: Path, since, until, lang, notebooks, jobs
     finally:
         if work.exists():
             shutil.rmtree(work, ignore_errors=True)
+    for p in sources:       # a notebook kept by an earlier failed run: out of date now
+        out.with_name(_failed_name(out, p)).unlink(missing_ok=True)
     log.info("report written to %s (open html/index.html)", out)
     return out
 
 
 REPORT_PARTS = ("results", "notebooks", "html", "manifest.json")
+
+
+def _failed_name(out: Path, source: Path) -> str:
+    """Where a failing notebook is kept: ``<report>-<notebook>-failed.ipynb`` beside it."""
+    return f"{out.name}-{source.stem}-failed.ipynb"
 
 
 def _carry_over(out: Path, work: Path) -> None:
@@ -352,7 +374,7 @@ def _build(study, out: Path, work: Path, tr: Translator, window, sources: list[P
     if exec_paths["results"] != shared["results"]:
         labels[exec_paths["results"]] = shared["results"]
     runs = [NotebookRun(p.stem, p, work / "notebooks" / p.name,
-                        out.with_name(f"{out.name}-{p.stem}-failed.ipynb")) for p in sources]
+                        out.with_name(_failed_name(out, p))) for p in sources]
     (work / "notebooks").mkdir()
     _run_notebooks(runs, parameters, shared, base, labels, jobs)
 
