@@ -543,11 +543,15 @@ def _acquire(lock: Path) -> str:
                     f"on {owner.get('host')}, started {owner.get('started')}): wait for it to "
                     "end and run again; if no run is going on, delete this lock file",
                     lock) from None
-            log.warning("taking over the lock of a run that ended without releasing it: %s", lock)
-            try:
-                lock.unlink()
-            except FileNotFoundError:
-                pass
+            # Stale. Deleted only if it still is the one read (another run
+            # taking it over at the same instant may have replaced it).
+            if _read_lock(lock) == owner:
+                log.warning("taking over the lock of a run that ended without releasing it: %s",
+                            lock)
+                try:
+                    lock.unlink()
+                except FileNotFoundError:
+                    pass
             continue
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(info, fh)
