@@ -38,8 +38,11 @@ written into it. The notebooks run with the kernel's working folder set to
 **the study's folder**, and papermill is given the study, processed and
 results paths **relative to it** (``study.yml``, ``../../processed/demo``...):
 for the usual layout (everything inside the project, or beside a standalone
-study) the injected parameters cell is exactly what ran, and running the
-executed notebook again from the study's folder works. A folder outside the
+study) the injected parameters cell is what ran, and running the executed
+notebook again from the study's folder works (one exception: the report is
+built in a work folder beside ``DIR`` and swapped in at the end, so the
+kernels read ``results`` from the work folder, and the cell shows the path it
+has once the report is in place). A folder outside the
 project (``--out /tmp/x``) would need a relative path climbing to the top of
 the disk, which spells the machine's folders out again: such a path is written
 ``<elsewhere>/<name>`` (:func:`impactlib.config.shareable_path`), and the
