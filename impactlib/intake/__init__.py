@@ -1,8 +1,8 @@
 """Input layer: from raw exports to the tidy processed tables.
 
-==================  =============================================================
+=================== ==============================================================
 module              what it does
-==================  =============================================================
+=================== ==============================================================
 ``study``           ``study.yml``: waves, files, covariates, settings
 ``codebook``        items, dimensions, answer scales (labels to values)
 ``readers``         CSV dialects and encodings, workbooks, SPSS files, as raw text
@@ -16,7 +16,7 @@ module              what it does
 ``scale_catalogue`` common answer scales (fr/nl/en), for drafting codebooks
 ``draft``           ``impactlib init``: study.yml and codebook drafted from exports
 ``demo``            the synthetic demo study, written as messy exports
-==================  =============================================================
+=================== ==============================================================
 
 Nothing here computes a statistic; :mod:`impactlib.stats` takes the tables
 this layer writes.
