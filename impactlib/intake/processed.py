@@ -17,6 +17,7 @@ import platform
 import re
 import secrets
 import shutil
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -373,11 +374,12 @@ def _candidates(study: Study, waves: list[WaveData], kept: pd.DataFrame,
 # effort: a reused pid counts as alive, and the message says to delete the
 # lock when no run is going on).
 
-_HELD_LOCKS: dict[str, int] = {}
+_HELD_LOCKS: dict[tuple[int, str], int] = {}
 
 
 def _unique_name(folder: Path, tag: str) -> Path:
     """A name beside ``folder`` that no other run chooses: ``.<name>.<tag>-<pid>-<random>``."""
+    folder = Path(os.path.abspath(folder))
     return folder.with_name(f".{folder.name}.{tag}-{os.getpid()}-{secrets.token_hex(4)}")
 
 
@@ -399,7 +401,7 @@ def sweep_leftovers(folder: str | Path) -> None:
     ``folder``: its work folders are deleted, and its aside folder is put back
     if ``folder`` is missing (killed between the two renames of a swap).
     Only names of a process no longer running on this machine are touched."""
-    folder = Path(folder)
+    folder = Path(os.path.abspath(folder))
     pattern = re.compile(rf"\.{re.escape(folder.name)}\.(tmp|old)-(\d+)-[0-9a-f]+")
     try:
         entries = sorted(folder.parent.iterdir())
@@ -491,16 +493,16 @@ def pid_alive(pid: int) -> bool:
 
 def lock_path(folder: str | Path) -> Path:
     """The lock file of a processed folder: ``.<name>.lock`` in its parent."""
-    folder = Path(folder)
+    folder = Path(os.path.abspath(folder))
     return folder.with_name(f".{folder.name}.lock")
 
 
 @contextmanager
 def processed_lock(folder: str | Path):
     """Hold the lock of the processed ``folder`` (see the notes above); a
-    :class:`StudyError` if another run holds it. Re-entrant within a process."""
+    :class:`StudyError` if another run holds it. Re-entrant within a thread."""
     lock = lock_path(folder)
-    key = os.path.normcase(os.path.abspath(lock))
+    key = (threading.get_ident(), os.path.normcase(lock))   # re-entrant in one thread
     if key in _HELD_LOCKS:
         _HELD_LOCKS[key] += 1
         try:
