@@ -17,8 +17,10 @@ folder that cannot be written, a full disk).
 from __future__ import annotations
 
 import argparse
+import os
 import logging
 import sys
+import traceback
 from pathlib import Path
 
 from impactlib.errors import StudyError
@@ -178,6 +180,15 @@ def _main(argv: list[str] | None) -> int:
     except KeyboardInterrupt:
         print("impactlib: interrupted", file=sys.stderr)
         return 130
+    except Exception as err:        # a bug: one line, the details only when asked for
+        if os.environ.get("IMPACTLIB_DEBUG"):
+            raise
+        where = traceback.extract_tb(err.__traceback__)[-1]
+        print(f"impactlib: internal error: {type(err).__name__}: {err} (in "
+              f"{Path(where.filename).name}, line {where.lineno}). Please report it; set "
+              "IMPACTLIB_DEBUG=1 to see the details.",
+              file=sys.stderr)
+        return 3
     return 0
 
 

@@ -95,3 +95,22 @@ def test_a_study_with_nothing_kept_cleans_but_does_not_report(make_study, tmp_pa
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "no questionnaire to report on: every row was set aside" in result.stderr
     assert not (tmp_path / "r" / "html").exists()
+
+
+def test_a_bug_is_one_line_unless_details_are_asked_for(make_study, monkeypatch, capsys):
+    from impactlib import cli
+    from impactlib.intake import processed
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    study = make_study({"T1": "id;A1\nX;1\n"})
+    monkeypatch.setattr(processed, "clean_study", broken)
+    monkeypatch.delenv("IMPACTLIB_DEBUG", raising=False)
+    assert cli.main(["-q", "clean", str(study)]) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("impactlib: internal error: RuntimeError: boom (in test_cli.py, line ")
+    monkeypatch.setenv("IMPACTLIB_DEBUG", "1")
+    with pytest.raises(RuntimeError, match="boom"):
+        cli.main(["-q", "clean", str(study)])

@@ -191,3 +191,18 @@ def test_wide_and_incomplete_rows_through_clean(tmp_path):
         ["T2", 2, "T2_Q2", "Maybe"]]
     assert sorted(processed.questionnaires["date"].dt.strftime("%m/%d")) == [
         "02/01", "02/03", "02/04", "05/01"]
+
+
+def test_a_rejection_count_some_waves_cannot_have_is_zero_for_them(make_study, tmp_path):
+    """LimeSurvey at entry only: rejected_incomplete is 2 at T1 and 0 (not missing) at T2,
+    so the results contract's whole counts hold (found by init -> report on a fixture)."""
+    from impactlib.intake.processed import clean_study
+    from impactlib.report.contract import validate
+
+    study = make_study({"T1": "id;A1;submitdate\nX;1;2025-01-01\nY;2;\nZ;3;\n",
+                        "T2": "id;A1\nX;2\n"},
+                       wave_options={"T1": {"complete_column": "submitdate"}})
+    quality = clean_study(study).quality
+    assert quality["rejected_incomplete"].tolist() == [2, 0]
+    assert quality["rejected_incomplete"].dtype == "int64"
+    validate("quality", quality)

@@ -173,6 +173,10 @@ def clean_study(study: Study | str | Path, key: bytes | None = None) -> Processe
     invalid.insert(len(invalid.columns) - 1, "candidate", invalid["id_key"].map(pseudo))
     invalid = invalid.drop(columns="id_key")
     quality = pd.DataFrame([w.quality for w in waves])
+    # A rejection count that only some waves can have (rejected_incomplete for
+    # waves with complete_column...) is 0 for the others: none was rejected so.
+    counts = [c for c in quality.columns if c.startswith("rejected_")]
+    quality[counts] = quality[counts].fillna(0).astype("int64")
     items = codebook.items.copy()
     scales = codebook.scales.drop(columns="key").copy()
     for table in (questionnaires, responses, scores, candidates, pseudonyms, invalid):
