@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import inspect
 import textwrap
 
 import numpy as np
 import pytest
 
 from impactlib.errors import StudyError
-from impactlib.intake import ingest
 from impactlib.intake.processed import clean_study
 from impactlib.intake.readers import read_table
 from impactlib.intake.shapes import reject_set_aside, wave_table
@@ -144,11 +142,6 @@ def test_a_wave_without_shape_keys_reads_the_whole_table(tmp_path):
     assert table.meta["rows_elsewhere"] == 0
 
 
-INGEST_READS_SHAPES = "wave_table" in inspect.getsource(ingest)
-
-
-@pytest.mark.skipif(not INGEST_READS_SHAPES,
-                    reason="ingest does not read waves through shapes.wave_table yet")
 def test_every_row_of_a_shared_file_is_accounted_for_in_exactly_one_wave(tmp_path):
     study = _study(tmp_path, """\
         - {key: T1, file: all.csv, wave_column: Moment, wave_values: [Entrée]}
@@ -168,8 +161,6 @@ def test_every_row_of_a_shared_file_is_accounted_for_in_exactly_one_wave(tmp_pat
     assert processed.candidates["pattern"].value_counts().to_dict() == {"T1+T3": 2}
 
 
-@pytest.mark.skipif(not INGEST_READS_SHAPES,
-                    reason="ingest does not read waves through shapes.wave_table yet")
 def test_wide_and_incomplete_rows_through_clean(tmp_path):
     wide = ("id;T1_date;T1_Q1;T1_Q2;T2_date;T2_Q1;T2_Q2;submitdate\n"
             "A;01/02/2025;Oui;Non;01/05/2025;Non;Maybe;x\n"
