@@ -31,29 +31,45 @@ log = logging.getLogger("impactlib")
 
 
 def _parser() -> argparse.ArgumentParser:
+    from impactlib import __version__
+
+    # -q/-v are accepted before and after the command (``impactlib -q report``
+    # and ``impactlib report STUDY -q``): the command's copies default to
+    # SUPPRESS so that they never undo the ones given before the command.
+    verbosity = argparse.ArgumentParser(add_help=False)
+    verbosity.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                           help="only warnings and errors")
+    verbosity.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                           help="also the details (debug messages)")
     p = argparse.ArgumentParser(prog="impactlib",
                                 description="Social impact of employment coaching: "
                                             "questionnaires cleaned, analysed and reported.")
+    p.add_argument("--version", action="version", version=f"impactlib {__version__}")
     p.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    p.add_argument("-v", "--verbose", action="store_true", help="also the details")
     sub = p.add_subparsers(dest="command", required=True)
 
-    d = sub.add_parser("demo", help="write the synthetic demo study")
+    d = sub.add_parser("demo", help="write the synthetic demo study", parents=[verbosity])
     d.add_argument("folder", type=Path)
+    d.add_argument("--force", action="store_true", help="replace a study already in the folder")
     d.add_argument("--candidates", type=int, default=309, help="number of candidates (309)")
     d.add_argument("--seed", type=int, default=20240601, help="random seed (20240601)")
 
-    i = sub.add_parser("init", help="draft study.yml and codebook.xlsx from a folder of exports")
+    i = sub.add_parser("init", help="draft study.yml and codebook.xlsx from a folder of exports",
+                       parents=[verbosity])
     i.add_argument("folder", type=Path, help="the folder holding the exports")
     i.add_argument("--force", action="store_true",
                    help="replace an existing study.yml or codebook.xlsx")
 
-    c = sub.add_parser("clean", help="clean a study into tidy processed tables")
+    c = sub.add_parser("clean", help="clean a study into tidy processed tables",
+                       parents=[verbosity])
     c.add_argument("study", type=Path, help="study.yml (or its folder)")
     c.add_argument("--out", type=Path,
                    help="folder for the processed tables (default: the study's, "
                         "<project>/data/processed/<study>/ or processed/ beside the study)")
 
-    r = sub.add_parser("report", help="clean, analyse and render the HTML report")
+    r = sub.add_parser("report", help="clean, analyse and render the HTML report",
+                       parents=[verbosity])
     r.add_argument("study", type=Path, help="study.yml (or its folder)")
     r.add_argument("--out", type=Path,
                    help="report folder (default: reports/<study>-<until>/ of the study's "
@@ -137,7 +153,8 @@ def _os_error_line(err: OSError) -> str:
 
 def _main(argv: list[str] | None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
+    logging.basicConfig(level=(logging.WARNING if args.quiet else
+                               logging.DEBUG if args.verbose else logging.INFO),
                         format="%(levelname)s: %(message)s", stream=sys.stderr)
     for noisy in ("papermill", "traitlets", "nbconvert"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -145,6 +162,9 @@ def _main(argv: list[str] | None) -> int:
         if args.command == "demo":
             from impactlib.intake.demo import write_demo
 
+            if (args.folder / "study.yml").exists() and not args.force:
+                raise StudyError("a study is already in this folder; use --force to replace "
+                                 "it with the demo", args.folder / "study.yml")
             try:
                 path = write_demo(args.folder, candidates=args.candidates, seed=args.seed)
             except ValueError as err:

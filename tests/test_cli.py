@@ -64,8 +64,12 @@ def test_demo_command(tmp_path):
 
 def test_report_end_to_end(demo_study, tmp_path):
     out = tmp_path / "report"
-    result = run("report", demo_study, "--out", out, "--processed", tmp_path / "processed")
+    result = run("report", demo_study, "--out", out, "--processed", tmp_path / "processed",
+                 "-q")
     assert result.returncode == 0, result.stderr
+    # Quiet and successful: nothing but the result's path (no kernel warning).
+    assert result.stderr == ""
+    assert result.stdout == f"{out / 'html' / 'index.html'}\n"
     patterns = pd.read_csv(out / "results" / "patterns.csv")
     assert patterns.values.tolist() == [["T1", 160], ["T1+T2", 111], ["T1+T2+T3", 38]]
     quality = pd.read_csv(out / "results" / "quality.csv")
@@ -114,3 +118,22 @@ def test_a_bug_is_one_line_unless_details_are_asked_for(make_study, monkeypatch,
     monkeypatch.setenv("IMPACTLIB_DEBUG", "1")
     with pytest.raises(RuntimeError, match="boom"):
         cli.main(["-q", "clean", str(study)])
+
+
+def test_version_verbosity_anywhere_and_demo_never_overwrites(tmp_path):
+    from impactlib import __version__
+
+    version = run("--version")
+    assert version.returncode == 0 and version.stdout.strip() == f"impactlib {__version__}"
+    first = run("demo", tmp_path / "d", "--candidates", "20", "-q")   # -q after the command
+    assert first.returncode == 0 and first.stderr == ""
+    again = run("demo", tmp_path / "d", "--candidates", "20")
+    assert again.returncode == 2
+    assert again.stderr.strip() == (f"impactlib: error: {tmp_path / 'd' / 'study.yml'}: a study "
+                                    "is already in this folder; use --force to replace it "
+                                    "with the demo")
+    assert run("demo", tmp_path / "d", "--candidates", "20", "--force").returncode == 0
+    quiet = run("-q", "clean", tmp_path / "d" / "study.yml", "--out", tmp_path / "p")
+    loud = run("clean", tmp_path / "d" / "study.yml", "--out", tmp_path / "p2")
+    assert quiet.returncode == loud.returncode == 0
+    assert quiet.stderr == "" and "rows read" in loud.stderr

@@ -118,8 +118,13 @@ def _execute(source: str, target: str, parameters: dict, shared: dict, cwd: str,
     import papermill as pm
 
     try:
+        # The kernel's own log (its "running over TCP without encryption" warning,
+        # which concerns a kernel on this machine's loopback, and its messages at
+        # shutdown) is silenced at its source; errors in cells still reach us as
+        # papermill's errors.
         pm.execute_notebook(source, target, parameters=parameters, kernel_name="python3",
-                            progress_bar=False, cwd=cwd, log_output=False)
+                            progress_bar=False, cwd=cwd, log_output=False,
+                            extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
     finally:
         if Path(target).exists():
             _share_notebook(Path(target), Path(source).name, parameters, shared, labels)
