@@ -34,7 +34,7 @@ ALLOWED = {
 def _layer(module: str) -> str:
     """Layer of a dotted module name inside the package (``impactlib.x.y``)."""
     parts = module.split(".")[1:]
-    if not parts or parts[0] in ("cli", "__main__", "__init__"):
+    if not parts or parts[0] in ("cli", "__main__", "__init__", "__version__"):
         return "top"
     if parts[0] in BOTTOM:
         return "bottom"
