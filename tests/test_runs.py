@@ -104,7 +104,7 @@ def test_an_error_while_rendering_keeps_the_previous_report(small, tmp_path, mon
     def broken(*args, **kwargs):
         raise RuntimeError("rendering broke")
 
-    monkeypatch.setattr(build, "_render_pages", broken)
+    monkeypatch.setattr(build, "render_pages", broken)
     with pytest.raises(RuntimeError, match="rendering broke"):
         run_report(study, out=out, processed=tmp_path / "p", notebooks=folder)
     assert _snapshot(out) == before
@@ -399,7 +399,7 @@ def test_what_a_run_killed_outright_left_is_tidied(tmp_path):
 @pytest.mark.parametrize("with_psutil", [True, False], ids=["psutil", "stdlib"])
 def test_a_process_tree_is_killed_whole(monkeypatch, with_psutil):
     """A worker whose child (a kernel, say) runs in a session of its own."""
-    from impactlib.report.build import descendants, kill_process_trees
+    from impactlib.report.processes import descendants, kill_process_trees
 
     if with_psutil:
         pytest.importorskip("psutil")

@@ -11,7 +11,11 @@ module             what it does
 ``figures``        draws the results (computes nothing)
 ``i18n``           the sentences of ``locales/<lang>/``
 ``notebook``       what a report notebook needs, in one call
-``build``          ``impactlib report``: runs the notebooks, renders HTML
+``build``          ``impactlib report``: cleans, runs the notebooks, swaps the
+                   report in
+``render``         the board's HTML pages from the executed notebooks
+``processes``      stops the notebook workers and their kernels, with every
+                   descendant
 =================  ==============================================================
 
 ``locales/`` holds every sentence per language, ``templates/`` the board's

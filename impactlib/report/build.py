@@ -80,6 +80,8 @@ from pathlib import Path
 from impactlib import config
 from impactlib.errors import StudyError
 from impactlib.report.i18n import Translator
+from impactlib.report.processes import kill_process_trees, worker_init
+from impactlib.report.render import render_pages
 from impactlib.intake.processed import (clean_study, new_folder_beside, processed_lock,
                                         replace_folder, restrict_period, sweep_leftovers)
 from impactlib.report.results import study_results, study_seed, write_results
@@ -194,28 +196,6 @@ def _path_labels(study_folder: Path, named: dict[Path, str]) -> dict[str, str]:
     return labels
 
 
-def _render_html(executed: Path, target: Path, title: str, tr: Translator,
-                 **resources) -> None:
-    """The board's page: outputs only (no code, no evaluator notes), images inline.
-
-    ``resources`` reach the ``board`` template: ``impact_back`` (link to the
-    index), ``impact_contents`` (the index's list of pages), ``impact_footer``.
-    """
-    import nbformat
-    from nbconvert import HTMLExporter
-
-    nb = nbformat.read(executed, as_version=4)
-    nb.metadata["title"] = title
-    exporter = HTMLExporter(extra_template_basedirs=[str(config.TEMPLATES_DIR)],
-                            template_name="board",
-                            exclude_input=True, exclude_markdown=True,
-                            exclude_input_prompt=True, exclude_output_prompt=True,
-                            embed_images=True)
-    exporter.language_code = tr.lang
-    body, _ = exporter.from_notebook_node(nb, resources=resources)
-    target.write_text(body, encoding="utf-8")
-
-
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -232,23 +212,6 @@ def _versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             out[name] = "absent"
     return out
-
-
-def _render_pages(html_dir: Path, runs: list[NotebookRun], tr: Translator, study_title: str,
-                  period: str, version: str) -> None:
-    """One page per notebook, and ``index.html``: the first page (the synthesis)
-    with the list of every page."""
-    titles = [(f"{r.name}.html", tr.strings.get("index.notebooks." + r.name, r.name)) for r in runs]
-    footer = [tr.t("common.no_code_note"),
-              tr.t("common.generated", date=dt.date.today().isoformat(), version=version)]
-    for r, (href, title) in zip(runs, titles):
-        _render_html(r.executed, html_dir / href, title, tr, impact_back=tr.t("nav.back"),
-                     impact_footer=footer)
-    _render_html(runs[0].executed, html_dir / "index.html",
-                 f"{tr.t('index.title')} - {study_title}", tr,
-                 impact_contents=titles, impact_contents_title=tr.t("index.contents"),
-                 impact_lead=tr.t("index.intro", title=study_title, period=period),
-                 impact_footer=footer)
 
 
 def run_report(study_path: str | Path, out: str | Path | None = None,
@@ -388,7 +351,7 @@ def _build(study, out: Path, work: Path, tr: Translator, window, sources: list[P
 
     html_dir = work / "html"
     html_dir.mkdir()
-    _render_pages(html_dir, runs, tr, study.title, tr.period(since, until),
+    render_pages(html_dir, runs, tr, study.title, tr.period(since, until),
                   _versions()["impactlib"])
     manifest = {
         "study": study.title,
@@ -440,7 +403,7 @@ def _run_notebooks(runs: list[NotebookRun], parameters: dict, shared: dict, cwd:
 
     bar = tqdm(total=len(runs), desc="notebooks", unit="nb", disable=None, file=sys.stderr)
     pool = ProcessPoolExecutor(max_workers=max(1, min(jobs, len(runs))),
-                               initializer=_worker_init)
+                               initializer=worker_init)
     try:
         futures = {pool.submit(_execute, str(r.source), str(r.executed), parameters, shared,
                                str(cwd), labels): r
@@ -483,32 +446,6 @@ def _keep_failed(run: NotebookRun) -> Path | None:
     return run.failed
 
 
-# --- Stopping the notebook workers and their kernels --------------------------
-#
-# Each notebook runs in a worker process of a ProcessPoolExecutor, and its
-# kernel is a child of that worker started by jupyter_client (in a session of
-# its own on POSIX, so that a kill of the worker's process group would not
-# reach it). On a failure or an interruption every worker and every descendant
-# of a worker is killed: on POSIX the workers are first frozen (SIGSTOP: no
-# new kernel can start), their descendants collected (psutil when installed,
-# else /proc/<pid>/task/*/children on Linux, else ``ps``), then all killed
-# (SIGKILL). On Windows ``taskkill /T /F /PID <worker>`` ends each worker with
-# its tree. Workers start in a process group of their own on POSIX (the
-# terminal's Ctrl-C reaches only the command, which stops them in order) and
-# with the default SIGTERM action (not the command's handler). A killed
-# kernel may leave its connection file in Jupyter's runtime folder.
-
-def _worker_init() -> None:
-    import signal
-
-    if os.name == "posix":
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        try:
-            os.setpgrp()
-        except OSError:
-            pass
-
-
 def _stop_workers(pool: ProcessPoolExecutor) -> None:
     """Kill the pool's workers and their descendants, then shut the pool down."""
     processes = getattr(pool, "_processes", None) or {}
@@ -517,85 +454,3 @@ def _stop_workers(pool: ProcessPoolExecutor) -> None:
         kill_process_trees(workers)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-
-
-def kill_process_trees(pids: list[int]) -> None:
-    """Kill the processes ``pids`` and all their descendants."""
-    if not pids:
-        return
-    if os.name == "nt":
-        import subprocess
-
-        for pid in pids:
-            subprocess.run(["taskkill", "/T", "/F", "/PID", str(pid)], capture_output=True,
-                           creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))
-        return
-    import signal
-
-    for pid in pids:
-        _signal(pid, signal.SIGSTOP)
-    killed: set[int] = set()
-    for _ in range(3):      # again, for anything started while the first pass ran
-        tree = [pid for pid in descendants(pids) + list(pids) if pid not in killed]
-        if not tree:
-            break
-        for pid in tree:
-            _signal(pid, signal.SIGKILL)
-        killed.update(tree)
-
-
-def _signal(pid: int, sig) -> None:
-    try:
-        os.kill(pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def descendants(pids: list[int]) -> list[int]:
-    """Every descendant (children, their children...) of the processes ``pids``."""
-    try:
-        import psutil
-    except ImportError:
-        psutil = None
-    found: list[int] = []
-    if psutil is not None:
-        for pid in pids:
-            try:
-                found += [c.pid for c in psutil.Process(pid).children(recursive=True)]
-            except psutil.Error:
-                pass
-        return list(dict.fromkeys(found))
-    children = _children_proc if Path("/proc/self/task").is_dir() else _children_ps()
-    todo = list(pids)
-    while todo:
-        for child in children(todo.pop()):
-            if child not in found:
-                found.append(child)
-                todo.append(child)
-    return found
-
-
-def _children_proc(pid: int) -> list[int]:
-    out: list[int] = []
-    for task in Path(f"/proc/{pid}/task").glob("*/children"):
-        try:
-            out += [int(c) for c in task.read_text().split()]
-        except OSError:
-            pass
-    return out
-
-
-def _children_ps():
-    import subprocess
-
-    table: dict[int, list[int]] = {}
-    try:
-        text = subprocess.run(["ps", "-A", "-o", "pid=,ppid="], capture_output=True,
-                              text=True, check=False).stdout
-    except OSError:
-        text = ""
-    for line in text.splitlines():
-        parts = line.split()
-        if len(parts) == 2 and parts[0].isdigit() and parts[1].isdigit():
-            table.setdefault(int(parts[1]), []).append(int(parts[0]))
-    return lambda pid: table.get(pid, [])
