@@ -131,3 +131,33 @@ def test_study_wave_encoding_is_checked(make_study):
                     encoding="utf-8")
     with pytest.raises(StudyError, match="encoding 'ansi-fr' of wave T1 is not an encoding"):
         load_study(path)
+
+
+def test_study_collection_changes_are_read_sorted_and_checked(make_study):
+    import datetime as dt
+
+    path = make_study({"T1": "id;A1\nX;1\n"}, extra=(
+        "followup_grace_days: 45\n"
+        "changes:\n"
+        "  - {date: 2025-06-01, label: Rappel par SMS}\n"
+        "  - {date: '2025-01-15', label: Questionnaire au dernier entretien}"))
+    study = load_study(path)
+    assert [(c.date, c.label) for c in study.changes] == [
+        (dt.date(2025, 1, 15), "Questionnaire au dernier entretien"),
+        (dt.date(2025, 6, 1), "Rappel par SMS")]
+    assert study.followup_grace_days == 45
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("2025-06-01", "juin 2025"), encoding="utf-8")
+    with pytest.raises(StudyError, match=r"changes entry 1 \('Rappel par SMS'\): date "
+                                         "'juin 2025' is not a date written YYYY-MM-DD"):
+        load_study(path)
+    path.write_text(text.replace("{date: 2025-06-01, label: Rappel par SMS}",
+                                 "{label: Rappel par SMS}"), encoding="utf-8")
+    with pytest.raises(StudyError, match=r"'date' is required in changes entry 1"):
+        load_study(path)
+    path.write_text(text.replace("followup_grace_days: 45", "followup_grace_days: -1"),
+                    encoding="utf-8")
+    with pytest.raises(StudyError, match="followup_grace_days must be a whole number"):
+        load_study(path)
+    path.write_text(text.replace("followup_grace_days: 45\n", ""), encoding="utf-8")
+    assert load_study(path).followup_grace_days == 30

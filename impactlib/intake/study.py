@@ -6,6 +6,7 @@ to the folder that holds it.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,10 +16,15 @@ from impactlib.config import study_name
 from impactlib.errors import StudyError
 from impactlib.intake.dates import DEFAULT_TIMEZONE
 
-__all__ = ["Study", "Wave", "load_study"]
+__all__ = ["Study", "Wave", "CollectionChange", "load_study"]
+
+#: Days after exit during which a missing exit questionnaire is still worth
+#: chasing (``followup_grace_days`` in ``study.yml``); later it is "missed".
+DEFAULT_GRACE_DAYS = 30
 
 TOP_KEYS = {"title", "language", "id_column", "codebook", "min_items_answered",
-            "covariates", "registry", "waves", "due_days", "seed", "timezone"}
+            "covariates", "registry", "waves", "due_days", "seed", "timezone", "changes",
+            "followup_grace_days"}
 WAVE_KEYS = {"key", "label", "file", "date_column", "sheet", "rename", "encoding",
              "wave_column", "wave_values", "columns", "complete_column"}
 LANGUAGES = {"fr", "en"}
@@ -45,6 +51,15 @@ class Wave:
 
 
 @dataclass(frozen=True)
+class CollectionChange:
+    """A change in how questionnaires are collected (``changes`` in ``study.yml``),
+    from ``date`` on: marked on the response-rate trend and compared before/after."""
+
+    date: dt.date
+    label: str
+
+
+@dataclass(frozen=True)
 class Study:
     """A study described by ``study.yml``."""
 
@@ -60,6 +75,8 @@ class Study:
     due_days: dict[str, int] = field(default_factory=dict)
     seed: int | None = None
     timezone: str = DEFAULT_TIMEZONE
+    changes: tuple[CollectionChange, ...] = ()
+    followup_grace_days: int = DEFAULT_GRACE_DAYS
 
     @property
     def folder(self) -> Path:
@@ -182,7 +199,9 @@ def load_study(path: str | Path) -> Study:
                  min_items_answered=share, covariates=tuple(str(c) for c in covariates),
                  registry=registry, due_days={str(k): v for k, v in due.items()},
                  seed=_seed(doc.get("seed"), path),
-                 timezone=_timezone(doc.get("timezone"), path))
+                 timezone=_timezone(doc.get("timezone"), path),
+                 changes=_changes(doc.get("changes"), path),
+                 followup_grace_days=_grace(doc.get("followup_grace_days"), path))
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -354,4 +373,43 @@ def _seed(value: object, path: Path) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         raise StudyError("seed must be a whole number", path)
+    return value
+
+
+def _changes(value: object, path: Path) -> tuple[CollectionChange, ...]:
+    """``changes``: a list of ``{date: YYYY-MM-DD, label: text}``, sorted by date.
+
+    Whether each date falls in the study's period is checked once the data
+    are read (:func:`impactlib.intake.processed.clean_study`)."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise StudyError("changes must be a list of {date: YYYY-MM-DD, label: text}", path)
+    out: list[CollectionChange] = []
+    for i, entry in enumerate(value, start=1):
+        if not isinstance(entry, dict) or set(map(str, entry)) - {"date", "label"}:
+            raise StudyError(f"changes entry {i} must have the keys date and label only", path)
+        label = _text(_need(entry, "label", path, f" in changes entry {i}"), "label", path)
+        raw = _need(entry, "date", path, f" in changes entry {i} ('{label}')")
+        if isinstance(raw, dt.datetime):
+            raw = raw.date()
+        if not isinstance(raw, dt.date):
+            try:
+                raw = dt.date.fromisoformat(str(raw).strip())
+            except ValueError:
+                raise StudyError(f"changes entry {i} ('{label}'): date '{raw}' is not a date "
+                                 "written YYYY-MM-DD", path) from None
+        out.append(CollectionChange(raw, label))
+    dates = [c.date for c in out]
+    if len(set(dates)) != len(dates):
+        raise StudyError("two changes entries have the same date; describe them in one label",
+                         path)
+    return tuple(sorted(out, key=lambda c: c.date))
+
+
+def _grace(value: object, path: Path) -> int:
+    if value is None:
+        return DEFAULT_GRACE_DAYS
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise StudyError("followup_grace_days must be a whole number of days (0 or more)", path)
     return value
