@@ -11,6 +11,9 @@ module                 what it computes
 ``dimension_change``   dimension-level change: mixed model, completers,
                        multiple imputation, subgroups
 ``power``              detectable effects and the sample needed
+``collection``         response rates by cohort, before/after a change in how
+                       questionnaires are collected, when the pairs needed
+                       will be reached
 =====================  ==========================================================
 
 These modules read no file and draw nothing: they take the processed tables
