@@ -23,6 +23,16 @@ def _name(requirement: str) -> str:
     return re.split(r"[<>=!~\s\[]", requirement.strip(), maxsplit=1)[0].lower()
 
 
+def _tasks():
+    """tasks.py, the task runner at the repository root, as a module."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("impactlib_tasks", ROOT / "tasks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_environment_yml_matches_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     # environment.yml is the whole environment: the dependencies and every extra
@@ -38,12 +48,13 @@ def test_environment_yml_matches_pyproject():
 
 def test_required_packages_are_declared():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    # make setup installs the dependencies and the extras named on its install line
-    extras = re.search(r"-e '\.\[([\w,]+)\]'", (ROOT / "Makefile").read_text()).group(1)
+    # setup (tasks.py) installs the dependencies and the extras named in EXTRAS
+    extras = _tasks().EXTRAS
     names = {_name(r) for r in project["dependencies"] + [
         r for extra in extras.split(",") for r in project["optional-dependencies"][extra]]}
     assert {"jupyterlab", "pandas", "seaborn", "statsmodels", "pingouin", "papermill",
             "nbval"} <= names
+    assert set(extras.split(",")) == set(project["optional-dependencies"])
 
 
 def test_every_pinned_requirement_is_pinned():
