@@ -23,6 +23,17 @@ def _name(requirement: str) -> str:
     return re.split(r"[<>=!~\s\[]", requirement.strip(), maxsplit=1)[0].lower()
 
 
+# pip name -> conda-forge name, where they differ. Checked on anaconda.org
+# (November 2026): the Python package of Playwright is conda-forge's
+# "playwright-python" (https://anaconda.org/conda-forge/playwright-python);
+# "playwright" is the name in Microsoft's own channel
+# (https://anaconda.org/Microsoft/playwright), not on conda-forge. Every other
+# package of pyproject.toml has its pip name on conda-forge (pyyaml, pytest,
+# pandera, pyreadstat, nbval, papermill, pingouin... each has its page there).
+CONDA_FORGE_NAME = {"playwright": "playwright-python"}
+NOT_ON_CONDA_FORGE = {"playwright"}
+
+
 def _tasks():
     """tasks.py, the task runner at the repository root, as a module."""
     import importlib.util
@@ -33,17 +44,61 @@ def _tasks():
     return module
 
 
-def test_environment_yml_matches_pyproject():
+def _pins() -> dict[str, str]:
+    """constraints.txt as {normalized name: version}."""
+    pins = {}
+    for line in (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, version = line.split("==")
+            pins[_name(name).replace("_", "-")] = version.strip()
+    return pins
+
+
+def _conda_dependencies() -> dict[str, str]:
+    """environment.yml's conda packages as {name: spec after the name}."""
+    env = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
+    assert env["channels"] == ["conda-forge"]
+    found = {}
+    for dep in env["dependencies"]:
+        if isinstance(dep, str):
+            name = _name(dep)
+            found[name] = dep.strip()[len(name):].strip()
+    return found
+
+
+def test_environment_yml_has_every_package_of_pyproject_by_its_conda_forge_name():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     # environment.yml is the whole environment: the dependencies and every extra
     extras = [r for group in project["optional-dependencies"].values() for r in group]
-    wanted = {_name(r): r for r in project["dependencies"] + extras}
-    env = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
-    conda = {_name(d): d for d in env["dependencies"] if isinstance(d, str)}
+    wanted = {CONDA_FORGE_NAME.get(_name(r), _name(r)) for r in project["dependencies"] + extras}
+    conda = _conda_dependencies()
+    assert conda.pop("python") == "=3.11" and conda.pop("pip") == ""
+    assert not set(conda) & NOT_ON_CONDA_FORGE, "not a conda-forge package name"
+    assert set(conda) == wanted
+
+
+def test_environment_yml_pins_what_constraints_txt_pins():
+    """Each conda package is pinned to constraints.txt's version of its pip
+    package (``pandas==3.1.1`` there, ``pandas=3.1.1`` here), and that version
+    satisfies pyproject.toml's lower bound."""
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    extras = [r for group in project["optional-dependencies"].values() for r in group]
+    pip_name = {v: k for k, v in CONDA_FORGE_NAME.items()}
+    pins = _pins()
+    specs = {}
+    for r in project["dependencies"] + extras:
+        req = Requirement(r)
+        specs.setdefault(_name(req.name), req.specifier)
+    conda = _conda_dependencies()
     conda.pop("python"), conda.pop("pip")
-    assert set(conda) == set(wanted)
-    for name, spec in wanted.items():   # same lower bounds too
-        assert spec.replace(" ", "") == conda[name].replace(" ", ""), name
+    for name, spec in conda.items():
+        pip = pip_name.get(name, name)
+        assert spec.startswith("=") and not spec.startswith("=="), f"{name}: pin with one '='"
+        version = spec[1:]
+        assert version == pins[pip], f"{name}={version} but constraints.txt has {pip}=={pins[pip]}"
+        assert specs[pip].contains(version), f"{name}={version} is outside pyproject's {specs[pip]}"
 
 
 def test_required_packages_are_declared():
