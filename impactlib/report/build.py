@@ -5,7 +5,8 @@
 1. clean the study into the processed folder (internal, holds pseudonyms;
    by default the study's own, see :mod:`impactlib.config`);
 2. restrict to the period (``since``/``until``) and write ``DIR/results/*.csv``
-   (shareable aggregates, no ids);
+   (shareable aggregates, no ids) and the same tables as one workbook for
+   Excel, ``DIR/results/results.xlsx`` (:mod:`impactlib.report.workbook`);
 3. run every report notebook (:func:`impactlib.config.notebooks_dir`) with
    papermill into ``DIR/notebooks``;
 4. render each to a self-contained HTML page without code in ``DIR/html`` and
@@ -85,6 +86,7 @@ from impactlib.report.render import render_pages
 from impactlib.intake.processed import (clean_study, new_folder_beside, processed_lock,
                                         replace_folder, restrict_period, sweep_leftovers)
 from impactlib.report.results import study_results, study_seed, write_results
+from impactlib.report.workbook import WORKBOOK_NAME, write_workbook
 from impactlib.intake.study import load_study
 
 __all__ = ["run_report", "ReportError", "default_out"]
@@ -323,7 +325,11 @@ def _build(study, out: Path, work: Path, tr: Translator, window, sources: list[P
            processed_dir: Path, since, until, lang: str, jobs: int,
            started: dt.datetime) -> None:
     """Write the whole report into ``work``, as it will read once moved to ``out``."""
-    results_dir = write_results(study_results(study, window, until), work / "results")
+    tables = study_results(study, window, until)
+    results_dir = write_results(tables, work / "results")
+    write_workbook(tables, results_dir / WORKBOOK_NAME, tr, study.title, tr.period(since, until),
+                   as_of=until or window.questionnaires["date"].max(),
+                   version=_versions()["impactlib"])
 
     # The kernel runs in the study's folder with paths relative to it (see the
     # module's notes): the executed notebooks carry no path of this machine.
