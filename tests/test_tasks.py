@@ -133,6 +133,36 @@ def test_windows_plan_uses_the_scripts_folder(tmp_path):
         '"C:\\a b\\python.exe" -e .[test,lab]'
 
 
+def test_setup_writes_missing_notebooks_and_never_overwrites_a_newer_one(tmp_path):
+    """The notebooks step of setup (one jupytext --sync on the .py files) for
+    real: a missing .ipynb is written from its .py; an .ipynb saved later
+    (JupyterLab) keeps its cells and outputs, and gives its cells to the .py."""
+    jupytext = pytest.importorskip("jupytext")
+    import nbformat
+
+    root = _checkout(tmp_path, notebooks=())
+    notebooks = root / "notebooks"
+    notebooks.mkdir()
+    (notebooks / "jupytext.toml").write_text('formats = "ipynb,py:percent"\n', encoding="utf-8")
+    fresh, edited = notebooks / "00_a.py", notebooks / "01_b.py"
+    fresh.write_text("# %%\nx = 1\n", encoding="utf-8")
+    edited.write_text("# %%\ny = 1\n", encoding="utf-8")
+    saved = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "y = 2", outputs=[nbformat.v4.new_output("stream", text="2\n")])])
+    saved.metadata["jupytext"] = {"formats": "ipynb,py:percent"}
+    nbformat.write(saved, edited.with_suffix(".ipynb"))
+    later = edited.stat().st_mtime + 10
+    os.utime(edited.with_suffix(".ipynb"), (later, later))
+
+    tasks.Tasks(root, no_venv=True, python=sys.executable)._sync_notebooks()
+
+    assert [c.source for c in jupytext.read(fresh.with_suffix(".ipynb")).cells] == ["x = 1"]
+    kept = nbformat.read(edited.with_suffix(".ipynb"), as_version=4)
+    assert [c.source for c in kept.cells] == ["y = 2"]
+    assert kept.cells[0].outputs[0]["text"] == "2\n"
+    assert "y = 2" in edited.read_text(encoding="utf-8")
+
+
 def test_venv_python_per_platform():
     venv = Path("proj") / ".venv"
     assert tasks.venv_python(venv, "nt") == venv / "Scripts" / "python.exe"
