@@ -328,15 +328,19 @@ class Tasks:
                 print(f"    delete {self.shown(str(folder))}", flush=True)
                 continue
             try:
-                shutil.rmtree(folder, onerror=_retry_writable)
+                if sys.version_info >= (3, 12):
+                    shutil.rmtree(folder, onexc=_retry_writable)
+                else:
+                    shutil.rmtree(folder, onerror=_retry_writable)
             except OSError as exc:
                 raise TaskFailed(f"clean-reports: cannot delete {exc.filename or folder}: "
                                  f"{exc.strerror or exc} (close it in any program using it "
                                  "and run again)", 1) from None
 
 
-def _retry_writable(function, path, _excinfo):
-    """rmtree's error handler: a read-only file (Windows) made writable, once."""
+def _retry_writable(function, path, _error):
+    """rmtree's error handler (``onexc``, or ``onerror`` before Python 3.12): a
+    read-only file (Windows) made writable, then deleted again, once."""
     os.chmod(path, stat.S_IWRITE)
     function(path)
 
