@@ -265,12 +265,16 @@ def checkout_dir() -> Path | None:
 def notebooks_dir() -> Path:
     """The report notebooks: the packaged copy, else the checkout's ``notebooks/``.
 
+    Both hold each notebook's source, a jupytext ``.py`` (see
+    :mod:`impactlib.report.sources`); a checkout also has the ``.ipynb`` copies
+    generated for JupyterLab, which a report does not run.
+
     Raises
     ------
     StudyError
         Neither exists (a broken installation).
     """
-    if any(PACKAGED_NOTEBOOKS_DIR.glob("*.ipynb")):
+    if any(PACKAGED_NOTEBOOKS_DIR.glob("*.py")):
         return PACKAGED_NOTEBOOKS_DIR
     checkout = checkout_dir()
     if checkout is not None:

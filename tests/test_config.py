@@ -168,7 +168,7 @@ def test_notebooks_and_commit_from_the_checkout():
 def test_packaged_notebooks_win_and_no_foreign_commit(tmp_path, monkeypatch):
     packaged = tmp_path / "site" / "impactlib" / "report" / "notebooks"
     packaged.mkdir(parents=True)
-    (packaged / "a.ipynb").write_text("{}", encoding="utf-8")
+    (packaged / "a.py").write_text("# %%\nx = 1\n", encoding="utf-8")    # a wheel's notebook
     monkeypatch.setattr(config, "PACKAGED_NOTEBOOKS_DIR", packaged)
     assert config.notebooks_dir() == packaged
     # installed inside some other repository: neither its notebooks nor its commit
@@ -218,21 +218,23 @@ def test_notebook_finds_the_same_key_from_any_folder(project, tmp_path, monkeypa
     """papermill with the kernel in the project's notebooks/, then in another folder."""
     import papermill as pm
 
+    from impactlib.report.sources import read_notebook
+
     _no_key_env(monkeypatch)                  # the kernels inherit os.environ
     study = project / "data" / "raw" / "demo" / "study.yml"
     processed = project / "data" / "processed" / "demo"
     in_notebooks, elsewhere, out = project / "notebooks", tmp_path / "elsewhere", tmp_path / "out"
     for folder in (in_notebooks, elsewhere, out):
         folder.mkdir()
-    source = ROOT / "notebooks" / "01_qualite.ipynb"
+    source = read_notebook(ROOT / "notebooks" / "01_qualite.py")    # papermill takes the node
 
     # the notebook's own defaults: study "../data/raw/demo/study.yml", processed None
-    pm.execute_notebook(str(source), str(out / "a.ipynb"), kernel_name="python3",
+    pm.execute_notebook(source, str(out / "a.ipynb"), kernel_name="python3",
                         progress_bar=False, cwd=str(in_notebooks))
     first = _pseudonyms(processed)
     key = (project / "data" / ".pseudonym-key").read_bytes()
     shutil.rmtree(processed)                  # cleaned again, with the key found again
-    pm.execute_notebook(str(source), str(out / "b.ipynb"), parameters={"study": str(study)},
+    pm.execute_notebook(source, str(out / "b.ipynb"), parameters={"study": str(study)},
                         kernel_name="python3", progress_bar=False, cwd=str(elsewhere))
 
     assert _pseudonyms(processed) == first and len(first) == 20

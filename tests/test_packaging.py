@@ -1,5 +1,5 @@
-"""The two dependency files say the same thing; the notebooks pair with their .py;
-a wheel installed outside the repository produces a report."""
+"""The two dependency files say the same thing; a wheel installed outside the
+repository carries the notebooks' .py sources (no .ipynb) and produces a report."""
 
 from __future__ import annotations
 
@@ -161,6 +161,8 @@ def test_installed_wheel_reports_from_any_folder(tmp_path):
     ``sys.meta_path``, so consulted after ``PYTHONPATH``) is checked not to
     win. Building needs setuptools from the package index or pip's cache.
     """
+    from impactlib.report.sources import write_ipynb_copies
+
     src = tmp_path / "src"
     src.mkdir()
     for name in ("pyproject.toml", "README.md"):
@@ -168,6 +170,7 @@ def test_installed_wheel_reports_from_any_folder(tmp_path):
     ignore = shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints", "*.pyc")
     for name in ("impactlib", "notebooks"):
         shutil.copytree(ROOT / name, src / name, ignore=ignore)
+    write_ipynb_copies(src / "notebooks")      # as in a checkout set up for JupyterLab
     wheels = tmp_path / "wheels"
     built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet",
                             "--disable-pip-version-check", "-w", str(wheels), str(src)],
@@ -176,8 +179,13 @@ def test_installed_wheel_reports_from_any_folder(tmp_path):
     wheel = next(wheels.glob("impactlib-*.whl"))
     with zipfile.ZipFile(wheel) as zf:
         names = set(zf.namelist())
-    for nb in (ROOT / "notebooks").glob("*.ipynb"):
+    # the notebooks' .py sources, and none of the generated .ipynb (which
+    # could hold outputs of a real study) although the sources' folder has them
+    sources = sorted((src / "notebooks").glob("*.py"))
+    assert len(sources) >= 6 and any((src / "notebooks").glob("*.ipynb"))
+    for nb in sources:
         assert f"impactlib/report/notebooks/{nb.name}" in names
+    assert not [n for n in names if n.endswith(".ipynb")]
     data = {p.relative_to(ROOT).as_posix() for p in (ROOT / "impactlib").rglob("*")
             if p.is_file() and p.suffix not in (".py", ".pyc") and "__pycache__" not in p.parts}
     assert "impactlib/report/templates/board/index.html.j2" in data

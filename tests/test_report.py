@@ -107,7 +107,7 @@ def test_report_holds_no_path_of_this_machine(demo_report, demo_study):
     injected = next(c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", []))
     assert 'study = "study.yml"' in injected.source
     assert 'results = "<elsewhere>/results"' in injected.source
-    assert nb.metadata.papermill.input_path == "00_synthese.ipynb"
+    assert nb.metadata.papermill.input_path == "00_synthese.py"      # the notebook's source
 
 
 def test_english_report_for_a_period(demo_study, tmp_path, monkeypatch):

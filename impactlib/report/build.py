@@ -7,8 +7,9 @@
 2. restrict to the period (``since``/``until``) and write ``DIR/results/*.csv``
    (shareable aggregates, no ids) and the same tables as one workbook for
    Excel, ``DIR/results/results.xlsx`` (:mod:`impactlib.report.workbook`);
-3. run every report notebook (:func:`impactlib.config.notebooks_dir`) with
-   papermill into ``DIR/notebooks``;
+3. run every report notebook (:func:`impactlib.config.notebooks_dir`; their
+   sources are jupytext ``.py`` files, see :mod:`impactlib.report.sources`)
+   with papermill into ``DIR/notebooks/<name>.ipynb``;
 4. render each to a self-contained HTML page without code in ``DIR/html`` and
    write ``DIR/html/index.html`` linking them;
 5. write ``DIR/manifest.json`` (parameters, input checksums, versions, commit,
@@ -83,6 +84,7 @@ from impactlib.errors import StudyError
 from impactlib.report.i18n import Translator
 from impactlib.report.processes import kill_process_trees, worker_init
 from impactlib.report.render import render_pages
+from impactlib.report.sources import notebook_sources, read_notebook, source_line
 from impactlib.intake.processed import (clean_study, new_folder_beside, processed_lock,
                                         replace_folder, restrict_period, sweep_leftovers)
 from impactlib.report.results import study_results, study_seed, write_results
@@ -118,15 +120,21 @@ def default_out(study, until: str) -> Path:
 def _execute(source: str, target: str, parameters: dict, shared: dict, cwd: str,
              labels: dict[str, str]) -> None:
     """Run one notebook with papermill (in a worker process), then make the
-    executed notebook shareable (see the module's notes), even when it failed."""
+    executed notebook shareable (see the module's notes), even when it failed.
+
+    The source (a jupytext ``.py`` or an ``.ipynb``, see
+    :mod:`impactlib.report.sources`) is first written as a notebook at
+    ``target``, which papermill then runs in place."""
+    import nbformat
     import papermill as pm
 
+    nbformat.write(read_notebook(Path(source)), target)
     try:
         # The kernel's own log (its "running over TCP without encryption" warning,
         # which concerns a kernel on this machine's loopback, and its messages at
         # shutdown) is silenced at its source; errors in cells still reach us as
         # papermill's errors.
-        pm.execute_notebook(source, target, parameters=parameters, kernel_name="python3",
+        pm.execute_notebook(target, target, parameters=parameters, kernel_name="python3",
                             progress_bar=False, cwd=cwd, log_output=False,
                             extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
     finally:
@@ -277,9 +285,9 @@ def _report(study, out, processed_dir: Path, since, until, lang, notebooks, jobs
     until_label = until or (last.date().isoformat() if last == last else "all")
     out = Path(out) if out else default_out(study, until_label)
     nb_dir = Path(notebooks) if notebooks else config.notebooks_dir()
-    sources = sorted(p for p in nb_dir.glob("*.ipynb"))
+    sources = notebook_sources(nb_dir)     # the .py (percent) notebooks, else the *.ipynb
     if not sources:
-        raise StudyError("no notebook (*.ipynb) to run", nb_dir)
+        raise StudyError("no notebook (jupytext *.py or *.ipynb) to run", nb_dir)
     if os.path.lexists(out) and not out.is_dir():
         raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(out))
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -350,7 +358,7 @@ def _build(study, out: Path, work: Path, tr: Translator, window, sources: list[P
                                  work.resolve(): out_shared})
     if exec_paths["results"] != shared["results"]:
         labels[exec_paths["results"]] = shared["results"]
-    runs = [NotebookRun(p.stem, p, work / "notebooks" / p.name,
+    runs = [NotebookRun(p.stem, p, work / "notebooks" / f"{p.stem}.ipynb",
                         out.with_name(_failed_name(out, p))) for p in sources]
     (work / "notebooks").mkdir()
     _run_notebooks(runs, parameters, shared, base, labels, jobs)
@@ -425,7 +433,7 @@ def _run_notebooks(runs: list[NotebookRun], parameters: dict, shared: dict, cwd:
                     f"notebook failed at cell {cell} (execution {err.exec_count}): "
                     f"{err.ename}: {err.evalue}."
                     + (f" The executed notebook shows the error: {shown}" if shown else ""),
-                    run.source) from None
+                    run.source, line=source_line(run.source, cell)) from None
             except OSError:         # a full disk, a folder not writable: said as such
                 raise
             except Exception as err:
