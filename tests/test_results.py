@@ -16,7 +16,8 @@ EXPECTED_TABLES = {
     "quality", "patterns", "funnel", "timing", "attrition_rates", "attrition",
     "dropout_model", "mcar", "item_change", "item_distribution", "item_transitions",
     "reliability", "rci", "dimension_model", "completers_change", "imputed_change",
-    "subgroups", "power", "item_shares"}
+    "subgroups", "power", "item_shares", "collection_cohorts", "collection_changes",
+    "collection_projection"}
 
 
 @pytest.fixture(scope="module")
@@ -113,3 +114,20 @@ def test_an_empty_wave_and_a_single_candidate(make_study):
     assert res["item_change"]["n_pairs"].eq(0).all()
     assert res["item_change"]["p_value"].isna().all()
     assert res["power"]["n_pairs"].tolist() == [0]
+
+
+def test_collection_tables_follow_the_demo_change(demo_results):
+    """The demo's change (study.yml: changes, T3 only, 2024-03-01) is compared on T3, and
+    the projection measures the pair rate since then."""
+    ch = demo_results["collection_changes"]
+    assert list(ch["wave"]) == ["T3"] and list(ch["change_date"]) == ["2024-03-01"]
+    row = ch.iloc[0]
+    assert row["n_before"] + row["n_after"] == demo_results["attrition_rates"].set_index(
+        "wave").loc["T3", "n_due"]
+    assert row["rate_after"] > row["rate_before"]          # the demo is built so
+    proj = demo_results["collection_projection"].iloc[0]
+    assert proj["p_since"] == "2024-03-01" and proj["n_needed"] == demo_results["power"].set_index(
+        ["from_wave", "to_wave"]).loc[("T1", "T3"), "n_for_d_0.3"]
+    cohorts = demo_results["collection_cohorts"]
+    assert (cohorts.groupby("wave")["n_due"].sum()
+            == demo_results["attrition_rates"].set_index("wave")["n_due"]).all()

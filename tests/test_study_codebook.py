@@ -161,3 +161,13 @@ def test_study_collection_changes_are_read_sorted_and_checked(make_study):
         load_study(path)
     path.write_text(text.replace("followup_grace_days: 45\n", ""), encoding="utf-8")
     assert load_study(path).followup_grace_days == 30
+
+
+def test_study_collection_change_waves_must_be_waves(make_study):
+    path = make_study({"T1": "id;A1\nX;1\n"}, extra=(
+        "changes:\n  - {date: 2025-01-15, label: SMS, waves: [T1]}"))
+    assert load_study(path).changes[0].waves == ("T1",)
+    path.write_text(path.read_text(encoding="utf-8").replace("[T1]", "[T9]"), encoding="utf-8")
+    with pytest.raises(StudyError, match="changes entry 'SMS' names wave 'T9', which is not a "
+                                         "wave of the study"):
+        load_study(path)

@@ -88,6 +88,11 @@ COVARIATES = {
 AS_OF = pd.Timestamp("2025-06-30")
 FIRST_ENTRY, LAST_ENTRY = pd.Timestamp("2023-01-09"), pd.Timestamp("2025-03-31")
 FIXED_ZIP_TIME = (2025, 1, 1, 0, 0, 0)
+#: The demo's change to how questionnaires are collected, and how much it helps
+#: (added to the latent score that decides who answers T3).
+CHANGE_DATE = pd.Timestamp("2024-03-01")
+CHANGE_LABEL = "Questionnaire de sortie rempli lors du dernier entretien"
+CHANGE_EFFECT = 2.0
 
 
 def _pattern_sizes(n: int) -> tuple[int, int, int]:
@@ -154,6 +159,15 @@ def write_demo(folder: str | Path, candidates: int = 309, seed: int = 20240601) 
     d2 = entry + pd.to_timedelta(rng.integers(75, 121, n), unit="D")
     d2 = d2.where(d2 <= AS_OF, AS_OF)
     exit_date = entry + pd.to_timedelta(rng.integers(150, 241, n), unit="D")
+    # From CHANGE_DATE the exit questionnaire is filled in at the last interview
+    # (``changes`` in study.yml): candidates who leave after it answer T3 more
+    # often. The T3 respondents are drawn among the T2 ones who have left by
+    # AS_OF, favouring exits after the change (noisily), the real counts kept.
+    change_rng = np.random.default_rng([seed, 1])
+    left = in2 & (exit_date <= AS_OF)
+    score = gain + change_rng.normal(0, 1.0, n) + CHANGE_EFFECT * (exit_date >= CHANGE_DATE)
+    in3 = np.zeros(n, bool)
+    in3[np.argsort(-np.where(left, score, -np.inf), kind="stable")[:n3]] = True
     exit_date = exit_date.where(~in3 | (exit_date <= AS_OF), AS_OF)
     d3 = exit_date - pd.to_timedelta(rng.integers(0, 8, n), unit="D")
     ongoing = (exit_date > AS_OF) & ~in3
@@ -219,6 +233,8 @@ def write_demo(folder: str | Path, candidates: int = 309, seed: int = 20240601) 
         "registry": "registry.csv",
         "due_days": {"T2": 120},
         "seed": seed,
+        "changes": [{"date": CHANGE_DATE.date().isoformat(), "label": CHANGE_LABEL,
+                     "waves": ["T3"]}],
         "waves": [
             {"key": "T1", "label": "Entrée", "file": "exports/T1_entree.csv",
              "date_column": "Date de passation"},

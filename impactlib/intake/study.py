@@ -57,6 +57,7 @@ class CollectionChange:
 
     date: dt.date
     label: str
+    waves: tuple[str, ...] = ()     # the waves it concerns; empty: every wave
 
 
 @dataclass(frozen=True)
@@ -194,13 +195,17 @@ def load_study(path: str | Path) -> Study:
                                             for v in due.values()):
         raise StudyError("due_days must map wave keys to whole numbers of days", path)
     _check_wave_references("due_days", due, [w.key for w in waves], path)
+    changes = _changes(doc.get("changes"), path)
+    for change in changes:
+        _check_wave_references(f"changes entry '{change.label}'", dict.fromkeys(change.waves),
+                               [w.key for w in waves], path)
     return Study(path=path, title=str(doc.get("title") or folder.name), id_column=id_column,
                  codebook=codebook, waves=tuple(waves), language=language,
                  min_items_answered=share, covariates=tuple(str(c) for c in covariates),
                  registry=registry, due_days={str(k): v for k, v in due.items()},
                  seed=_seed(doc.get("seed"), path),
                  timezone=_timezone(doc.get("timezone"), path),
-                 changes=_changes(doc.get("changes"), path),
+                 changes=changes,
                  followup_grace_days=_grace(doc.get("followup_grace_days"), path))
 
 
@@ -387,8 +392,9 @@ def _changes(value: object, path: Path) -> tuple[CollectionChange, ...]:
         raise StudyError("changes must be a list of {date: YYYY-MM-DD, label: text}", path)
     out: list[CollectionChange] = []
     for i, entry in enumerate(value, start=1):
-        if not isinstance(entry, dict) or set(map(str, entry)) - {"date", "label"}:
-            raise StudyError(f"changes entry {i} must have the keys date and label only", path)
+        if not isinstance(entry, dict) or set(map(str, entry)) - {"date", "label", "waves"}:
+            raise StudyError(f"changes entry {i} must have the keys date, label and (optional) "
+                             "waves only", path)
         label = _text(_need(entry, "label", path, f" in changes entry {i}"), "label", path)
         raw = _need(entry, "date", path, f" in changes entry {i} ('{label}')")
         if isinstance(raw, dt.datetime):
@@ -399,7 +405,13 @@ def _changes(value: object, path: Path) -> tuple[CollectionChange, ...]:
             except ValueError:
                 raise StudyError(f"changes entry {i} ('{label}'): date '{raw}' is not a date "
                                  "written YYYY-MM-DD", path) from None
-        out.append(CollectionChange(raw, label))
+        waves = entry.get("waves") or []
+        if isinstance(waves, (str, int)) and not isinstance(waves, bool):
+            waves = [waves]
+        if not isinstance(waves, list):
+            raise StudyError(f"changes entry {i} ('{label}'): waves must be a list of wave keys",
+                             path)
+        out.append(CollectionChange(raw, label, tuple(str(w) for w in waves)))
     dates = [c.date for c in out]
     if len(set(dates)) != len(dates):
         raise StudyError("two changes entries have the same date; describe them in one label",

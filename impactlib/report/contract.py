@@ -455,10 +455,95 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             **{f"entrants_for_d_{d}": count(f"entrants needed for n_for_d_{d} pairs at the observed "
                                             "retention", nullable=True) for d in _EFFECTS},
         }, unique=["from_wave", "to_wave"]),
+    "collection_cohorts": _table(
+        "Only with a registry. Response rate per wave by cohort of entry (month, quarter, "
+        "half-year or year, chosen so that a cohort has about 20 entrants; a cohort under 5 "
+        "entrants is merged with the next one).",
+        {
+            "cohort_start": key("first day of the cohort (YYYY-MM-DD)"),
+            "cohort_end": key("last day of the cohort (YYYY-MM-DD)"),
+            "period": key("`month`, `quarter`, `half-year` or `year`"),
+            "wave": key("wave key"),
+            "n_entrants": count("candidates who entered in the cohort"),
+            "n_due": count("questionnaires of this wave due: answered + missed"),
+            "n_answered": count("due and answered"),
+            "n_not_yet_due": count("not yet due on the date the data is taken to be known at"),
+            "response_rate": share("n_answered / n_due (NaN when suppressed)"),
+            **_ci("the response rate (Wilson score, as R prop.test(correct = FALSE))"),
+            "suppressed": flag("fewer than 5 due: rate and interval hidden (NaN)"),
+        }, unique=["cohort_start", "wave"]),
+    "collection_changes": _table(
+        "Only with a registry and `changes` in study.yml. Response rate before and after each "
+        "change to how questionnaires are collected, per wave and for all waves together; a "
+        "questionnaire counts where its due date falls (between the neighbouring changes).",
+        {
+            "change_date": key("the day of the change (YYYY-MM-DD)"),
+            "label": key("what changed (from study.yml)"),
+            "wave": key("wave key, or every wave key joined by `+` for all waves together"),
+            "n_before": count("due questionnaires before the change"),
+            "answered_before": count("of them, answered"),
+            "rate_before": share("answered_before / n_before (NaN when suppressed)"),
+            "ci_low_before": share("lower bound of its 95% Wilson interval"),
+            "ci_high_before": share("upper bound of its 95% Wilson interval"),
+            "n_after": count("due questionnaires after the change"),
+            "answered_after": count("of them, answered"),
+            "rate_after": share("answered_after / n_after (NaN when suppressed)"),
+            "ci_low_after": share("lower bound of its 95% Wilson interval"),
+            "ci_high_after": share("upper bound of its 95% Wilson interval"),
+            "difference": number("rate_after - rate_before", pa.Check.in_range(-1, 1)),
+            "diff_low": number("lower bound of the 95% Newcombe (hybrid score) interval"),
+            "diff_high": number("upper bound of the 95% Newcombe (hybrid score) interval"),
+            "suppressed": flag("a side under 5 due questionnaires: rates, difference and model "
+                               "hidden (NaN)"),
+            "odds_ratio": number("adjusted odds ratio of answering, after vs before (logistic "
+                                 "model, standard errors clustered by candidate)",
+                                 pa.Check.ge(0)),
+            "or_low": number("lower bound of its 95% interval"),
+            "or_high": number("upper bound of its 95% interval"),
+            "p_value": p_value(),
+            "model_n": count("questionnaires in the model (0: not fitted)"),
+            "model_terms": text("terms of the model (`after + wave + Antenne`); missing when "
+                                "there were too few answered or missed questionnaires (under "
+                                "10 per term)"),
+        }, unique=["change_date", "wave"]),
+    "collection_projection": _table(
+        "Only with a registry. One row: at the current pace of entries and the current share "
+        "of entrants who complete the first and last wave, when the study reaches the pairs "
+        "needed to detect d = 0.3 (n_for_d_0.3 of `power`).",
+        {
+            **_pair("the first wave", "the last wave"),
+            "n_needed": count("complete pairs needed", nullable=True),
+            "n_pairs": count("complete pairs now"),
+            "n_last_due": count("candidates whose last wave was due (answered or missed), "
+                                "since p_since if given"),
+            "p_since": text("the last change to how questionnaires are collected (YYYY-MM-DD): "
+                            "p_pair is measured on the last waves due since then, the current "
+                            "way of collecting; missing: on every last wave due"),
+            "p_pair": share("share of them who completed the pair"),
+            "p_pair_low": share("lower bound of its 95% Wilson interval"),
+            "p_pair_high": share("upper bound of its 95% Wilson interval"),
+            "n_pending": count("candidates still in the programme (last wave not yet due)"),
+            "entrants_per_month": number("entrants per month over the last year (or since the "
+                                         "first entry)", pa.Check.ge(0)),
+            "window_days": count("days over which the pace was measured"),
+            "months_in_programme": number("median months from entry to the last wave's due "
+                                          "date", pa.Check.ge(0)),
+            "expected_date": text("when the pairs needed are expected (YYYY-MM-DD); missing "
+                                  "unless `verdict` is `expected`"),
+            "expected_early": text("the same with p_pair at its upper limit"),
+            "expected_late": text("the same with p_pair at its lower limit (missing: beyond 20 "
+                                  "years)"),
+            "verdict": key("`reached`, `expected` or `never` (never at this pace: no entrant "
+                           "lately, no pair completed, or beyond 20 years)"),
+        }),
 }
 
 #: Tables written only when the study allows them.
-OPTIONAL_TABLES = {"attrition_rates": "written only when the study has a registry"}
+OPTIONAL_TABLES = {"attrition_rates": "written only when the study has a registry",
+                   "collection_cohorts": "written only when the study has a registry",
+                   "collection_changes": "written only when the study has a registry and "
+                                         "`changes`",
+                   "collection_projection": "written only when the study has a registry"}
 
 
 # ---------------------------------------------------------------------------

@@ -44,7 +44,7 @@ from pathlib import Path
 import pandas as pd
 
 from impactlib.report import contract
-from impactlib.stats import attrition
+from impactlib.stats import attrition, collection
 from impactlib.stats import item_change as change
 from impactlib.stats import dimension_change as models
 from impactlib.stats import power
@@ -60,13 +60,16 @@ QUALITY_COLUMNS = ["wave", "file", "rows_read", "rows_kept", "rows_rejected",
                    "duplicates_dropped", "cells_invalid"]
 DEFAULT_SEED = 20240601
 MIN_GROUP = 5
+#: The effect (d_z) the study is planned to detect: the collection projection
+#: says when the pairs needed for it will be reached.
+PLANNED_D = 0.3
 REGISTRY_COLUMNS = ("entry_date", "exit_date", "exit_status")
 SUBGROUP_COLUMNS = ["dimension", "from_wave", "to_wave", "group", "n", "mean_from", "mean_to",
                     "mean_diff", "sd_diff", "ci_low", "ci_high", "suppressed", "variable"]
 
 
 def build_results(processed: Processed, covariates=(), due_days: dict | None = None,
-                  as_of=None, seed: int | None = None, imputations: int = 20
+                  as_of=None, seed: int | None = None, imputations: int = 20, changes=()
                   ) -> dict[str, pd.DataFrame]:
     """Every result table, keyed by its file name (without ``.csv``).
 
@@ -87,6 +90,9 @@ def build_results(processed: Processed, covariates=(), due_days: dict | None = N
         Seed of the multiple imputation (default :data:`DEFAULT_SEED`).
     imputations : int
         Number of imputed data sets.
+    changes : list of CollectionChange
+        Changes to how questionnaires are collected (``changes`` in
+        study.yml), compared before/after (with a registry).
     """
     seed = DEFAULT_SEED if seed is None else seed
     waves = processed.waves
@@ -102,11 +108,18 @@ def build_results(processed: Processed, covariates=(), due_days: dict | None = N
     out["patterns"] = attrition.pattern_counts(answered, waves=waves)[["pattern", "n_candidates"]]
     out["funnel"] = attrition.funnel(q, waves=waves)
     out["timing"] = attrition.days_between_waves(q, waves=waves)
+    status = None
     if all(c in cand.columns for c in REGISTRY_COLUMNS):
         if as_of is None:
             as_of = q["date"].max()
         status = attrition.wave_status(cand, q, waves=waves, as_of=as_of, due_days=due_days or None)
         out["attrition_rates"] = attrition.attrition_rates(status, waves=waves)
+        out["collection_cohorts"] = collection.cohort_response_rates(status, cand, waves=waves,
+                                                                     min_n=MIN_GROUP)
+        if changes:
+            out["collection_changes"] = collection.change_comparison(
+                status, changes, candidates=cand, covariates=covariates, waves=waves,
+                min_n=MIN_GROUP)
     out["attrition"] = attrition.attrition_table(s, answered, waves=waves, covariates=covariates,
                                                  min_group=MIN_GROUP)
     out["dropout_model"] = _per_pair(
@@ -131,7 +144,23 @@ def build_results(processed: Processed, covariates=(), due_days: dict | None = N
          .rename(columns={g: "group"}).assign(variable=g) for g in groups],
         ignore_index=True) if groups else pd.DataFrame(columns=SUBGROUP_COLUMNS)
     out["power"] = power.power_table(q, waves=waves)
-    return {name: contract.conform(name, table) for name, table in out.items()}
+    ends = out["power"].loc[(out["power"]["from_wave"] == waves[0])
+                            & (out["power"]["to_wave"] == waves[-1]), f"n_for_d_{PLANNED_D}"]
+    if status is not None and len(waves) > 1 and len(ends) and pd.notna(ends.iloc[0]):
+        last = [c.date for c in changes if not c.waves or str(waves[-1]) in c.waves]
+        out["collection_projection"] = collection.pairs_projection(
+            status, n_needed=int(ends.iloc[0]), as_of=as_of, candidates=cand, waves=waves,
+            since=max(last) if last else None, min_n=MIN_GROUP)
+    return {name: contract.conform(name, _iso_dates(table)) for name, table in out.items()}
+
+
+def _iso_dates(table: pd.DataFrame) -> pd.DataFrame:
+    """Date columns as ``YYYY-MM-DD`` text (the contract has no date dtype)."""
+    dated = [c for c in table.columns if pd.api.types.is_datetime64_any_dtype(table[c])]
+    if not dated:
+        return table
+    return table.assign(**{c: table[c].dt.strftime("%Y-%m-%d").astype(object)
+                           .where(table[c].notna()) for c in dated})
 
 
 def study_results(study, processed: Processed, until=None) -> dict[str, pd.DataFrame]:
@@ -142,7 +171,7 @@ def study_results(study, processed: Processed, until=None) -> dict[str, pd.DataF
     """
     return build_results(processed, covariates=study.covariates, due_days=study.due_days,
                          as_of=None if until is None else pd.Timestamp(until),
-                         seed=study_seed(study))
+                         seed=study_seed(study), changes=study.changes)
 
 
 def study_seed(study) -> int:

@@ -103,8 +103,9 @@ def wilson_interval(x, n, level: float = 0.95):
     with np.errstate(divide="ignore", invalid="ignore"):
         centre = (x + z * z / 2) / (n + z * z)
         half = z / (n + z * z) * np.sqrt(x * (n - x) / n + z * z / 4)
-        lower = np.where(n > 0, np.clip(centre - half, 0, 1), np.nan)
-        upper = np.where(n > 0, np.clip(centre + half, 0, 1), np.nan)
+        # exactly 0 (x = 0) and 1 (x = n), where rounding would leave 1e-18
+        lower = np.where(n > 0, np.where(x <= 0, 0.0, np.clip(centre - half, 0, 1)), np.nan)
+        upper = np.where(n > 0, np.where(x >= n, 1.0, np.clip(centre + half, 0, 1)), np.nan)
     if lower.ndim == 0:
         return float(lower), float(upper)
     return lower, upper
@@ -328,8 +329,9 @@ def change_comparison(status: pd.DataFrame, changes, candidates: pd.DataFrame | 
     known, the day it was answered). For the change at date *c_k*, *before*
     is [*c_(k-1)*, *c_k*) (from the start for the first change) and *after*
     is [*c_k*, *c_(k+1)*) (to the end for the last one). For each change,
-    one row per wave and one for all waves together (``wave`` is the wave
-    keys joined by ``+``, as in response patterns) give:
+    one row per wave it concerns (every wave unless the change names its
+    ``waves``) and one for those waves together (``wave`` is their keys
+    joined by ``+``, as in response patterns) give:
 
     - the rates before and after with Wilson intervals
       (:func:`wilson_interval`), and the difference after - before with
@@ -347,8 +349,8 @@ def change_comparison(status: pd.DataFrame, changes, candidates: pd.DataFrame | 
     status : pandas.DataFrame
         Output of :func:`impactlib.stats.attrition.wave_status`.
     changes : sequence
-        Objects with ``date`` and ``label`` (``Study.changes``) or
-        ``(date, label)`` pairs.
+        Objects with ``date``, ``label`` and ``waves`` (``Study.changes``) or
+        ``(date, label[, waves])`` tuples.
     candidates : pandas.DataFrame, optional
         ``candidate`` and the covariate columns.
     covariates : list of str
@@ -392,8 +394,9 @@ def change_comparison(status: pd.DataFrame, changes, candidates: pd.DataFrame | 
     0   T2         6                2        6               5
     """
     levels = level_order(status["wave"], waves, sort_key=str)
-    items = [(pd.Timestamp(getattr(c, "date", c[0] if isinstance(c, tuple) else None)),
-              str(getattr(c, "label", c[1] if isinstance(c, tuple) else "")))
+    items = [(pd.Timestamp(c[0]), str(c[1]), tuple(c[2]) if len(c) > 2 else ())
+             if isinstance(c, tuple) else
+             (pd.Timestamp(c.date), str(c.label), tuple(getattr(c, "waves", ())))
              for c in changes]
     items.sort(key=lambda c: c[0])
     st = status.loc[status["wave"].isin(levels) & status["status"].isin(_DUE)].copy()
@@ -408,15 +411,16 @@ def change_comparison(status: pd.DataFrame, changes, candidates: pd.DataFrame | 
         st = st.join(cov.astype(object).where(cov.notna(), "(missing)").astype(str),
                      on="candidate")
     rows = []
-    all_waves = "+".join(map(str, levels))
-    for k, (date, label) in enumerate(items):
+    for k, (date, label, concerned) in enumerate(items):
         lo = items[k - 1][0] if k > 0 else pd.Timestamp.min
         hi = items[k + 1][0] if k + 1 < len(items) else pd.Timestamp.max
         part = st.loc[(st["when"] >= lo) & (st["when"] < hi)].copy()
         part["after"] = (part["when"] >= date).astype("int64")
-        scopes = [(str(w), part.loc[part["wave"] == w], False) for w in levels]
-        if len(levels) > 1:
-            scopes.append((all_waves, part, True))
+        mine = [w for w in levels if not concerned or str(w) in concerned]
+        part = part.loc[part["wave"].isin(mine)]
+        scopes = [(str(w), part.loc[part["wave"] == w], False) for w in mine]
+        if len(mine) > 1:
+            scopes.append(("+".join(map(str, mine)), part, True))
         for wave, sub, pooled in scopes:
             rows.append({"change_date": date, "label": label, "wave": wave,
                          **_before_after(sub, min_n, level),
@@ -506,7 +510,8 @@ def _adjusted(sub: pd.DataFrame, covariates: list[str], by_wave: bool, min_n: in
 
 def pairs_projection(status: pd.DataFrame, n_needed: int, as_of, candidates=None,
                      waves: Sequence | None = None, window_days: int = 365,
-                     horizon_years: float = 20, level: float = 0.95) -> pd.DataFrame:
+                     horizon_years: float = 20, level: float = 0.95, since=None,
+                     min_n: int = 5) -> pd.DataFrame:
     """When will the study have enough complete pairs, at the current pace?
 
     A *complete pair* is a candidate who answered the first and the last
@@ -515,7 +520,10 @@ def pairs_projection(status: pd.DataFrame, n_needed: int, as_of, candidates=None
     - ``n_pairs``: complete pairs already;
     - ``p_pair``: share of candidates whose last wave was due (answered or
       missed) who completed the pair (Wilson interval ``p_pair_low``,
-      ``p_pair_high``);
+      ``p_pair_high``); with ``since`` (the last change to how
+      questionnaires are collected), only the last waves due since then,
+      the current way of collecting, when there are at least ``min_n``
+      (``p_since`` says from when it was measured);
     - ``n_pending``: candidates whose last wave is not yet due (still in the
       programme), each expected to give ``p_pair`` pairs;
     - ``entrants_per_month``: entrants over the last ``window_days`` (or since
@@ -552,12 +560,16 @@ def pairs_projection(status: pd.DataFrame, n_needed: int, as_of, candidates=None
         Beyond this, the answer is "never at this pace".
     level : float
         Confidence level of ``p_pair``.
+    since : date-like, optional
+        Measure ``p_pair`` on the last waves due from this day on.
+    min_n : int
+        Fewest last waves due since ``since`` to measure ``p_pair`` on them.
 
     Returns
     -------
     pandas.DataFrame
         One row: ``from_wave``, ``to_wave``, ``n_needed``, ``n_pairs``,
-        ``n_last_due``, ``p_pair``, ``p_pair_low``, ``p_pair_high``,
+        ``n_last_due``, ``p_since`` (NaT: every last wave due), ``p_pair``, ``p_pair_low``, ``p_pair_high``,
         ``n_pending``, ``entrants_per_month``, ``window_days``,
         ``months_in_programme``, ``expected_date``, ``expected_early``,
         ``expected_late`` (NaT unless ``expected``), ``verdict``.
@@ -588,7 +600,15 @@ def pairs_projection(status: pd.DataFrame, n_needed: int, as_of, candidates=None
     pair = s_first.eq("answered") & s_last.eq("answered")
     last_due = s_last.isin(_DUE)
     pending = s_last.eq("not_yet_due")
-    n_pairs, n_last_due = int(pair.sum()), int(last_due.sum())
+    n_pairs = int(pair.sum())
+    p_since = pd.NaT
+    if since is not None:
+        last_when = _collection_dates(st.loc[st["wave"].astype(object) == last]
+                                      .set_index("candidate")).reindex(wide.index)
+        recent = last_due & (last_when >= pd.Timestamp(since))
+        if int(recent.sum()) >= max(min_n, 1):
+            last_due, p_since = recent, pd.Timestamp(since)
+    n_last_due = int(last_due.sum())
     n_pair_due = int((pair & last_due).sum())
     p_pair = n_pair_due / n_last_due if n_last_due else np.nan
     p_lo, p_hi = wilson_interval(n_pair_due, n_last_due, level)
@@ -629,12 +649,13 @@ def pairs_projection(status: pd.DataFrame, n_needed: int, as_of, candidates=None
         dates = (central or nat, when(p_hi) or nat, when(p_lo) or nat) if central else (nat,) * 3
     out = pd.DataFrame({
         "from_wave": [str(first)], "to_wave": [str(last)], "n_needed": [int(n_needed)],
-        "n_pairs": [n_pairs], "n_last_due": [n_last_due], "p_pair": [float(p_pair)],
+        "n_pairs": [n_pairs], "n_last_due": [n_last_due], "p_since": [p_since],
+        "p_pair": [float(p_pair)],
         "p_pair_low": [float(p_lo)], "p_pair_high": [float(p_hi)],
         "n_pending": [int(pending.sum())], "entrants_per_month": [float(per_month)],
         "window_days": [int(span_days)], "months_in_programme": [months_in],
         "expected_date": [dates[0]], "expected_early": [dates[1]], "expected_late": [dates[2]],
         "verdict": [verdict]})
-    for c in ("expected_date", "expected_early", "expected_late"):
+    for c in ("p_since", "expected_date", "expected_early", "expected_late"):
         out[c] = pd.to_datetime(out[c]).astype("datetime64[ns]")
     return out
