@@ -120,23 +120,6 @@ def test_every_pinned_requirement_is_pinned():
     assert names <= pins
 
 
-def test_notebooks_are_paired_and_have_no_outputs():
-    import jupytext
-
-    notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
-    assert notebooks
-    for ipynb in notebooks:
-        nb = json.loads(ipynb.read_text(encoding="utf-8"))
-        assert not any(c.get("outputs") for c in nb["cells"]), f"{ipynb.name} has outputs"
-        paired = ipynb.with_suffix(".py")
-        assert paired.exists(), f"{ipynb.name} has no jupytext .py"
-        a = [c["source"] for c in jupytext.read(ipynb).cells]
-        b = [c["source"] for c in jupytext.read(paired).cells]
-        assert a == b, f"{ipynb.name} and {paired.name} differ: run make sync-notebooks"
-        tags = [c.get("metadata", {}).get("tags", []) for c in nb["cells"]]
-        assert sum("parameters" in t for t in tags) == 1, f"{ipynb.name}: one parameters cell"
-
-
 def test_every_package_is_listed_for_the_wheel():
     """pyproject lists the packages (the notebooks' mapping needs an explicit
     list): every folder of impactlib/ with an __init__.py is in it."""

@@ -243,7 +243,9 @@ def run_report(study_path: str | Path, out: str | Path | None = None,
     since, until : ISO dates (``YYYY-MM-DD``) of the period
     lang : ``fr`` or ``en`` (default: the study's ``language``)
     notebooks : folder of the report notebooks (default:
-        :func:`impactlib.config.notebooks_dir`)
+        :func:`impactlib.config.notebooks_dir`): its jupytext ``.py`` notebooks
+        (percent format), or its ``*.ipynb`` when it has none (see
+        :func:`impactlib.report.sources.notebook_sources`)
     jobs : notebooks run at once
 
     Relative paths given here are taken from the current folder; nothing is
