@@ -48,6 +48,9 @@ TEXT_COLUMNS = {"candidate", "id", "pattern", "column", "file", "reason",
                 "source_file"}
 # Files of the processed folder that hold raw ids or raw cell texts: never shared.
 INTERNAL_FILES = ("pseudonyms.csv", "rejected_rows.csv", "invalid_cells.csv")
+# Folders written into the processed folder by other commands (the follow-up
+# workbooks of `impactlib due`), carried over when the folder is rebuilt.
+KEPT_FOLDERS = ("followup",)
 
 
 @dataclass
@@ -96,6 +99,9 @@ class Processed:
                 (tmp / "README.txt").write_text(
                     "INTERNAL - do not share. pseudonyms.csv, rejected_rows.csv and "
                     "invalid_cells.csv hold raw candidate ids and answers.\n", encoding="utf-8")
+                for kept in KEPT_FOLDERS:        # copied: the old folder stays whole
+                    if (folder / kept).is_dir():  # until the swap
+                        shutil.copytree(folder / kept, tmp / kept)
                 os.chmod(tmp, 0o700)
                 replace_folder(tmp, folder)
             finally:
