@@ -5,6 +5,7 @@
     impactlib clean STUDY.yml [--out DIR]
     impactlib report STUDY.yml [--out DIR] [--processed DIR] [--since DATE]
                      [--until DATE] [--lang fr|en] [--jobs N]
+    impactlib due STUDY.yml [--on DATE] [--within DAYS] [--by COLUMN] [--out FILE.xlsx]
 
 Default folders come from the study's location (see :mod:`impactlib.config`),
 never from the current folder: nothing is written there unless asked.
@@ -80,6 +81,19 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--until", help="last day of the period, YYYY-MM-DD")
     r.add_argument("--lang", choices=["fr", "en"], help="report language (study's default)")
     r.add_argument("--jobs", type=int, default=2, help="notebooks run at once (2)")
+
+    f = sub.add_parser("due", help="the follow-up list for counsellors: questionnaires "
+                                   "overdue, due soon, or missed (real ids: internal)",
+                       parents=[verbosity])
+    f.add_argument("study", type=Path, help="study.yml (or its folder)")
+    f.add_argument("--on", help="the day of the list, YYYY-MM-DD (default: today)")
+    f.add_argument("--within", type=int, default=14,
+                   help="days ahead for 'due soon' (14)")
+    f.add_argument("--by", help="a covariate (an antenne, a counsellor) or exit_status: "
+                                "one sheet per value")
+    f.add_argument("--out", type=Path,
+                   help="the workbook (default: followup/a-relancer-<date>.xlsx in the "
+                        "study's processed folder)")
     return p
 
 
@@ -191,6 +205,14 @@ def _main(argv: list[str] | None) -> int:
                                 since=args.since, until=args.until, lang=args.lang,
                                 jobs=args.jobs)
             print(folder / "html" / "index.html")
+        elif args.command == "due":
+            from impactlib.report.followup import run_followup
+
+            done = run_followup(args.study, on=args.on, within=args.within, by=args.by,
+                                out=args.out)
+            if not args.quiet:
+                print("\n".join(done.lines()))
+            print(done.path)
     except StudyError as err:
         print(f"impactlib: error: {err}", file=sys.stderr)
         return 2
