@@ -4,24 +4,209 @@
 labels and sentences of the reports, in YAML files (one per part of the
 report: ``report.yml``, ``figures.yml``...) with the same keys in both
 languages. Keys are ``<file>.<section>.<name>`` without the file: the files of
-one language are merged and a key may be defined only once. ``{name}`` fields are
-filled with :meth:`Translator.t`; values passed in are HTML-escaped when the
-text is rendered as HTML.
+one language are merged and a key may be defined only once.
+
+Filling a sentence (:meth:`Translator.t`, :meth:`Translator.html`):
+
+- ``{name}`` is replaced by the value passed in. A whole number (``int``,
+  numpy integers) is a count and is written the local way (``1 234`` in
+  French, ``1,234`` in English); pass a text (``str(seed)``) for a number
+  that is not a count. Any other number must come already written, by
+  :meth:`Translator.number`, :meth:`Translator.percent` or
+  :meth:`Translator.p`: a float passed as it is raises ``TypeError``.
+- ``{name:singular|plural}`` writes the singular or the plural words
+  according to the value of ``name`` (a count, or a number already written):
+  ``"{n} {n:candidat a|candidats ont} répondu"``. French takes the singular
+  below 2 (``0 candidat``, ``1,5 point``), English only for exactly ``1``
+  (``1 candidate``, ``0.50 points``), as the CLDR plural rules. A value that
+  is not a number (``147 à 149``, ``–``) takes the plural.
+- In French, a value put just after *de, le, la, que, ne, je, se, me, te,
+  jusque, lorsque, puisque* is elided when it starts with a vowel or a mute
+  h (``De {label}`` with ``Entrée`` gives ``D'Entrée``), and *de le, de les,
+  à le, à les* are contracted (``du``, ``des``, ``au``, ``aux``): see
+  :func:`french_elide`. Values are labels chosen by the study's users
+  (waves, dimensions), so this is done for every value.
+- :meth:`Translator.html` HTML-escapes the values (not the sentence, which
+  may hold Markdown).
 """
 
 from __future__ import annotations
 
 import html
+import math
+import numbers
+import re
+import string
+import unicodedata
 from functools import lru_cache
 
 import yaml
 
 from impactlib.config import LOCALES_DIR
 
-__all__ = ["Translator", "LANGUAGES", "load_locale"]
+__all__ = ["Translator", "LANGUAGES", "load_locale", "french_elide", "plural_is_one",
+           "APOSTROPHE", "P_FLOOR", "ASPIRATED_H"]
 
 LANGUAGES = ("fr", "en")
 LOCALES = LOCALES_DIR
+
+#: The apostrophe of elided words: the straight one, as in every locale file.
+APOSTROPHE = "'"
+#: p-values below this are written ``p < 0,001``, never ``0,000``.
+P_FLOOR = 0.001
+_P_DIGITS = 3
+_NBSP = "\u00a0"       # before % in French, and around = or < in p-values
+_NNBSP = "\u202f"      # thousands separator in French
+
+#: Words whose final vowel is elided before a vowel or a mute h.
+_ELIDING = frozenset({"de", "le", "la", "que", "ne", "je", "se", "me", "te", "jusque",
+                      "lorsque", "puisque"})
+#: Preposition + article contracted into one word.
+_CONTRACTED = {("de", "le"): "du", ("de", "les"): "des", ("à", "le"): "au", ("à", "les"): "aux"}
+#: Words starting with an aspirated h (no elision: "le haut", "de Hors les murs"),
+#: written without accents; other words starting with h take the elision.
+ASPIRATED_H = frozenset("""
+hache haie haies haine hair hall halle halles halte hamac hamburger hameau hameaux hampe
+hanche handball handicap handicaps hangar hanter happer harangue haras harcelement
+harceler hardi hardie hareng hargne haricot haricots harnais harpe hasard hate hausse
+haut haute hautes hauts hauteur hauteurs havre hennir herisson hernie heron heros hetre
+heurt heurter hibou hideux hierarchie hippie hisser hockey hollande homard hongrie
+honte honteux hoquet horde hors hotte houblon houle housse hublot huee huit huitieme
+humer hurler hussard hutte
+""".split())
+
+_WORD_BEFORE = re.compile(r"(?<![\w'’])(\w+)([ \u00a0])$")
+_FIRST_WORD = re.compile(r"\w+")
+
+
+def _plain(text: str) -> str:
+    """Lower case without accents (``Évaluation`` -> ``evaluation``)."""
+    return "".join(c for c in unicodedata.normalize("NFD", text.lower())
+                   if not unicodedata.combining(c))
+
+
+def _starts_with_vowel_sound(value: str) -> bool:
+    """A vowel (accented or not, œ, æ) or a mute h; y, digits, quotes do not."""
+    if not value:
+        return False
+    first = _plain(value[0])[:1]
+    if first in ("a", "e", "i", "o", "u") or value[0] in "œæŒÆ":
+        return True
+    if first == "h":
+        word = _FIRST_WORD.match(value)
+        return word is not None and _plain(word.group()) not in ASPIRATED_H
+    return False
+
+
+def french_elide(before: str, value: str) -> tuple[str, str]:
+    """Elide or contract the word before an inserted value, the French way.
+
+    Parameters
+    ----------
+    before : str
+        The text written so far; only its last word matters, when it is a
+        whole word followed by one space (or no-break space).
+    value : str
+        The text inserted next (a wave or dimension label...).
+
+    Returns
+    -------
+    (str, str)
+        ``before`` and ``value``, changed when:
+
+        - the last word is *de, le, la, que, ne, je, se, me, te, jusque,
+          lorsque, puisque* and ``value`` starts with a vowel (``É``, ``Œ``...
+          included) or a mute h: the word loses its final vowel and takes
+          :data:`APOSTROPHE` in place of the space (``de`` + ``Entrée`` ->
+          ``d'`` + ``Entrée``). A word starting with an aspirated h
+          (:data:`ASPIRATED_H`: ``Haut``, ``Hors``...), with y, a digit or a
+          quote is left alone;
+        - the last word is *de* or *à* and ``value`` starts with the article
+          *le* or *les*: contracted (``de`` + ``Le bilan`` -> ``du`` +
+          ``bilan``; ``à`` + ``Les 6 mois`` -> ``aux`` + ``6 mois``).
+
+        The case of the first letter of the word is kept (``De`` -> ``D'``,
+        ``À`` -> ``Au``).
+
+    Examples
+    --------
+    >>> french_elide("De ", "Entrée")
+    ("D'", 'Entrée')
+    >>> french_elide("celui de ", "Évaluation"), french_elide("celui de ", "Haut")
+    (("celui d'", 'Évaluation'), ('celui de ', 'Haut'))
+    >>> french_elide("réponse à ", "Le bilan")
+    ('réponse au ', 'bilan')
+    >>> french_elide("le ", "6 mois"), french_elide("code ", "Entrée")
+    (('le ', '6 mois'), ('code ', 'Entrée'))
+    """
+    m = _WORD_BEFORE.search(before)
+    if not m or not value:
+        return before, value
+    word, space = m.group(1), m.group(2)
+    lower = word.lower()
+    head = before[:m.start(1)]
+
+    article = re.match(r"(?i)(les?)[ \u00a0]+(?=\S)", value)
+    if article and (lower, article.group(1).lower()) in _CONTRACTED:
+        joined = _CONTRACTED[(lower, article.group(1).lower())]
+        if word[0].isupper():
+            joined = joined.capitalize()
+        return head + joined + space, value[article.end():]
+
+    if lower in _ELIDING and _starts_with_vowel_sound(value):
+        return head + word[:-1] + APOSTROPHE, value
+    return before, value
+
+
+_NUMBER_TEXT = {
+    "fr": re.compile(r"[-−+]?(\d{1,3}(?:[\u202f\u00a0 ]\d{3})+|\d+)(?:,(\d+))?"),
+    "en": re.compile(r"[-−+]?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?"),
+}
+
+
+def plural_is_one(lang: str, value) -> bool:
+    """Whether a count or a written number takes the singular (CLDR rules).
+
+    Parameters
+    ----------
+    lang : {"fr", "en"}
+    value : int, float or str
+        A number, or a number written the local way (``1 234,5``).
+
+    Returns
+    -------
+    bool
+        French: the integer part is 0 or 1 (``0 candidat``, ``1,96
+        erreur-type``). English: exactly 1 with no decimals shown (``1
+        candidate``; ``1.0 points``, ``0 candidates``). A text that is not a
+        single number takes the plural.
+
+    Examples
+    --------
+    >>> plural_is_one("fr", 0), plural_is_one("fr", "1,96"), plural_is_one("fr", "2")
+    (True, True, False)
+    >>> plural_is_one("en", 1), plural_is_one("en", "1.00"), plural_is_one("en", 0)
+    (True, False, False)
+    >>> plural_is_one("fr", "147 à 149")
+    False
+    """
+    if isinstance(value, bool):
+        raise TypeError(f"a count cannot be a boolean: {value!r}")
+    if isinstance(value, numbers.Integral):
+        whole, decimals = abs(int(value)), 0
+    elif isinstance(value, numbers.Real):
+        if not math.isfinite(value):
+            return False
+        whole, decimals = int(abs(value)), 0 if float(value).is_integer() else 1
+    else:
+        m = _NUMBER_TEXT[lang].fullmatch(str(value).strip())
+        if not m:
+            return False
+        whole = int(re.sub(r"\D", "", m.group(1)))
+        decimals = len(m.group(2) or "")
+    if lang == "fr":
+        return whole in (0, 1)
+    return whole == 1 and decimals == 0
 
 
 def _flatten(tree: dict, prefix: str = "") -> dict[str, str]:
@@ -51,6 +236,11 @@ def load_locale(lang: str) -> dict[str, str]:
     return merged
 
 
+@lru_cache(maxsize=None)
+def _parsed(template: str) -> tuple:
+    return tuple(string.Formatter().parse(template))
+
+
 class Translator:
     """Look up report strings in one language.
 
@@ -58,7 +248,13 @@ class Translator:
     --------
     >>> Translator("en").t("common.candidates", n=3)
     '3 candidates'
+    >>> Translator("fr").t("common.candidates", n=1)
+    '1 candidat'
+    >>> Translator("fr").t("items.pair_title", from_label="Entrée", to_label="Sortie", n=149)
+    "D'Entrée à Sortie (149 candidats présents aux deux questionnaires)"
     """
+
+    _formatter = string.Formatter()
 
     def __init__(self, lang: str = "fr"):
         self.lang = lang
@@ -66,12 +262,36 @@ class Translator:
 
     def t(self, key: str, /, **fields) -> str:
         """The string ``key`` with its ``{fields}`` filled in (plain text)."""
-        return self.strings[key].format(**fields)
+        return self._fill(self.strings[key], fields, escape=False)
 
     def html(self, key: str, /, **fields) -> str:
         """Like :meth:`t`, with the filled-in values HTML-escaped."""
-        safe = {k: html.escape(str(v)) for k, v in fields.items()}
-        return self.strings[key].format(**safe)
+        return self._fill(self.strings[key], fields, escape=True)
+
+    def _value(self, name: str, value, spec: str) -> str:
+        if "|" in spec:
+            one, _, other = spec.partition("|")
+            return one if plural_is_one(self.lang, value) else other
+        if isinstance(value, numbers.Integral) and not isinstance(value, bool) and not spec:
+            return self.number(int(value))
+        if isinstance(value, numbers.Real) and not isinstance(value, bool) and not spec:
+            raise TypeError(f"field {name!r}: write the number {value!r} with Translator.number, "
+                            "percent or p before passing it")
+        return format(value, spec)
+
+    def _fill(self, template: str, fields: dict, escape: bool) -> str:
+        out = ""
+        for literal, name, spec, conversion in _parsed(template):
+            out += literal
+            if name is None:
+                continue
+            value, _ = self._formatter.get_field(name, (), fields)
+            value = self._formatter.convert_field(value, conversion)
+            text = self._value(name, value, spec or "")
+            if self.lang == "fr":
+                out, text = french_elide(out, text)
+            out += html.escape(text) if escape else text
+        return out
 
     def period(self, since: str | None = None, until: str | None = None) -> str:
         """The report's period in words."""
@@ -84,12 +304,51 @@ class Translator:
         return self.t("common.period_all")
 
     def number(self, value: float, digits: int = 0) -> str:
-        """A number written the local way (``1 234,5`` in French)."""
+        """A number written the local way (``1 234,5`` in French).
+
+        The French thousands separator is the narrow no-break space
+        (U+202F), the decimal mark the comma; English uses ``,`` and ``.``.
+        """
         text = f"{value:,.{digits}f}"
         if self.lang == "fr":
-            text = text.replace(",", "\u202f").replace(".", ",")
+            text = text.replace(",", _NNBSP).replace(".", ",")
         return text
 
     def percent(self, share: float, digits: int = 0) -> str:
-        """A share (0-1) as a percentage."""
-        return self.number(100 * share, digits) + ("\u00a0%" if self.lang == "fr" else "%")
+        """A share (0-1) as a percentage (``48 %`` with a no-break space in French)."""
+        return self.number(100 * share, digits) + (_NBSP + "%" if self.lang == "fr" else "%")
+
+    def p_value(self, p: float) -> str:
+        """A p-value for a table cell: ``0,049``, ``< 0,001``, ``–`` when unknown.
+
+        Three decimals; below :data:`P_FLOOR` (0.001) the bound, never
+        ``0,000``. The space after ``<`` is a no-break space.
+
+        Examples
+        --------
+        >>> tr = Translator("fr")
+        >>> tr.p_value(0.0004), tr.p_value(0.001), tr.p_value(0.04951)
+        ('<\\xa00,001', '0,001', '0,050')
+        >>> Translator("en").p_value(0.00099), Translator("en").p_value(float("nan"))
+        ('<\\xa00.001', '–')
+        """
+        if p is None or not isinstance(p, numbers.Real) or not math.isfinite(p):
+            return "–"
+        if p < P_FLOOR:
+            return "<" + _NBSP + self.number(P_FLOOR, _P_DIGITS)
+        return self.number(p, _P_DIGITS)
+
+    def p(self, p: float) -> str:
+        """A p-value in a sentence: ``p = 0,049`` or ``p < 0,001`` (no-break spaces).
+
+        Examples
+        --------
+        >>> Translator("fr").p(0.0004).replace("\\xa0", " ")
+        'p < 0,001'
+        >>> Translator("en").p(0.5).replace("\\xa0", " ")
+        'p = 0.500'
+        """
+        text = self.p_value(p)
+        if text == "–":
+            return "p" + _NBSP + "=" + _NBSP + text
+        return "p" + _NBSP + (text if text.startswith("<") else "=" + _NBSP + text)

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["main_pair", "funnel_text", "change_table", "change_sentences", "sample_text",
-           "caveats", "classify_change", "interval", "display_table", "SMD_NOTABLE"]
+           "caveats", "classify_change", "interval", "display_table", "quality_table",
+           "SMD_NOTABLE"]
 
 SMD_NOTABLE = 0.2  # a standardized mean difference beyond this is "notable" (Cohen's small)
 
@@ -148,9 +149,14 @@ def funnel_text(view) -> str:
     rest = [view.tr.t("synthesis.funnel_wave", n=int(r.n_candidates), label=view.label(r.wave),
                       pct=view.tr.percent(r.retention_from_first))
             for r in f.iloc[1:].itertuples()]
-    tail = ("; ".join(rest) + ".") if rest else ""
+    tail = (_list_separator(view).join(rest) + ".") if rest else ""
     return view.tr.html("synthesis.funnel", n_first=int(first.n_candidates),
                         first=view.label(first.wave), rest=tail)
+
+
+def _list_separator(view) -> str:
+    """``" ; "`` in French (space before the semicolon, as before colons), ``"; "`` in English."""
+    return " ; " if view.tr.lang == "fr" else "; "
 
 
 def _pair(table: pd.DataFrame, from_wave: str, to_wave: str) -> pd.DataFrame:
@@ -176,8 +182,8 @@ def change_table(view, from_wave: str, to_wave: str) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        One row per dimension: ``dimension``, ``change`` and ``margin``
-        (text, written the local way), ``n`` (candidates) and ``reliable``
+        One row per dimension: ``dimension``, ``change``, ``margin`` and
+        ``n`` (candidates), as text written the local way, and ``reliable``
         (share of reliable improvement, ``–`` when unknown).
     """
     model = _pair(view.results["dimension_model"], from_wave, to_wave)
@@ -188,7 +194,7 @@ def change_table(view, from_wave: str, to_wave: str) -> pd.DataFrame:
             "dimension": r.dimension,
             "change": view.tr.number(r.estimate, 2),
             "margin": interval(view, r.ci_low, r.ci_high),
-            "n": int(r.n_candidates),
+            "n": view.tr.number(int(r.n_candidates)),
             "reliable": (view.tr.percent(rci.loc[r.dimension, "pct_reliable_improvement"] / 100)
                          if r.dimension in rci.index
                          and np.isfinite(rci.loc[r.dimension, "pct_reliable_improvement"]) else "–"),
@@ -352,8 +358,10 @@ def display_table(view, frame: pd.DataFrame, digits: dict | None = None) -> pd.D
     frame : pandas.DataFrame
         The table to show.
     digits : dict, optional
-        ``{column: decimals}`` for the columns to write; other columns (and
-        names not in ``frame``) are left as they are.
+        ``{column: decimals}`` for the columns to write, or ``{column: "p"}``
+        for a p-value column (:meth:`impactlib.report.i18n.Translator.p_value`:
+        ``< 0,001`` below 0.001, else 3 decimals); other columns (and names
+        not in ``frame``) are left as they are.
 
     Returns
     -------
@@ -370,10 +378,17 @@ def display_table(view, frame: pd.DataFrame, digits: dict | None = None) -> pd.D
       dimension alpha
     0         A  0,81
     1         B     –
+    >>> display_table(SimpleNamespace(tr=Translator("fr")), pd.DataFrame({"p": [0.0004, 0.5]}),
+    ...               {"p": "p"})["p"].str.replace("\xa0", " ").tolist()
+    ['< 0,001', '0,500']
     """
     out = frame.copy()
     for col, d in (digits or {}).items():
-        if col in out:
+        if col not in out:
+            continue
+        if d == "p":
+            out[col] = [view.tr.p_value(float(v)) if pd.notna(v) else "–" for v in out[col]]
+        else:
             out[col] = [view.tr.number(v, d) if pd.notna(v) and np.isfinite(v) else "–"
                         for v in out[col]]
     return out
@@ -407,11 +422,12 @@ def rates_table(view) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``wave`` (label), ``n_due``, ``n_answered``, ``n_missed``,
-        ``n_not_yet_due`` and ``response_rate`` (percentage text, ``–`` when
-        nothing is due).
+        ``n_not_yet_due`` (counts written the local way) and
+        ``response_rate`` (percentage text, ``–`` when nothing is due).
     """
     r = view.results["attrition_rates"]
-    out = r[["wave", "n_due", "n_answered", "n_missed", "n_not_yet_due"]].copy()
+    counts = ["n_due", "n_answered", "n_missed", "n_not_yet_due"]
+    out = display_table(view, r[["wave"] + counts].copy(), dict.fromkeys(counts, 0))
     out["wave"] = [view.label(w) for w in out["wave"]]
     out["response_rate"] = [view.tr.percent(v) if pd.notna(v) else "–" for v in r["response_rate"]]
     return out
@@ -429,21 +445,27 @@ def due_days_text(view) -> str:
     Returns
     -------
     str
-        The days of each middle wave, comma-separated; ``–`` when the study
-        has no middle wave.
+        The days of each middle wave written the local way, as a list
+        (``120 et 180`` in French, ``120 and 180`` in English); ``–`` when the
+        study has no middle wave.
 
     Examples
     --------
     >>> from types import SimpleNamespace
-    >>> view = SimpleNamespace(waves=["T1", "T2", "T3", "T4"],
+    >>> from impactlib.report.i18n import Translator
+    >>> view = SimpleNamespace(waves=["T1", "T2", "T3", "T4"], tr=Translator("fr"),
     ...                        study=SimpleNamespace(due_days={"T2": 120}))
     >>> due_days_text(view)
-    '120, 180'
+    '120 et 180'
     """
     from impactlib.stats.attrition import due_offsets
 
     offsets = due_offsets(view.waves, view.study.due_days)
-    return ", ".join(str(offsets[w]) for w in view.waves[1:-1]) or "–"
+    days = [view.tr.number(offsets[w]) for w in view.waves[1:-1]]
+    if not days:
+        return "–"
+    last = " et " if view.tr.lang == "fr" else " and "
+    return last.join([", ".join(days[:-1]), days[-1]]) if len(days) > 1 else days[0]
 
 
 def timing_table(view) -> pd.DataFrame:
@@ -460,12 +482,13 @@ def timing_table(view) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``pair`` (``Entrée → Sortie``), ``n``, ``median_days`` and ``iqr``
-        (first to third quartile, as :func:`interval`), as text.
+        (first to third quartile, as :func:`interval`), as text written the
+        local way.
     """
     t = view.results["timing"]
     return pd.DataFrame({
         "pair": [_arrow(view, a, b) for a, b in zip(t["from_wave"], t["to_wave"])],
-        "n": t["n"].astype(int),
+        "n": [view.tr.number(int(v)) for v in t["n"]],
         "median_days": [view.tr.number(v, 0) if pd.notna(v) else "–" for v in t["median_days"]],
         "iqr": [interval(view, a, b, 0) for a, b in zip(t["q1_days"], t["q3_days"])]})
 
@@ -485,7 +508,9 @@ def dropout_tables(view) -> list[tuple[tuple[str, str], pd.DataFrame]]:
         For each pair ``(from_wave, to_wave)``, its table: ``variable``,
         ``level``, ``n_returned``, ``n_dropped``, ``mean_returned``,
         ``mean_dropped``, ``smd``, ``p_value``, numbers written the local way
-        and groups under the privacy threshold written "fewer than 5". Empty
+        (p-values as :meth:`impactlib.report.i18n.Translator.p_value`: ``<
+        0,001`` below 0.001) and groups under the privacy threshold written
+        "fewer than 5". Empty
         when there is no attrition table.
     """
     att = view.results.get("attrition")
@@ -496,7 +521,8 @@ def dropout_tables(view) -> list[tuple[tuple[str, str], pd.DataFrame]]:
             "smd", "p_value"]
     for (a, b), t in att.groupby(["from_wave", "to_wave"], sort=False):
         shown = display_table(view, t[cols + ["suppressed"]].copy(),
-                              {"mean_returned": 2, "mean_dropped": 2, "smd": 2, "p_value": 3})
+                              {"n_returned": 0, "n_dropped": 0, "mean_returned": 2,
+                               "mean_dropped": 2, "smd": 2, "p_value": "p"})
         shown["level"] = shown["level"].fillna("")
         shown = _suppressed(view, shown, ["mean_returned", "mean_dropped", "smd", "p_value"])
         out.append(((str(a), str(b)), shown[cols]))
@@ -516,7 +542,7 @@ def mcar_text(view) -> str:
     -------
     str
         Markdown (locale key ``attrition.mcar``) with chi-square, degrees of
-        freedom, p-value and the verdict (random at p >= 0.05, not random
+        freedom, p-value (``p = 0,049``, ``p < 0,001``) and the verdict (random at p >= 0.05, not random
         below, or why the test could not be computed); ``""`` when there is no
         test result.
     """
@@ -532,40 +558,62 @@ def mcar_text(view) -> str:
     return tr.html("attrition.mcar", wave=view.label(r["wave"]),
                    chi2=tr.number(r["chi2"], 1) if np.isfinite(r["chi2"]) else "–",
                    df=int(r["df"]) if np.isfinite(r["df"]) else "–",
-                   p=tr.number(r["p_value"], 3) if np.isfinite(r["p_value"]) else "–",
+                   p=tr.p(float(r["p_value"])),
                    verdict=verdict)
 
 
-def item_pairs(view) -> list[tuple[str, str, int]]:
+def item_pairs(view) -> list[tuple[str, str, int | str]]:
     """Wave pairs from the first wave with at least 2 candidates answering both.
 
     Parameters
     ----------
     view : impactlib.report.notebook.ReportView
-        The report; ``view.results["item_change"]`` and ``view.waves`` are
-        used.
+        The report; ``view.results["item_change"]`` (which pairs),
+        ``view.results["item_shares"]`` (how many candidates) and
+        ``view.waves`` are used.
 
     Returns
     -------
-    list of (str, str, int)
-        ``(from_wave, to_wave, n)`` in the order of the item table, ``n``
-        being the most candidates answering an item at both waves.
+    list of (str, str, int or str)
+        ``(from_wave, to_wave, n)`` in the order of the item table. ``n`` is
+        the number of candidates who filled in both questionnaires, from the
+        ``n_candidates`` column of ``item_shares``: the same table and the
+        same number as the ``n =`` of the pair's answer bars
+        (:func:`impactlib.report.figures.diverging_bars`). When the items
+        were not all asked at both waves, these counts differ between items
+        and ``n`` is their range written as the figure writes it
+        (``147 à 149``). A pair is kept when at least one item has 2
+        candidates answering it at both waves (``n_pairs`` of
+        ``item_change``, which leaves out blank and "don't know" answers and
+        is shown item by item).
 
     Examples
     --------
     >>> import pandas as pd
     >>> from types import SimpleNamespace
+    >>> from impactlib.report.i18n import Translator
     >>> ic = pd.DataFrame({"from_wave": ["T1", "T1", "T1", "T2"], "to_wave": ["T2", "T2", "T3", "T3"],
     ...                    "item": ["Q1", "Q2", "Q1", "Q1"], "n_pairs": [30, 28, 1, 12]})
-    >>> item_pairs(SimpleNamespace(results={"item_change": ic}, waves=["T1", "T2", "T3"]))
-    [('T1', 'T2', 30)]
+    >>> shares = pd.DataFrame({"from_wave": ["T1", "T1", "T1", "T2"], "to_wave": ["T2", "T2", "T3", "T3"],
+    ...                        "item": ["Q1", "Q2", "Q1", "Q1"], "n_candidates": [31, 31, 2, 12]})
+    >>> view = SimpleNamespace(results={"item_change": ic, "item_shares": shares},
+    ...                        waves=["T1", "T2", "T3"], tr=Translator("fr"))
+    >>> item_pairs(view)
+    [('T1', 'T2', 31)]
+    >>> view.results["item_shares"] = shares.assign(n_candidates=[31, 29, 2, 12])
+    >>> item_pairs(view)
+    [('T1', 'T2', '29 à 31')]
     """
     ic = view.results["item_change"]
+    shares = view.results["item_shares"]
     first = view.waves[0]
     out = []
     for (a, b), t in ic.groupby(["from_wave", "to_wave"], sort=False):
         if str(a) == first and t["n_pairs"].max() >= 2:
-            out.append((str(a), str(b), int(t["n_pairs"].max())))
+            n = _pair(shares, str(a), str(b))["n_candidates"].dropna()
+            low, high = (int(n.min()), int(n.max())) if len(n) else (0, 0)
+            out.append((str(a), str(b), high if low == high
+                        else view.tr.t("figures.common.n_range", low=low, high=high)))
     return out
 
 
@@ -585,16 +633,17 @@ def item_table(view, from_wave: str, to_wave: str) -> pd.DataFrame:
     pandas.DataFrame
         ``item``, ``text``, ``n_pairs``, ``mean_from``, ``mean_to``,
         ``pct_improved``, ``pct_stable``, ``pct_worsened``, ``effect_size``,
-        ``p_adjusted``, numbers written the local way.
+        ``p_adjusted``, numbers written the local way (``< 0,001`` for an
+        adjusted p below 0.001).
     """
     t = _pair(view.results["item_change"], from_wave, to_wave).copy()
     texts = view.data.items.set_index("item")["text"]
     t["text"] = t["item"].map(texts)
     cols = ["item", "text", "n_pairs", "mean_from", "mean_to", "pct_improved", "pct_stable",
             "pct_worsened", "effect_size", "p_adjusted"]
-    return display_table(view, t[cols], {"mean_from": 2, "mean_to": 2, "pct_improved": 0,
-                                         "pct_stable": 0, "pct_worsened": 0,
-                                         "effect_size": 2, "p_adjusted": 3})
+    return display_table(view, t[cols], {"n_pairs": 0, "mean_from": 2, "mean_to": 2,
+                                         "pct_improved": 0, "pct_stable": 0, "pct_worsened": 0,
+                                         "effect_size": 2, "p_adjusted": "p"})
 
 
 def top_items(view, from_wave: str, to_wave: str, n: int = 3) -> list[str]:
@@ -645,7 +694,7 @@ def reliability_table(view) -> pd.DataFrame:
     """
     r = view.results["reliability"]
     out = display_table(view, r[["dimension", "wave", "n", "alpha", "omega"]].copy(),
-                        {"alpha": 2, "omega": 2})
+                        {"n": 0, "alpha": 2, "omega": 2})
     out["wave"] = [view.label(w) for w in r["wave"]]
     out.insert(4, "margin", [interval(view, a, b) for a, b in zip(r["ci_low"], r["ci_high"])])
     return out
@@ -664,12 +713,12 @@ def model_table(view) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``dimension``, ``term`` (``Entrée → Sortie``), ``estimate``,
-        ``margin`` (as :func:`interval`), ``p_value``, ``n_candidates``,
-        numbers written the local way.
+        ``margin`` (as :func:`interval`), ``p_value`` (``< 0,001`` below
+        0.001), ``n_candidates``, numbers written the local way.
     """
     m = view.results["dimension_model"]
     out = display_table(view, m[["dimension", "estimate", "p_value", "n_candidates"]].copy(),
-                        {"estimate": 2, "p_value": 3})
+                        {"estimate": 2, "p_value": "p", "n_candidates": 0})
     out.insert(1, "term", [_arrow(view, a, b) for a, b in zip(m["from_wave"], m["to_wave"])])
     out.insert(3, "margin", [interval(view, a, b) for a, b in zip(m["ci_low"], m["ci_high"])])
     return out
@@ -754,16 +803,15 @@ def power_display(view) -> pd.DataFrame:
     pandas.DataFrame
         ``pair`` (``Entrée → Sortie``), ``n_pairs``, ``mdes`` (smallest
         detectable effect), ``n_for_d_0.2``, ``n_for_d_0.3``,
-        ``n_for_d_0.5`` and ``entrants_for_d_0.3``, as text (``–`` when
-        unknown).
+        ``n_for_d_0.5`` and ``entrants_for_d_0.3``, as text written the local
+        way (``–`` when unknown).
     """
     p = view.results["power"]
     out = pd.DataFrame({"pair": [_arrow(view, a, b) for a, b in zip(p["from_wave"], p["to_wave"])]})
-    out["n_pairs"] = p["n_pairs"].astype("Int64").astype(str).to_numpy()
-    out["mdes"] = [view.tr.number(v, 2) if pd.notna(v) and np.isfinite(v) else "–" for v in p["mdes"]]
-    for col in ("n_for_d_0.2", "n_for_d_0.3", "n_for_d_0.5", "entrants_for_d_0.3"):
-        out[col] = [str(int(v)) if pd.notna(v) else "–" for v in p[col]]
-    return out
+    counts = ["n_pairs", "n_for_d_0.2", "n_for_d_0.3", "n_for_d_0.5", "entrants_for_d_0.3"]
+    shown = display_table(view, p[counts + ["mdes"]].reset_index(drop=True),
+                          {**dict.fromkeys(counts, 0), "mdes": 2})
+    return pd.concat([out, shown[["n_pairs", "mdes"] + counts[1:]]], axis=1)
 
 
 def quality_alerts(view) -> list[str]:
@@ -804,4 +852,28 @@ def quality_alerts(view) -> list[str]:
             if isinstance(sheet, str) and sheet:
                 out.append(tr.html("quality.sheet_read", wave=view.label(wave), file=file,
                                    sheet=sheet))
+    return out
+
+
+def quality_table(view) -> pd.DataFrame:
+    """Rows read, kept and set aside per questionnaire file (display).
+
+    Parameters
+    ----------
+    view : impactlib.report.notebook.ReportView
+        The report; ``view.results["quality"]`` and wave labels are used.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :data:`impactlib.report.results.QUALITY_COLUMNS`:
+        ``wave`` as its label (``Entrée``), ``file``, and the counts written
+        the local way (``1 234``).
+    """
+    from impactlib.report.results import QUALITY_COLUMNS
+
+    q = view.results["quality"]
+    counts = [c for c in QUALITY_COLUMNS if c not in ("wave", "file")]
+    out = display_table(view, q[QUALITY_COLUMNS].copy(), dict.fromkeys(counts, 0))
+    out["wave"] = [view.label(w) for w in q["wave"]]
     return out
