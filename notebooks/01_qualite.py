@@ -29,7 +29,6 @@ from IPython.display import display
 
 from impactlib.report import narrative
 from impactlib.report.notebook import open_report
-from impactlib.report.results import QUALITY_COLUMNS
 
 report = open_report(study, processed, results, since, until, lang)
 display(report.md("quality.title", level=1), report.md("quality.intro"))
@@ -37,7 +36,7 @@ display(report.md("quality.title", level=1), report.md("quality.intro"))
 # %%
 quality = report.results["quality"]
 display(report.md("quality.table_title", level=2),
-        report.table(quality[QUALITY_COLUMNS], labels="quality.columns"))
+        report.table(narrative.quality_table(report), labels="quality.columns"))
 
 # %%
 display(report.md("quality.rejected_note", n=int(quality["rows_rejected"].sum())),
@@ -48,5 +47,6 @@ display(report.md("quality.rejected_note", n=int(quality["rows_rejected"].sum())
 patterns = report.results["patterns"]
 display(report.md("quality.patterns_title", level=2),
         report.md("quality.patterns_intro", n=int(patterns["n_candidates"].sum())),
-        report.table(patterns.rename(columns={"pattern": "pattern", "n_candidates": "n_candidates"}),
+        report.table(narrative.display_table(report, patterns[["pattern", "n_candidates"]],
+                                             {"n_candidates": 0}),
                      labels="quality"))

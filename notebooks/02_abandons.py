@@ -70,7 +70,7 @@ if pair:
     display(report.md("attrition.sensitivity_title", level=2),
             report.md("attrition.sensitivity_intro", from_label=report.label(pair[0]),
                       to_label=report.label(pair[1]), m=int(imputed["m"].iloc[0]),
-                      seed=int(imputed["seed"].iloc[0])),
+                      seed=str(int(imputed["seed"].iloc[0]))),
             report.fig(figures.sensitivity_figure(
                 report.results["dimension_model"], report.results["completers_change"],
-                imputed, report.tr, *pair)))
+                imputed, report.tr, *pair, wave_labels=report.wave_labels)))

@@ -43,12 +43,13 @@ for from_wave, to_wave, n in pairs:
     display(report.md("items.pair_title", level=2, from_label=report.label(from_wave),
                       to_label=report.label(to_wave), n=n),
             report.fig(figures.forest_plot(report.results["item_change"], report.data.items,
-                                           report.tr, from_wave, to_wave)),
+                                           report.tr, from_wave, to_wave,
+                                           wave_labels=report.wave_labels)),
             report.md("items.forest_note"))
     for dimension in report.dimensions:
         display(report.fig(figures.diverging_bars(
             report.results["item_shares"], report.data.items, report.tr, from_wave,
-            to_wave, dimension=dimension)))
+            to_wave, dimension=dimension, wave_labels=report.wave_labels)))
     display(report.md("items.bars_note"), report.md("items.table_title", level=3),
             report.table_of(narrative.item_table(report, from_wave, to_wave), "items.columns"))
 

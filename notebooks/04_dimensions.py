@@ -52,7 +52,8 @@ if pair:
     for dimension in report.dimensions:
         display(report.fig(figures.rci_scatter(
             reliability.rci_points(report.data.scores, report.results["rci"]),
-            report.results["rci"], dimension, pair[0], pair[1], report.tr)))
+            report.results["rci"], dimension, pair[0], pair[1], report.tr,
+            wave_labels=report.wave_labels)))
 
 # %%
 largest = narrative.largest_pair(report)

@@ -43,4 +43,5 @@ pair = narrative.main_pair(report)
 if pair:
     display(report.text(narrative.sample_text(report, *pair)),
             report.fig(figures.power_curve(report.results["power"], report.tr, *pair,
+                                           wave_labels=report.wave_labels,
                                            curve=power.mdes_curve(report.results["power"]))))
