@@ -108,9 +108,9 @@ def test_study_yaml_due_days_must_name_a_wave(make_study):
     with pytest.raises(StudyError, match="due_days names wave 'T3', which is not a wave "
                                          r"of the study \(waves: T1, T2\)"):
         load_study(path)
-    path.write_text(path.read_text(encoding="utf-8").replace("T3: 90", "T2: 90"),
+    path.write_text(path.read_text(encoding="utf-8").replace("T3: 90", "T1: 7"),
                     encoding="utf-8")
-    assert load_study(path).due_days == {"T2": 90}
+    assert load_study(path).due_days == {"T1": 7}
 
 
 def test_study_timezone_is_checked(make_study):
@@ -170,4 +170,11 @@ def test_study_collection_change_waves_must_be_waves(make_study):
     path.write_text(path.read_text(encoding="utf-8").replace("[T1]", "[T9]"), encoding="utf-8")
     with pytest.raises(StudyError, match="changes entry 'SMS' names wave 'T9', which is not a "
                                          "wave of the study"):
+        load_study(path)
+
+
+def test_study_due_days_cannot_name_the_last_wave(make_study):
+    path = make_study({"T1": "id;A1\nX;1\n", "T2": "id;A1\nX;2\n"}, extra="due_days: {T2: 90}")
+    with pytest.raises(StudyError, match="due_days names the last wave 'T2', which is due at "
+                                         "exit"):
         load_study(path)

@@ -195,6 +195,9 @@ def load_study(path: str | Path) -> Study:
                                             for v in due.values()):
         raise StudyError("due_days must map wave keys to whole numbers of days", path)
     _check_wave_references("due_days", due, [w.key for w in waves], path)
+    if len(waves) > 1 and waves[-1].key in map(str, due):
+        raise StudyError(f"due_days names the last wave '{waves[-1].key}', which is due at exit "
+                         "(the registry's exit_date): leave it out", path)
     changes = _changes(doc.get("changes"), path)
     for change in changes:
         _check_wave_references(f"changes entry '{change.label}'", dict.fromkeys(change.waves),
