@@ -49,11 +49,14 @@ def _close_figures():
 
 
 def texts(fig) -> list[str]:
-    return [t.get_text() for t in fig.findobj(Text)]
+    """Every text of the figure, each on one line (texts are wrapped to the figure)."""
+    return [t.get_text().replace("\n", " ") for t in fig.findobj(Text)]
 
 
 def title(fig) -> str:
-    return next(t.get_text() for t in fig.findobj(Text) if t.get_gid() == "title")
+    """The figure's title, on one line (it is wrapped to the figure's width)."""
+    return " ".join(next(t.get_text() for t in fig.findobj(Text)
+                         if t.get_gid() == "title").split("\n"))
 
 
 def by_gid(fig, prefix: str) -> list:

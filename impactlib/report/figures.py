@@ -24,6 +24,7 @@ pyplot's global state is not used).
 * :func:`sensitivity_figure` -- completers, mixed model and multiple
   imputation estimates side by side.
 * :func:`power_curve` -- minimum detectable effect by number of pairs.
+* :func:`to_svg_bytes` -- deterministic SVG (text as text) for the HTML report.
 * :func:`to_png_bytes`, :func:`save_png` -- deterministic PNG output.
 
 Conventions: every text comes from ``locales/<lang>/figures.yml`` (numbers
@@ -40,6 +41,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import textwrap
 from collections.abc import Mapping, Sequence
 from functools import wraps
@@ -65,6 +67,7 @@ __all__ = [
     "transition_heatmap",
     "sensitivity_figure",
     "power_curve",
+    "to_svg_bytes",
     "to_png_bytes",
     "save_png",
     "OKABE_ITO",
@@ -91,7 +94,9 @@ PNG_DPI = 110
 #: Cells with fewer candidates than this (and more than none) are not detailed.
 MIN_CELL = 5
 
-WIDTH = 7.5  # inches: the width of the report's text column
+#: Inches. Drawn this narrow so that shown across a 390 px phone the smallest
+#: text (8 pt) is about 9 CSS px, and printed at its size on A4.
+WIDTH = 5.0
 GREY = "#BDBDBD"
 DARK_GREY = "#555555"
 DONT_KNOW_COLOUR = "#D9D9D9"
@@ -225,13 +230,13 @@ def _frame(width: float, body_height: float, title: str, subtitle: str | None = 
     (Figure, SubFigure)
         The figure (with an Agg canvas) and the body to draw in.
     """
-    title_lines = _lines(title, max(30, int(width * 10.2)))
-    sub_lines = _lines(subtitle, max(40, int(width * 15.0)))
-    note_lines = _lines(note, max(40, int(width * 17.0)))
+    title_lines = _lines(title, max(30, int(width * 9.6)))
+    sub_lines = _lines(subtitle, max(40, int(width * 14.0)))
+    note_lines = _lines(note, max(40, int(width * 15.0)))
     title_h = len(title_lines) * 11.5 * 1.22 / 72
     sub_h = len(sub_lines) * 8.5 * 1.28 / 72
     head_h = 0.1 + title_h + (0.06 + sub_h if sub_lines else 0.0) + 0.04
-    foot_h = 0.06 + len(note_lines) * 7.5 * 1.3 / 72 + 0.04 if note_lines else 0.0
+    foot_h = 0.06 + len(note_lines) * 8 * 1.3 / 72 + 0.04 if note_lines else 0.0
     fig = Figure(figsize=(width, head_h + body_height + foot_h), layout="constrained")
     FigureCanvasAgg(fig)
     ratios = [head_h, body_height] + ([foot_h] if note_lines else [])
@@ -245,7 +250,7 @@ def _frame(width: float, body_height: float, title: str, subtitle: str | None = 
                   fontsize=8.5, color="#333333", gid="subtitle", linespacing=1.15)
     if note_lines:
         parts[2].text(x0, 1 - 0.06 / foot_h, "\n".join(note_lines), ha="left", va="top",
-                      fontsize=7.5, color="#333333", gid="note", linespacing=1.2)
+                      fontsize=8, color="#333333", gid="note", linespacing=1.2)
     return fig, body
 
 
@@ -262,7 +267,7 @@ def _legend(body, handles, ncol: int, **kwargs):
 def _no_data(tr, title: str | None = None) -> Figure:
     """Small figure that says there is no data."""
     with mpl.rc_context(_RC):
-        fig, body = _frame(6.0, 0.8, title or "")
+        fig, body = _frame(WIDTH, 0.8, title or "")
         ax = body.add_subplot()
         ax.set_axis_off()
         ax.text(0.5, 0.5, _esc(tr.t("figures.common.no_data")), ha="center", va="center",
@@ -407,7 +412,7 @@ def funnel_figure(funnel: pd.DataFrame, tr, wave_labels=None) -> Figure:
 @_styled
 def diverging_bars(shares: pd.DataFrame, items: pd.DataFrame | None, tr, from_wave, to_wave,
                    dimension: str | None = None, wave_labels: Mapping | None = None,
-                   min_label: float = 7.0) -> Figure:
+                   min_label: float = 12.0) -> Figure:
     """Diverging stacked bars of the answers per item, at both waves of a pair.
 
     Parameters
@@ -508,9 +513,9 @@ def diverging_bars(shares: pd.DataFrame, items: pd.DataFrame | None, tr, from_wa
     note = (tr.t("figures.diverging.reverse_note", high=_esc(reverse_standard[-1]),
                  low=_esc(reverse_standard[0])) if reverse_standard is not None else None)
     n_legend = sum(len(st) for st in legend_sets) + 2
-    fig, body = _frame(WIDTH, 1.25 + 0.21 * n_rows + 0.2 * math.ceil(n_legend / 4), title,
+    fig, body = _frame(WIDTH, 1.25 + 0.21 * n_rows + 0.2 * math.ceil(n_legend / 2), title,
                        tr.t("figures.diverging.subtitle", n=n_text), note)
-    gs = body.add_gridspec(1, 2, width_ratios=[5.0, 1.1])
+    gs = body.add_gridspec(1, 2, width_ratios=[5.0, 1.5])
     ax = body.add_subplot(gs[0, 0])
     side_ax = body.add_subplot(gs[0, 1], sharey=ax)
     reach, top_side = 10.0, 0.0
@@ -523,7 +528,7 @@ def diverging_bars(shares: pd.DataFrame, items: pd.DataFrame | None, tr, from_wa
             patch.set_gid(f"bar:{item}:{wave}:{lab}")
             if width >= min_label:
                 ax.text(start + width / 2, yy, tr.number(width), ha="center", va="center",
-                        fontsize=7, color=_text_colour(colour))
+                        fontsize=8, color=_text_colour(colour))
         if segs:
             reach = max(reach, -min(s[1] for s in segs), max(s[2] for s in segs))
         for kind, colour, hatch in [("dont_know", DONT_KNOW_COLOUR, None),
@@ -535,13 +540,17 @@ def diverging_bars(shares: pd.DataFrame, items: pd.DataFrame | None, tr, from_wa
                 patch.set_gid(f"side:{item}:{wave}:{kind}")
         outer = max([end for _, end, _ in side.values()] + [0.0])
         if outer > 0:
-            side_ax.text(outer, yy, " " + tr.number(outer), ha="left", va="center", fontsize=7)
+            side_ax.text(outer, yy, " " + tr.number(outer), ha="left", va="center", fontsize=8)
         top_side = max(top_side, outer)
     reach = min(100.0, math.ceil(reach / 10.0) * 10.0)
     ax.set_xlim(-reach, reach)
     ax.axvline(0, color="black", linewidth=0.8)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: tr.percent(abs(v) / 100)))
-    ax.set_xlabel(tr.t("figures.diverging.xlabel"))
+    # "<- less favourable   % of answers   more favourable ->": the arrows on
+    # either side of zero, the words under them (the panel is narrow)
+    xlabel = re.split(r"\s{3,}", tr.t("figures.diverging.xlabel"))
+    ax.set_xlabel(f"{xlabel[0]}   {xlabel[2]}\n{xlabel[1]}" if len(xlabel) == 3
+                  else " ".join(xlabel))
     ax.set_yticks([r[0] for r in rows_out], [_esc(r[2]) for r in rows_out])
     ax.tick_params(axis="y", length=0)
     ax.set_ylim(n_rows - 0.4, -0.8)
@@ -550,10 +559,10 @@ def diverging_bars(shares: pd.DataFrame, items: pd.DataFrame | None, tr, from_wa
     offset = -(10 + 5.5 * tick_chars)
     blend = _left_of_axis(ax)
     for yy, item in item_centres:
-        ax.annotate(_item_text(item, info, 34), xy=(0, yy), xycoords=blend, xytext=(offset, 0),
+        ax.annotate(_item_text(item, info, 24), xy=(0, yy), xycoords=blend, xytext=(offset, 0),
                     textcoords="offset points", ha="right", va="center", fontsize=8.5)
     for yy, dim in heads:
-        ax.annotate(_wrap(dim, 40), xy=(0, yy), xycoords=blend, xytext=(offset, 0),
+        ax.annotate(_wrap(dim, 28), xy=(0, yy), xycoords=blend, xytext=(offset, 0),
                     textcoords="offset points", ha="right", va="center", fontsize=9,
                     fontweight="bold")
     side_ax.set_xlim(0, max(10.0, math.ceil(top_side * 1.35 / 5.0) * 5.0))
@@ -561,7 +570,8 @@ def diverging_bars(shares: pd.DataFrame, items: pd.DataFrame | None, tr, from_wa
     side_ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: tr.percent(v / 100)))
     side_ax.tick_params(axis="y", left=False, labelleft=False)
     side_ax.spines["left"].set_visible(False)
-    side_ax.set_title(tr.t("figures.diverging.side_title"), fontsize=8, loc="left")
+    side_ax.set_title("\n".join(_lines(tr.t("figures.diverging.side_title"), 13)), fontsize=8,
+                      loc="left")
 
     handles = []
     seen = set()
@@ -575,7 +585,7 @@ def diverging_bars(shares: pd.DataFrame, items: pd.DataFrame | None, tr, from_wa
                       label=tr.t("figures.diverging.dont_know")),
                 Patch(facecolor=MISSING_COLOUR, edgecolor="white", hatch="////",
                       label=tr.t("figures.diverging.missing"))]
-    _legend(body, handles, 4, fontsize=8)
+    _legend(body, handles, 2, fontsize=8.5)
     return fig
 
 
@@ -644,7 +654,7 @@ def forest_plot(item_change: pd.DataFrame, items: pd.DataFrame | None, tr, from_
                              [m.get("dimension") for m in info.values()])
     show_heads = len(groups) > 1
 
-    wrap = 52
+    wrap = 30
     ypos, heads = {}, []
     y = 0.0
     for dim, members in groups:
@@ -660,7 +670,7 @@ def forest_plot(item_change: pd.DataFrame, items: pd.DataFrame | None, tr, from_
     n_rows = y
     note = (tr.t("figures.forest.reverse_note")
             if any(info.get(k, {}).get("reverse") for k in order) else None)
-    fig, body = _frame(WIDTH, 1.1 + 0.25 * n_rows, title, tr.t("figures.forest.subtitle"), note)
+    fig, body = _frame(WIDTH, 1.3 + 0.21 * n_rows, title, tr.t("figures.forest.subtitle"), note)
     ax = body.add_subplot()
     sig_xy, ns_xy = [], []
     for item in order:
@@ -674,7 +684,7 @@ def forest_plot(item_change: pd.DataFrame, items: pd.DataFrame | None, tr, from_
         if not _isna(n):
             ax.annotate(tr.t("figures.common.n", n=tr.number(n)), xy=(1, yy), xycoords=_left_of_axis(ax),
                         xytext=(6, 0), textcoords="offset points", va="center", ha="left",
-                        fontsize=7.5, color=DARK_GREY)
+                        fontsize=8, color=DARK_GREY)
     sig_coll = ax.scatter(*zip(*sig_xy) if sig_xy else ([], []), s=42, marker="o",
                           color=OKABE_ITO["blue"], edgecolor="white", linewidth=0.6, zorder=3)
     sig_coll.set_gid("significant")
@@ -697,13 +707,13 @@ def forest_plot(item_change: pd.DataFrame, items: pd.DataFrame | None, tr, from_
     ax.set_xlim(min(-0.1 * span, float(np.min(xs)) - 0.08 * span), float(np.max(xs)) + 0.08 * span)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: tr.number(v, 1)))
     ax.set_xlabel("\n".join(textwrap.wrap(tr.t("figures.forest.xlabel", start=_wave_name(from_wave, None, tr),
-                                                 end=_wave_name(to_wave, None, tr)), 60)))
+                                                 end=_wave_name(to_wave, None, tr)), 50)))
     handles = [Line2D([], [], marker="o", linestyle="-", color=OKABE_ITO["blue"], markeredgecolor="white",
                       markersize=7, label=tr.t("figures.forest.significant", alpha=tr.number(alpha, 2))),
                Line2D([], [], marker="o", linestyle="-", color="#767676", markerfacecolor="white",
                       markeredgecolor="#555555", markersize=6.5,
                       label=tr.t("figures.forest.not_significant"))]
-    _legend(body, handles, 2)
+    _legend(body, handles, 1)
     return fig
 
 
@@ -779,7 +789,7 @@ def rci_scatter(points: pd.DataFrame, rci, dimension: str, from_wave, to_wave, t
     subtitle = (tr.t("figures.rci.subtitle", n=n_text, critical=tr.number(critical, 2),
                      se=tr.number(se, 2)) if has_band
                 else tr.t("figures.rci.subtitle_no_band", n=n_text))
-    fig, body = _frame(6.4, 5.9, title, subtitle)
+    fig, body = _frame(WIDTH, 5.1, title, subtitle)
     ax = body.add_subplot()
     lo = math.floor(min(x.min(), y.min()))
     hi = math.ceil(max(x.max(), y.max()))
@@ -829,7 +839,7 @@ def rci_scatter(points: pd.DataFrame, rci, dimension: str, from_wave, to_wave, t
     ax.set_ylabel(tr.t("figures.rci.ylabel", wave=_wave_name(to_wave, wave_labels, tr)))
     ax.grid(color="#EFEFEF", linewidth=0.6)
     ax.set_axisbelow(True)
-    _legend(body, handles, 2)
+    _legend(body, handles, 1)
     return fig
 
 
@@ -947,9 +957,9 @@ def transition_heatmap(transitions: pd.DataFrame, item, from_wave, to_wave, tr,
     digits = 0 if all(float(v).is_integer() for v in values) else 1
     ticks = [tr.number(v, digits) for v in values]
     if names is not None:
-        ticks = [f"{t}\n{_wrap(lab, 13)}" for t, lab in zip(ticks, names)]
-    ax.set_xticks(range(len(values)), ticks, fontsize=7.5)
-    ax.set_yticks(range(len(values)), [t.replace("\n", " ", 1) for t in ticks], fontsize=7.5)
+        ticks = [f"{t}\n{_wrap(lab, 11)}" for t, lab in zip(ticks, names)]
+    ax.set_xticks(range(len(values)), ticks, fontsize=8)
+    ax.set_yticks(range(len(values)), [t.replace("\n", " ", 1) for t in ticks], fontsize=8)
     ax.tick_params(length=0)
     for side in ("top", "right", "left", "bottom"):
         ax.spines[side].set_visible(False)
@@ -1057,9 +1067,10 @@ def sensitivity_figure(dimension_model: pd.DataFrame, completers_change: pd.Data
         coll.set_gid(key)
         n_text = _count_text([v[3] for v in est.values()], tr)
         handles.append(Line2D([], [], color=colour, marker=marker, markeredgecolor="white",
-                              markersize=7, label=tr.t(label_key, n=tr.t("figures.common.n", n=n_text))))
+                              markersize=7, label="\n".join(_lines(
+                                  tr.t(label_key, n=tr.t("figures.common.n", n=n_text)), 55))))
     ax.axvline(0, color="black", linewidth=0.8, zorder=1)
-    ax.set_yticks(range(len(dims)), [_wrap(dim, 28) for dim in dims])
+    ax.set_yticks(range(len(dims)), [_wrap(dim, 18) for dim in dims])
     ax.tick_params(axis="y", length=0)
     ax.set_ylim(len(dims) - 0.5, -0.5)
     for i in range(1, len(dims)):
@@ -1158,11 +1169,11 @@ def power_curve(power: pd.DataFrame, tr, from_wave, to_wave, wave_labels: Mappin
         digits = 1 if round(d, 1) == d else 2
         ax.annotate(_esc(tr.t(_effect_key(d), d=tr.number(d, digits))), xy=(1, d),
                     xycoords=(ax.transAxes, ax.transData), xytext=(-2, 2), textcoords="offset points",
-                    ha="right", va="bottom", fontsize=7.5, color=DARK_GREY)
+                    ha="right", va="bottom", fontsize=8, color=DARK_GREY)
         if d in needed:
             ax.plot([needed[d]], [d], marker="o", markersize=4, color=DARK_GREY, zorder=3)
             ax.annotate(tr.t("figures.power.needed", n=tr.number(needed[d])), xy=(needed[d], d),
-                        xytext=(-4, -4), textcoords="offset points", fontsize=7.5, color=DARK_GREY,
+                        xytext=(-4, -4), textcoords="offset points", fontsize=8, color=DARK_GREY,
                         ha="right", va="top")
     if np.isfinite(m_obs) and n_obs >= 2:
         ax.plot([n_obs, n_obs], [0, m_obs], color=OKABE_ITO["vermillion"], linewidth=1, linestyle="--")
@@ -1188,6 +1199,51 @@ def power_curve(power: pd.DataFrame, tr, from_wave, to_wave, wave_labels: Mappin
     ax.grid(color="#EFEFEF", linewidth=0.6)
     ax.set_axisbelow(True)
     return fig
+
+
+# ---------------------------------------------------------------------------
+# SVG output
+# ---------------------------------------------------------------------------
+
+#: Fonts named in SVG files, in order: matplotlib's own (the one the layout was
+#: measured with), then fonts of about its width, then the browser's sans-serif.
+SVG_FONTS = ["DejaVu Sans", "Verdana", "Bitstream Vera Sans", "Arial", "Helvetica"]
+_SVG_RC = {
+    "svg.fonttype": "none",           # text stays text: sharp at any zoom, searchable
+    "svg.hashsalt": "impactlib",      # ids of clip paths from this, not at random
+    "svg.image_inline": True,
+    "font.sans-serif": SVG_FONTS,     # DejaVu Sans first, as for the PNG: same layout
+}
+
+
+def to_svg_bytes(fig: Figure, image_dpi: int = 150) -> bytes:
+    """The figure as SVG bytes; the same figure always gives the same bytes.
+
+    Text is written as text (``svg.fonttype: none``) in the fonts of
+    :data:`SVG_FONTS`, so that it stays sharp and readable when a phone
+    scales the figure down or a reader zooms in, and prints as text. Clip
+    path ids come from a fixed salt, the file holds no date, no matplotlib
+    version and no DTD, and indentation is dropped (about 5 % of the bytes).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    image_dpi : int
+        Resolution of the raster parts only (the heatmap's cells).
+
+    Returns
+    -------
+    bytes
+        UTF-8 SVG; its ``width``/``height`` are the figure's size in points.
+    """
+    buffer = io.BytesIO()
+    with mpl.rc_context(_SVG_RC):
+        fig.savefig(buffer, format="svg", dpi=image_dpi,
+                    metadata={"Date": None, "Creator": None})
+    data = re.sub(rb"\n[ \t]+", b"\n", buffer.getvalue())
+    # the DTD (never fetched) and the empty metadata block are not needed
+    data = re.sub(rb"<!DOCTYPE[^>]*>\n?", b"", data, count=1)
+    return re.sub(rb"<metadata>.*?</metadata>\n?", b"", data, count=1, flags=re.S)
 
 
 # ---------------------------------------------------------------------------
