@@ -137,3 +137,57 @@ def test_version_verbosity_anywhere_and_demo_never_overwrites(tmp_path):
     loud = run("clean", tmp_path / "d" / "study.yml", "--out", tmp_path / "p2")
     assert quiet.returncode == loud.returncode == 0
     assert quiet.stderr == "" and "rows read" in loud.stderr
+
+
+def _tiny_notebooks(folder):
+    """Two one-cell notebooks (with a parameters cell, as papermill wants)."""
+    import nbformat
+
+    folder.mkdir()
+    for name in ("a_first", "b_second"):
+        nb = nbformat.v4.new_notebook()
+        params = nbformat.v4.new_code_cell("\n".join(
+            f"{name} = None" for name in ("study", "processed", "results", "since", "until",
+                                          "lang")))
+        params.metadata["tags"] = ["parameters"]
+        nb.cells = [params, nbformat.v4.new_code_cell("print('ok')")]
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                     "language": "python"}
+        nbformat.write(nb, folder / f"{name}.ipynb")
+    return folder
+
+
+def test_report_logs_one_line_per_phase_and_quiet_shows_none(demo_study, tmp_path):
+    notebooks = _tiny_notebooks(tmp_path / "nb")
+    # The command as installed, with the report's notebooks replaced by two tiny ones.
+    script = ("import sys; from pathlib import Path; from impactlib import config, cli; "
+              f"config.notebooks_dir = lambda: Path({str(notebooks)!r}); "
+              "sys.exit(cli.main(sys.argv[1:]))")
+    env = {**os.environ, "IMPACTLIB_KEY": TEST_KEY}
+    common = ["report", str(demo_study), "--processed", str(tmp_path / "p")]
+    loud = subprocess.run([sys.executable, "-c", script, *common, "--out", str(tmp_path / "r")],
+                          capture_output=True, text=True, env=env, timeout=600)
+    assert loud.returncode == 0, loud.stderr
+    assert "\r" not in loud.stderr and "Traceback" not in loud.stderr    # no progress bar
+    phases = [line for line in loud.stderr.splitlines()
+              if re.match(r"INFO: (cleaning|statistics|notebooks|rendering|report written)", line)]
+    patterns = [r"INFO: cleaning: 496 questionnaires of 309 candidates kept \(\d+\.\d s\)",
+                r"INFO: statistics: \d+ results tables written, as CSV files and results.xlsx "
+                r"\(\d+\.\d s\)",
+                r"INFO: notebooks 1/2: (a_first|b_second) \(\d+\.\d s\)",
+                r"INFO: notebooks 2/2: (a_first|b_second) \(\d+\.\d s\)",
+                r"INFO: rendering: \d+ HTML pages \(\d+\.\d s\)",
+                rf"INFO: report written to {re.escape(str(tmp_path / 'r'))} \(open "
+                r"html/index.html\); \d+\.\d s in all"]
+    assert len(phases) == len(patterns), loud.stderr
+    for line, pattern in zip(phases, patterns):
+        assert re.fullmatch(pattern, line), (line, pattern)
+    assert {phases[2].split()[-3], phases[3].split()[-3]} == {"a_first", "b_second"}
+    assert loud.stdout == f"{tmp_path / 'r' / 'html' / 'index.html'}\n"
+
+    quiet = subprocess.run([sys.executable, "-c", script, *common, "--out", str(tmp_path / "q"),
+                            "-q"], capture_output=True, text=True, env=env, timeout=600)
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stderr == ""
+    assert quiet.stdout == f"{tmp_path / 'q' / 'html' / 'index.html'}\n"
+
