@@ -12,7 +12,9 @@ never from the current folder: nothing is written there unless asked.
 
 Bad input ends with one line on standard error naming the file, line and
 column, and exit status 2; never a traceback. So does a system error (a
-folder that cannot be written, a full disk).
+folder that cannot be written, a full disk), and a file the run must replace
+that is open in Excel: ``impactlib: close FILE in Excel (or any program that
+has it open) and run again`` (the previous output is left as it was).
 """
 
 from __future__ import annotations
@@ -135,17 +137,50 @@ def _sigterm_as_interrupt():
     return restore
 
 
+#: Files a user may have open in Excel (or LibreOffice) while a run replaces them.
+SPREADSHEET_SUFFIXES = (".csv", ".xlsx", ".xls", ".parquet")
+
+
+def _in_use_line(err: OSError) -> str | None:
+    """The one line for a file open in another program, else ``None``.
+
+    Windows refuses to replace, rename or delete a file that Excel holds open
+    (``WinError 32``, a sharing violation; 33, a lock), or to rename a
+    folder holding one (:class:`~impactlib.errors.FileInUseError`). A
+    permission error on a spreadsheet-like file (``.csv``, ``.xlsx``,
+    ``.parquet``) is taken as the same on any system: the line also says what
+    to check when no program has it open.
+    """
+    from impactlib.errors import FileInUseError
+
+    if not isinstance(err, PermissionError):
+        return None
+    if isinstance(err, FileInUseError) and err.folder:
+        return (f"impactlib: {err.filename} cannot be replaced: close its files open in Excel "
+                "(or any program that has one open) and run again")
+    paths = [str(f) for f in (err.filename2, err.filename) if f]   # a replaced file is the 2nd
+    sheets = [p for p in paths if Path(p).suffix.lower() in SPREADSHEET_SUFFIXES]
+    sharing = getattr(err, "winerror", None) in (32, 33) or isinstance(err, FileInUseError)
+    if not (sharing or sheets):
+        return None
+    name = (sheets or paths or ["the file"])[0]
+    line = f"impactlib: close {name} in Excel (or any program that has it open) and run again"
+    if not sharing:
+        line += "; if no program has it open, check that you may write to it"
+    return line
+
+
 def _os_error_line(err: OSError) -> str:
     """One line for a system error: the path, what happened, what to do."""
     import errno
 
+    in_use = _in_use_line(err)
+    if in_use:
+        return in_use
     paths = [str(f) for f in (err.filename, err.filename2) if f]
     where = " -> ".join(paths) + ": " if paths else ""
     detail = (err.strerror or str(err)).replace("\n", " ")
-    winerror = getattr(err, "winerror", None)
-    if winerror in (32, 33):
-        todo = "the file is open in another program: close it (in Excel, say) and run again"
-    elif isinstance(err, PermissionError):
+    if isinstance(err, PermissionError):
         todo = ("no right to write here, or the file is open in another program: close it "
                 "(in Excel, say) and run again, or choose another folder")
     elif err.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):

@@ -191,3 +191,140 @@ def test_report_logs_one_line_per_phase_and_quiet_shows_none(demo_study, tmp_pat
     assert quiet.stderr == ""
     assert quiet.stdout == f"{tmp_path / 'q' / 'html' / 'index.html'}\n"
 
+
+class _Locked(PermissionError):
+    """What Windows raises for a file open in Excel (``winerror`` exists only on
+    Windows' OSError: set by hand here)."""
+
+    def __init__(self, path, winerror=32):
+        super().__init__(13, "The process cannot access the file because it is being used by "
+                             "another process", path)
+        self.winerror = winerror
+
+
+def _tree(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_file_open_in_excel_ends_in_one_line_and_keeps_the_previous_output(
+        make_study, tmp_path, monkeypatch, capsys):
+    from impactlib import cli
+    from impactlib.intake import processed
+
+    study = make_study({"T1": "id;A1;A2\nX;1;2\nY;2;3\n"})
+    out = tmp_path / "out" / "p"
+    assert cli.main(["-q", "clean", str(study), "--out", str(out)]) == 0
+    before = _tree(out)
+    capsys.readouterr()
+    locked = r"C:\Users\ana\impact\data\processed\demo\quality.csv"
+
+    def swap(new, folder):
+        raise _Locked(locked)
+
+    monkeypatch.setattr(processed, "replace_folder", swap)
+    assert cli.main(["-q", "clean", str(study), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"impactlib: close {locked} in Excel (or any program that has it open) and "
+                   "run again\n")
+    assert _tree(out) == before                               # the previous output, intact
+    assert [p.name for p in out.parent.iterdir()] == ["p"]    # no work folder left beside it
+
+
+def test_a_folder_that_cannot_be_renamed_names_the_file_open_in_it(
+        make_study, tmp_path, monkeypatch, capsys):
+    from pathlib import Path
+
+    from impactlib import cli
+    from impactlib.errors import FileInUseError
+    from impactlib.intake import processed
+
+    study = make_study({"T1": "id;A1;A2\nX;1;2\nY;2;3\n"})
+    out = tmp_path / "out" / "p"
+    assert cli.main(["-q", "clean", str(study), "--out", str(out)]) == 0
+    before = _tree(out)
+    capsys.readouterr()
+    rename = Path.rename
+
+    def refuse(self, target):       # Windows: a folder holding an open file cannot be renamed
+        if Path(self) == out:
+            raise _Locked(str(self), winerror=5)
+        return rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", refuse)
+    # the probe: Excel has quality.csv open (opening it for writing is refused)
+    monkeypatch.setattr(processed, "_held_open", lambda path: path.name == "quality.csv")
+    assert cli.main(["-q", "clean", str(study), "--out", str(out)]) == 2
+    assert capsys.readouterr().err == (f"impactlib: close {out / 'quality.csv'} in Excel (or any "
+                                       "program that has it open) and run again\n")
+    assert _tree(out) == before
+
+    monkeypatch.setattr(processed, "_held_open", lambda path: False)   # which file: not found
+    assert cli.main(["-q", "clean", str(study), "--out", str(out)]) == 2
+    assert capsys.readouterr().err == (f"impactlib: {out} cannot be replaced: close its files "
+                                       "open in Excel (or any program that has one open) and "
+                                       "run again\n")
+    assert _tree(out) == before and sorted(p.name for p in out.parent.iterdir()) == ["p"]
+    # the folder's own error, when the system does not say "in use" (Linux: no right to write)
+    if os.name != "nt":
+        plain = PermissionError(13, "Permission denied", str(out))
+        assert processed._in_use(out, plain) is plain
+    assert isinstance(processed._in_use(out, _Locked(str(out))), FileInUseError)
+
+
+@pytest.mark.parametrize("err, line", [
+    (_Locked(r"C:\r\notebooks\01_qualite.ipynb", winerror=33),
+     r"impactlib: close C:\r\notebooks\01_qualite.ipynb in Excel (or any program that has it "
+     "open) and run again"),
+    # os.replace(tmp, target): the target is the file open in Excel
+    (PermissionError(13, "Access is denied", "/r/.results.xlsx.tmp-1", None, "/r/results.xlsx"),
+     "impactlib: close /r/results.xlsx in Excel (or any program that has it open) and run "
+     "again; if no program has it open, check that you may write to it"),
+    (PermissionError(13, "Permission denied", "/r/results/funnel.CSV"),
+     "impactlib: close /r/results/funnel.CSV in Excel (or any program that has it open) and run "
+     "again; if no program has it open, check that you may write to it"),
+    (PermissionError(13, "Permission denied", "/r/processed/responses.parquet"),
+     "impactlib: close /r/processed/responses.parquet in Excel (or any program that has it "
+     "open) and run again; if no program has it open, check that you may write to it"),
+    # not a spreadsheet, not "in use": the usual line
+    (PermissionError(13, "Permission denied", "/r/html"),
+     "impactlib: error: /r/html: Permission denied; no right to write here, or the file is open "
+     "in another program: close it (in Excel, say) and run again, or choose another folder"),
+    (FileNotFoundError(2, "No such file or directory", "/r/x.csv"),
+     "impactlib: error: /r/x.csv: No such file or directory; not found: check the path and run "
+     "again"),
+])
+def test_the_line_for_a_file_in_use(err, line):
+    from impactlib.cli import _os_error_line
+
+    assert _os_error_line(err) == line
+
+
+def test_a_report_file_open_in_excel_keeps_the_previous_report(demo_study, tmp_path, monkeypatch,
+                                                               capsys):
+    from pathlib import Path
+
+    from impactlib import cli, config
+    from impactlib.report import build
+
+    monkeypatch.setattr(config, "notebooks_dir", lambda: _tiny_notebooks(tmp_path / "nb"))
+    out = tmp_path / "reports" / "r"
+    (out / "results").mkdir(parents=True)
+    (out / "results" / "funnel.csv").write_text("the previous report\n", encoding="utf-8")
+    before = _tree(out)
+    locked = str(out / "results" / "results.xlsx")
+    built = []
+
+    def swap(new, folder):          # Windows, results.xlsx open in Excel: the swap is refused
+        built.append(sorted(p.relative_to(new).as_posix() for p in Path(new).rglob("*.xlsx")))
+        raise _Locked(locked)
+
+    monkeypatch.setattr(build, "replace_folder", swap)
+    code = cli.main(["-q", "report", str(demo_study), "--out", str(out), "--processed",
+                     str(tmp_path / "p")])
+    assert capsys.readouterr().err == (f"impactlib: close {locked} in Excel (or any program that "
+                                       "has it open) and run again\n")
+    assert code == 2
+    assert built == [["results/results.xlsx"]]                # the new report was complete
+    assert _tree(out) == before                               # and the previous one kept
+    assert sorted(p.name for p in out.parent.iterdir()) == ["r"]   # its work folder removed

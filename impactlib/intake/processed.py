@@ -28,7 +28,7 @@ import pandas as pd
 
 from impactlib.intake.codebook import Codebook, read_codebook
 from impactlib.intake.dates import parse_dates
-from impactlib.errors import StudyError
+from impactlib.errors import FileInUseError, StudyError
 from impactlib.intake.ingest import STATUSES, WaveData, normalize_ids, read_wave
 from impactlib.intake.pseudonym import load_key, pseudonymize
 from impactlib.intake.readers import normalize_key, read_table
@@ -38,7 +38,7 @@ from impactlib.safe_csv import write_csv
 
 __all__ = ["Processed", "clean_study", "load_processed", "restrict_period", "PARQUET_TABLES", "INTERNAL_FILES",
            "processed_lock", "lock_path", "new_folder_beside", "replace_folder", "pid_alive",
-           "sweep_leftovers"]
+           "sweep_leftovers", "files_in_use"]
 
 log = logging.getLogger(__name__)
 
@@ -433,7 +433,12 @@ def replace_folder(new: str | Path, folder: str | Path) -> None:
 
     Rename-aside, rename-in, delete-old (works on Windows, where a rename over
     an existing folder fails); if renaming ``new`` in fails, the old folder is
-    put back. Ctrl-C and SIGTERM are held back during the swap (POSIX)."""
+    put back. Ctrl-C and SIGTERM are held back during the swap (POSIX).
+
+    Windows refuses to rename a folder while a program holds one of its files
+    open (a results CSV open in Excel): that raises
+    :class:`~impactlib.errors.FileInUseError` naming the file (see
+    :func:`files_in_use`), and nothing is changed."""
     new, folder = Path(new), Path(folder)
     blocked = _block_signals()
     try:
@@ -443,7 +448,10 @@ def replace_folder(new: str | Path, folder: str | Path) -> None:
         if not folder.is_dir():
             raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(folder))
         old = _unique_name(folder, "old")
-        folder.rename(old)
+        try:
+            folder.rename(old)
+        except PermissionError as err:      # Windows: a file inside is open in Excel...
+            raise _in_use(folder, err) from None
         try:
             new.rename(folder)
         except BaseException:
@@ -452,6 +460,48 @@ def replace_folder(new: str | Path, folder: str | Path) -> None:
     finally:
         _unblock_signals(blocked)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _in_use(folder: Path, err: PermissionError) -> PermissionError:
+    """What a folder that cannot be renamed aside raises: on Windows (or for
+    an error that says "in use"), a :class:`FileInUseError` naming the first
+    file another program holds open, or the folder when none is found;
+    elsewhere ``err`` itself (a folder one may not write to)."""
+    if os.name != "nt" and getattr(err, "winerror", None) not in (5, 32, 33):
+        return err
+    found = files_in_use(folder, limit=1)
+    return FileInUseError(found[0], folder=False) if found else FileInUseError(folder, folder=True)
+
+
+def files_in_use(folder: str | Path, limit: int | None = None) -> list[Path]:
+    """The files under ``folder`` that another program holds open (Windows).
+
+    Each file is opened for reading and writing, and closed at once (nothing
+    is written, the file's time is kept): Windows refuses that with a
+    sharing violation (``winerror`` 32 or 33) when Excel, say, has the file
+    open. Elsewhere nothing is ever found (a Linux or macOS program does not
+    lock a file so).
+    """
+    found: list[Path] = []
+    for root, dirs, files in os.walk(folder):
+        dirs.sort()
+        for name in sorted(files):
+            path = Path(root) / name
+            if _held_open(path):
+                found.append(path)
+                if limit is not None and len(found) >= limit:
+                    return found
+    return found
+
+
+def _held_open(path: Path) -> bool:
+    try:
+        with open(path, "r+b"):
+            return False
+    except PermissionError as err:
+        return getattr(err, "winerror", None) in (32, 33)
+    except OSError:
+        return False
 
 
 def _block_signals():
