@@ -17,7 +17,7 @@ EXPECTED_TABLES = {
     "dropout_model", "mcar", "item_change", "item_distribution", "item_transitions",
     "reliability", "rci", "dimension_model", "completers_change", "imputed_change",
     "subgroups", "power", "item_shares", "collection_cohorts", "collection_changes",
-    "collection_projection"}
+    "collection_projection", "collection_followup"}
 
 
 @pytest.fixture(scope="module")
@@ -131,3 +131,31 @@ def test_collection_tables_follow_the_demo_change(demo_results):
     cohorts = demo_results["collection_cohorts"]
     assert (cohorts.groupby("wave")["n_due"].sum()
             == demo_results["attrition_rates"].set_index("wave")["n_due"]).all()
+
+
+def test_collection_followup_counts_equal_the_due_list_and_hide_small_counts(demo_study,
+                                                                             demo_results,
+                                                                             tmp_path):
+    """The report's follow-up counts are those of `impactlib due` on the same day (the last
+    questionnaire's date), per wave and per antenne (followup_by in the demo's study.yml)."""
+    from impactlib.report.followup import followup_counts, run_followup
+
+    table = demo_results["collection_followup"]
+    run = run_followup(demo_study, on=_last_questionnaire_day(demo_study),
+                       out=tmp_path / "list.xlsx")
+    every = table.loc[table["variable"].isna()].set_index("wave")
+    expected = followup_counts(run.table, waves=list(every.index)).set_index("wave")
+    for col in ("overdue", "due_soon", "missed"):
+        shown = every[col].dropna().astype(int)
+        assert (shown == expected.loc[shown.index, col]).all(), col
+    per = table.loc[table["variable"] == "Antenne"]
+    assert set(per["group"]) == {"Namur", "Dinant", "Philippeville"}
+    values = per[["overdue", "due_soon", "missed"]]
+    assert not ((values > 0) & (values < 5)).any().any()         # 1 to 4: hidden
+    assert (per["suppressed"] == values.isna().any(axis=1)).all()
+
+
+def _last_questionnaire_day(demo_study):
+    from impactlib.intake.processed import clean_study
+
+    return clean_study(load_study(demo_study)).questionnaires["date"].max().date()

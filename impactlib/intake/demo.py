@@ -235,6 +235,7 @@ def write_demo(folder: str | Path, candidates: int = 309, seed: int = 20240601) 
         "seed": seed,
         "changes": [{"date": CHANGE_DATE.date().isoformat(), "label": CHANGE_LABEL,
                      "waves": ["T3"]}],
+        "followup_by": "Antenne",
         "waves": [
             {"key": "T1", "label": "Entrée", "file": "exports/T1_entree.csv",
              "date_column": "Date de passation"},

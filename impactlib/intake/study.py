@@ -24,7 +24,7 @@ DEFAULT_GRACE_DAYS = 30
 
 TOP_KEYS = {"title", "language", "id_column", "codebook", "min_items_answered",
             "covariates", "registry", "waves", "due_days", "seed", "timezone", "changes",
-            "followup_grace_days"}
+            "followup_grace_days", "followup_by"}
 WAVE_KEYS = {"key", "label", "file", "date_column", "sheet", "rename", "encoding",
              "wave_column", "wave_values", "columns", "complete_column"}
 LANGUAGES = {"fr", "en"}
@@ -78,6 +78,7 @@ class Study:
     timezone: str = DEFAULT_TIMEZONE
     changes: tuple[CollectionChange, ...] = ()
     followup_grace_days: int = DEFAULT_GRACE_DAYS
+    followup_by: str | None = None  # a covariate: follow-up counts per value (antenne...)
 
     @property
     def folder(self) -> Path:
@@ -209,7 +210,8 @@ def load_study(path: str | Path) -> Study:
                  seed=_seed(doc.get("seed"), path),
                  timezone=_timezone(doc.get("timezone"), path),
                  changes=changes,
-                 followup_grace_days=_grace(doc.get("followup_grace_days"), path))
+                 followup_grace_days=_grace(doc.get("followup_grace_days"), path),
+                 followup_by=_followup_by(doc.get("followup_by"), covariates, path))
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -428,3 +430,14 @@ def _grace(value: object, path: Path) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise StudyError("followup_grace_days must be a whole number of days (0 or more)", path)
     return value
+
+
+def _followup_by(value: object, covariates: list, path: Path) -> str | None:
+    """``followup_by``: one of the study's covariates (follow-up counts per value)."""
+    if value in (None, ""):
+        return None
+    name = _text(value, "followup_by", path)
+    if name not in map(str, covariates):
+        raise StudyError(f"followup_by '{name}' must be one of the covariates "
+                         f"({', '.join(map(str, covariates)) or 'none listed'})", path)
+    return name

@@ -472,6 +472,23 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             **_ci("the response rate (Wilson score, as R prop.test(correct = FALSE))"),
             "suppressed": flag("fewer than 5 due: rate and interval hidden (NaN)"),
         }, unique=["cohort_start", "wave"]),
+    "collection_followup": _table(
+        "Only with a registry. Questionnaires to chase on the date the data is taken to be "
+        "known at, as `impactlib due` counts them: per wave for every candidate, then per "
+        "value of `followup_by` (study.yml). Aggregates only.",
+        {
+            "variable": text("the covariate (`followup_by`); missing for every candidate"),
+            "group": text("its value; missing for every candidate"),
+            "wave": key("wave key"),
+            "overdue": count("due, not answered, candidate still in the programme or left at "
+                             "most `followup_grace_days` ago (NA when 1 to 4: hidden)",
+                             nullable=True),
+            "due_soon": count("due within the next 14 days (NA when 1 to 4: hidden)",
+                              nullable=True),
+            "missed": count("due, not answered, candidate left longer ago (NA when 1 to 4: "
+                            "hidden)", nullable=True),
+            "suppressed": flag("a count from 1 to 4 is hidden on this row"),
+        }),
     "collection_changes": _table(
         "Only with a registry and `changes` in study.yml. Response rate before and after each "
         "change to how questionnaires are collected, per wave and for all waves together; a "
@@ -541,6 +558,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
 #: Tables written only when the study allows them.
 OPTIONAL_TABLES = {"attrition_rates": "written only when the study has a registry",
                    "collection_cohorts": "written only when the study has a registry",
+                   "collection_followup": "written only when the study has a registry",
                    "collection_changes": "written only when the study has a registry and "
                                          "`changes`",
                    "collection_projection": "written only when the study has a registry"}

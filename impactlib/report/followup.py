@@ -659,7 +659,7 @@ def run_followup(study: Study | str | Path, on=None, within: int = DEFAULT_WITHI
         Days ahead for "due soon" (default 14).
     by : str, optional
         A covariate of the study, or ``exit_status`` (case ignored): one sheet
-        per value.
+        per value (default: ``followup_by`` of study.yml, if set).
     out : str or Path, optional
         The workbook (default :func:`default_path`).
 
@@ -694,7 +694,7 @@ def run_followup(study: Study | str | Path, on=None, within: int = DEFAULT_WITHI
     if pd.notna(first) and pd.Timestamp(on) < first:
         raise StudyError(f"--on {on.isoformat()} is before the first questionnaire "
                          f"({first.date().isoformat()}): nothing can be due yet")
-    by = _by_column(by, study, cand)
+    by = _by_column(by if by is not None else study.followup_by, study, cand)
     ids = data.pseudonyms.drop_duplicates("candidate").set_index("candidate")["id"]
     cand = cand.assign(id=cand["candidate"].map(ids))
     waves = data.waves

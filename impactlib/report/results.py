@@ -44,6 +44,7 @@ from pathlib import Path
 import pandas as pd
 
 from impactlib.report import contract
+from impactlib.report import followup
 from impactlib.stats import attrition, collection
 from impactlib.stats import item_change as change
 from impactlib.stats import dimension_change as models
@@ -69,7 +70,8 @@ SUBGROUP_COLUMNS = ["dimension", "from_wave", "to_wave", "group", "n", "mean_fro
 
 
 def build_results(processed: Processed, covariates=(), due_days: dict | None = None,
-                  as_of=None, seed: int | None = None, imputations: int = 20, changes=()
+                  as_of=None, seed: int | None = None, imputations: int = 20, changes=(),
+                  followup_by: str | None = None, grace_days: int = 30
                   ) -> dict[str, pd.DataFrame]:
     """Every result table, keyed by its file name (without ``.csv``).
 
@@ -93,6 +95,10 @@ def build_results(processed: Processed, covariates=(), due_days: dict | None = N
     changes : list of CollectionChange
         Changes to how questionnaires are collected (``changes`` in
         study.yml), compared before/after (with a registry).
+    followup_by : str
+        A covariate: questionnaires to chase are also counted per value.
+    grace_days : int
+        ``followup_grace_days`` of the study (see :mod:`impactlib.report.followup`).
     """
     seed = DEFAULT_SEED if seed is None else seed
     waves = processed.waves
@@ -116,6 +122,8 @@ def build_results(processed: Processed, covariates=(), due_days: dict | None = N
         out["attrition_rates"] = attrition.attrition_rates(status, waves=waves)
         out["collection_cohorts"] = collection.cohort_response_rates(status, cand, waves=waves,
                                                                      min_n=MIN_GROUP)
+        out["collection_followup"] = _followup_counts(cand, q, waves, as_of, due_days,
+                                                      grace_days, followup_by)
         if changes:
             out["collection_changes"] = collection.change_comparison(
                 status, changes, candidates=cand, covariates=covariates, waves=waves,
@@ -154,6 +162,26 @@ def build_results(processed: Processed, covariates=(), due_days: dict | None = N
     return {name: contract.conform(name, _iso_dates(table)) for name, table in out.items()}
 
 
+def _followup_counts(cand, q, waves, as_of, due_days, grace_days, by) -> pd.DataFrame:
+    """Questionnaires to chase on ``as_of``, per wave (and per value of ``by``): the
+    counts of ``impactlib due`` (:mod:`impactlib.report.followup`), aggregates
+    only; a count from 1 to 4 is hidden (NA, ``suppressed``)."""
+    status = followup.followup_status(cand, q, on=as_of, waves=waves, due_days=due_days or None)
+    listed = followup.followup_list(status, cand, on=as_of, grace_days=grace_days,
+                                    by=by if by in cand.columns else None)
+    blocks = [followup.followup_counts(listed, waves=waves).assign(variable=None, group=None)]
+    if by in cand.columns:
+        per = followup.followup_counts(listed, waves=waves, by=by)
+        per = per.loc[per[by].notna()] if len(per) else per
+        blocks.append(per.rename(columns={by: "group"}).assign(variable=by))
+    table = pd.concat(blocks, ignore_index=True)
+    counts = list(followup.LISTS)
+    small = (table[counts] > 0) & (table[counts] < MIN_GROUP)
+    table[counts] = table[counts].astype("Int64").mask(small)
+    table["suppressed"] = small.any(axis=1)
+    return table[["variable", "group", "wave", *counts, "suppressed"]]
+
+
 def _iso_dates(table: pd.DataFrame) -> pd.DataFrame:
     """Date columns as ``YYYY-MM-DD`` text (the contract has no date dtype)."""
     dated = [c for c in table.columns if pd.api.types.is_datetime64_any_dtype(table[c])]
@@ -171,7 +199,8 @@ def study_results(study, processed: Processed, until=None) -> dict[str, pd.DataF
     """
     return build_results(processed, covariates=study.covariates, due_days=study.due_days,
                          as_of=None if until is None else pd.Timestamp(until),
-                         seed=study_seed(study), changes=study.changes)
+                         seed=study_seed(study), changes=study.changes,
+                         followup_by=study.followup_by, grace_days=study.followup_grace_days)
 
 
 def study_seed(study) -> int:
