@@ -72,6 +72,11 @@ def test_report_end_to_end(demo_study, tmp_path):
     assert result.stdout == f"{out / 'html' / 'index.html'}\n"
     patterns = pd.read_csv(out / "results" / "patterns.csv")
     assert patterns.values.tolist() == [["T1", 160], ["T1+T2", 111], ["T1+T2+T3", 38]]
+    # the same tables for Excel, with French headers
+    book = pd.read_excel(out / "results" / "results.xlsx", sheet_name=None)
+    assert list(book)[:3] == ["À lire", "Qualité", "Parcours de réponse"]
+    assert book["Parcours de réponse"].values.tolist() == patterns.values.tolist()
+    assert list(book["Parcours de réponse"].columns) == ["Questionnaires remplis", "Candidats"]
     quality = pd.read_csv(out / "results" / "quality.csv")
     assert list(quality.columns[:7]) == ["wave", "file", "rows_read", "rows_kept",
                                          "rows_rejected", "duplicates_dropped", "cells_invalid"]
