@@ -127,7 +127,7 @@ def test_a_report_runs_the_py_not_the_ipynb_beside_it(small, tmp_path, monkeypat
     out = run_report(small, out=tmp_path / "report", processed=tmp_path / "p",
                      notebooks=folder, jobs=1)
     assert [p.name for p in (out / "notebooks").iterdir()] == ["a_ok.ipynb"]
-    assert sorted(p.name for p in (out / "html").iterdir()) == ["a_ok.html", "index.html"]
+    assert (out / "html" / "a_ok.html").exists()
     nb = nbformat.read(out / "notebooks" / "a_ok.ipynb", as_version=4)
     printed = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
     assert printed == "from the py\n"
