@@ -469,7 +469,9 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "n_answered": count("due and answered"),
             "n_not_yet_due": count("not yet due on the date the data is taken to be known at"),
             "response_rate": share("n_answered / n_due (NaN when suppressed)"),
-            **_ci("the response rate (Wilson score, as R prop.test(correct = FALSE))"),
+            "ci_low": share("lower bound of the 95% Wilson score interval of the response rate "
+                            "(as R prop.test(correct = FALSE))"),
+            "ci_high": share("upper bound of that interval"),
             "suppressed": flag("fewer than 5 due: rate and interval hidden (NaN)"),
         }, unique=["cohort_start", "wave"]),
     "collection_followup": _table(
