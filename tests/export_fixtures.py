@@ -71,13 +71,13 @@ The fixtures, and what each follows:
 
 from __future__ import annotations
 
-import re
 import sys
-import zipfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from impactlib.stable_xlsx import write_stable_xlsx
 
 __all__ = ["SEED", "FIXTURES", "PATTERNS", "ITEMS", "SECTIONS", "LABELS", "DONT_KNOW",
            "truth", "write_fixture", "write_all"]
@@ -103,7 +103,6 @@ DONT_KNOW = "Ne sait pas"
 WAVES = ["T1", "T2", "T3"]
 FIRST_NAMES = ["Alex", "Camille", "Dominique", "Sacha", "Charlie", "Noa", "Maxime", "Lou"]
 LAST_NAMES = ["Martin", "Dubois", "Peeters", "Janssens", "Lambert", "Dupont", "Claes", "Mertens"]
-FIXED_ZIP_TIME = (2025, 1, 1, 0, 0, 0)
 
 
 def truth(seed: int = SEED) -> dict:
@@ -164,20 +163,7 @@ def _numbers(v: np.ndarray) -> np.ndarray:
 
 def _write_xlsx(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
     """A workbook whose bytes depend only on its content."""
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        for name, frame in sheets.items():
-            frame.to_excel(writer, sheet_name=name, index=False)
-        writer.book.properties.creator = "impactlib tests"
-    tmp = path.with_suffix(".tmp")
-    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            data = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                data = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*",
-                              rb"\g<1>2025-01-01T00:00:00Z", data)
-            dst.writestr(zipfile.ZipInfo(info.filename, FIXED_ZIP_TIME), data,
-                         compress_type=zipfile.ZIP_DEFLATED)
-    tmp.replace(path)
+    write_stable_xlsx(path, sheets, day="2025-01-01", creator="impactlib tests")
 
 
 def _google_stamp(t: pd.DatetimeIndex) -> list[str]:

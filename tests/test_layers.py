@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "impactlib"
-BOTTOM = {"errors", "frames", "config", "safe_csv"}
+BOTTOM = {"errors", "frames", "config", "safe_csv", "stable_xlsx"}
 ALLOWED = {
     "bottom": {"bottom"},
     "intake": {"bottom", "intake"},

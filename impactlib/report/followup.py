@@ -45,7 +45,6 @@ import io
 import os
 import re
 import secrets
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,6 +58,7 @@ from impactlib.intake.processed import clean_study, processed_lock
 from impactlib.intake.study import Study, load_study
 from impactlib.report.i18n import Translator
 from impactlib.safe_csv import neutralize_formulas
+from impactlib.stable_xlsx import stable_bytes
 from impactlib.stats.attrition import attrition_rates, wave_status
 
 __all__ = ["LISTS", "DEFAULT_WITHIN", "FOLLOWUP_FOLDER", "followup_status", "followup_list",
@@ -489,7 +489,7 @@ def write_followup(table: pd.DataFrame, path: str | Path, on, *, language: str =
                          lines + [tr.t("followup.days_note")], date_format)
         writer.book.properties.creator = "impactlib"
         writer.book.properties.created = on.to_pydatetime()
-    data = _fixed_times(buffer.getvalue(), on)
+    data = stable_bytes(buffer.getvalue(), on)
     _replace_file(path, data)
     return path
 
@@ -525,23 +525,6 @@ def _write_sheet(writer: pd.ExcelWriter, name: str, frame: pd.DataFrame, lines: 
                         if values.notna().any() else 0)
         width = min(max(width, len(str(col))) + 2, 60)
         sheet.column_dimensions[get_column_letter(j)].width = width
-
-
-def _fixed_times(data: bytes, on: pd.Timestamp) -> bytes:
-    """The workbook with its save time and its zip entries' times set to ``on``."""
-    stamp = on.strftime("%Y-%m-%dT00:00:00Z").encode("ascii")
-    when = (max(on.year, 1980), on.month, on.day, 0, 0, 0)
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, \
-            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            content = src.read(info.filename)
-            if info.filename == "docProps/core.xml":   # openpyxl stamps the save time
-                content = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*",
-                                 rb"\g<1>" + stamp, content)
-            dst.writestr(zipfile.ZipInfo(info.filename, when), content,
-                         compress_type=zipfile.ZIP_DEFLATED)
-    return out.getvalue()
 
 
 def _replace_file(path: Path, data: bytes) -> None:

@@ -28,15 +28,14 @@ a leading apostrophe) and always stored as text, never as a formula.
 
 The same tables give the same bytes: the workbook's created and modified
 times, and the times of the files inside it (an ``.xlsx`` is a zip archive),
-are set from the end of the report's period, not from the clock.
+are set from the end of the report's period, not from the clock
+(:mod:`impactlib.stable_xlsx`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import re
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +44,7 @@ import pandas as pd
 from impactlib.report import contract
 from impactlib.report.i18n import Translator
 from impactlib.safe_csv import neutralize_formulas
+from impactlib.stable_xlsx import fixed_day, stable_bytes
 
 __all__ = ["WORKBOOK_NAME", "write_workbook", "workbook_bytes", "column_format", "sheet_names",
            "header"]
@@ -248,50 +248,15 @@ def _fill_readme(ws, sheets: dict[str, str], tables: dict[str, pd.DataFrame], tr
         ws.column_dimensions[letter].width = width
 
 
-def _fixed_time(as_of) -> dt.datetime:
-    """Midnight of ``as_of`` (a date, ISO text or Timestamp), or 1980-01-01: a
-    time zip archives can hold (1980 to 2107), without time zone."""
-    stamp = pd.Timestamp(as_of) if as_of is not None and not pd.isna(as_of) else None
-    if stamp is None:
-        return dt.datetime(1980, 1, 1)
-    if stamp.tzinfo is not None:
-        stamp = stamp.tz_convert("UTC").tz_localize(None)
-    day = dt.datetime(stamp.year, stamp.month, stamp.day)
-    return min(max(day, dt.datetime(1980, 1, 1)), dt.datetime(2107, 12, 31))
-
-
-class _FixedTimeZip(zipfile.ZipFile):
-    """A zip archive whose members all carry one fixed time (not the clock's) and
-    the same attributes on every system: the same content gives the same bytes."""
-
-    fixed_time = (1980, 1, 1, 0, 0, 0)
-
-    def writestr(self, zinfo_or_arcname, data, compress_type=None, compresslevel=None):
-        if not isinstance(zinfo_or_arcname, zipfile.ZipInfo):
-            info = zipfile.ZipInfo(zinfo_or_arcname, date_time=self.fixed_time)
-            info.compress_type = self.compression
-            info.create_system = 3                     # the same on Windows and Linux
-            info.external_attr = 0o644 << 16
-            zinfo_or_arcname = info
-        super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
-
-    def write(self, filename, arcname=None, compress_type=None, compresslevel=None):
-        # a file written first to disk (openpyxl's worksheets): its content, not its time
-        with open(filename, "rb") as fh:
-            data = fh.read()
-        self.writestr(arcname or Path(filename).name, data, compress_type, compresslevel)
-
-
 def workbook_bytes(results: dict[str, pd.DataFrame], tr: Translator, study_title: str,
                    period: str, as_of=None, version: str | None = None) -> bytes:
     """The bytes of ``results.xlsx`` (see :func:`write_workbook`)."""
     from openpyxl import Workbook
-    from openpyxl.writer.excel import ExcelWriter
 
     order = [t for t in contract.SCHEMAS if t in results] + [t for t in results
                                                             if t not in contract.SCHEMAS]
     sheets = sheet_names(order, tr)
-    when = _fixed_time(as_of)
+    when = fixed_day(as_of)
     wb = Workbook()
     readme = wb.active
     readme.title = tr.t("workbook.readme.sheet")
@@ -302,11 +267,8 @@ def workbook_bytes(results: dict[str, pd.DataFrame], tr: Translator, study_title
     wb.properties.title = study_title
     wb.properties.created = wb.properties.modified = when
     buffer = io.BytesIO()
-    archive = _FixedTimeZip(buffer, "w", zipfile.ZIP_DEFLATED)
-    archive.fixed_time = when.timetuple()[:6]
-    # ExcelWriter, not Workbook.save: save stamps the clock's time as "modified".
-    ExcelWriter(wb, archive).save()
-    return buffer.getvalue()
+    wb.save(buffer)
+    return stable_bytes(buffer.getvalue(), when)   # no clock time in it
 
 
 def write_workbook(results: dict[str, pd.DataFrame], path: str | Path, tr: Translator,
