@@ -263,8 +263,8 @@ def test_codebook_workbook_without_its_scales_sheet(make_study):
 @pytest.mark.parametrize("extra, options, message", [
     ("titel: Oops", None,
      "unknown key 'titel' (known: changes, codebook, covariates, due_days, "
-     "followup_by, followup_grace_days, id_column, language, min_items_answered, registry, seed, timezone, "
-     "title, waves)"),
+     "followup_by, followup_grace_days, funder_target, id_column, language, min_items_answered, "
+     "outcomes, registry, seed, timezone, title, waves)"),
     ("", {"T1": {"date_colum": "date"}},
      "unknown key 'date_colum' in wave 1 (known: columns, complete_column, date_column, "
      "encoding, file, key, label, rename, sheet, wave_column, wave_values)"),

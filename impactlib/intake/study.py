@@ -16,7 +16,8 @@ from impactlib.config import study_name
 from impactlib.errors import StudyError
 from impactlib.intake.dates import DEFAULT_TIMEZONE
 
-__all__ = ["Study", "Wave", "CollectionChange", "load_study"]
+__all__ = ["Study", "Wave", "CollectionChange", "FunderTarget", "Outcomes", "CHANGE_KINDS",
+           "load_study"]
 
 #: Days after exit during which a missing exit questionnaire is still worth
 #: chasing (``followup_grace_days`` in ``study.yml``); later it is "missed".
@@ -24,10 +25,19 @@ DEFAULT_GRACE_DAYS = 30
 
 TOP_KEYS = {"title", "language", "id_column", "codebook", "min_items_answered",
             "covariates", "registry", "waves", "due_days", "seed", "timezone", "changes",
-            "followup_grace_days", "followup_by"}
+            "followup_grace_days", "followup_by", "funder_target", "outcomes"}
 WAVE_KEYS = {"key", "label", "file", "date_column", "sheet", "rename", "encoding",
              "wave_column", "wave_values", "columns", "complete_column"}
 LANGUAGES = {"fr", "en"}
+#: Kinds of ``changes`` entries: ``collection`` (how questionnaires are
+#: collected: marked on the response-rate trend, default) and the policy
+#: kinds, compared before/after on who enters and how they fare:
+#: ``selection`` (who is admitted) and ``programme`` (what the coaching offers).
+CHANGE_KINDS = ("collection", "selection", "programme")
+#: Keys of ``funder_target`` and of ``outcomes`` in study.yml.
+FUNDER_TARGET_KEYS = ("share", "months", "label")
+OUTCOME_CATEGORIES = ("employment", "training", "dropout", "ongoing")
+OUTCOME_KEYS = (*OUTCOME_CATEGORIES, "job_search_dimension")
 
 
 @dataclass(frozen=True)
@@ -52,12 +62,50 @@ class Wave:
 
 @dataclass(frozen=True)
 class CollectionChange:
-    """A change in how questionnaires are collected (``changes`` in ``study.yml``),
-    from ``date`` on: marked on the response-rate trend and compared before/after."""
+    """A dated change (``changes`` in ``study.yml``), from ``date`` on.
+
+    ``kind`` ``collection`` (the default): a change in how questionnaires are
+    collected, marked on the response-rate trend and compared before/after
+    on response rates (only these are). Another kind (:data:`CHANGE_KINDS`:
+    ``selection``, ``programme``) is a policy change: the candidates who
+    entered before and after it are compared (``results/policy_change.csv``).
+    """
 
     date: dt.date
     label: str
     waves: tuple[str, ...] = ()     # the waves it concerns; empty: every wave
+    kind: str = "collection"
+
+
+@dataclass(frozen=True)
+class FunderTarget:
+    """``funder_target`` in study.yml: the share of exited candidates in employment
+    ``months`` after their exit that the funder expects (``share`` None: no target
+    given; ``months`` is still the moment the employment outcome is judged at)."""
+
+    share: float | None = None
+    months: int = 6
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """``outcomes`` in study.yml: which ``exit_status`` values of the registry mean
+    employment, training, dropout or still in the programme (compared ignoring
+    case and repeated spaces; any other value is "other"), and the dimension whose
+    change is related to employment (default: the one whose name holds "emploi"
+    or "job")."""
+
+    employment: tuple[str, ...] = ("emploi",)
+    training: tuple[str, ...] = ("formation",)
+    dropout: tuple[str, ...] = ("abandon",)
+    ongoing: tuple[str, ...] = ("en cours",)
+    job_search_dimension: str | None = None
+
+    @property
+    def statuses(self) -> dict[str, tuple[str, ...]]:
+        """``{category: exit_status values}`` for :mod:`impactlib.stats.outcomes`."""
+        return {c: getattr(self, c) for c in OUTCOME_CATEGORIES}
 
 
 @dataclass(frozen=True)
@@ -79,6 +127,18 @@ class Study:
     changes: tuple[CollectionChange, ...] = ()
     followup_grace_days: int = DEFAULT_GRACE_DAYS
     followup_by: str | None = None  # a covariate: follow-up counts per value (antenne...)
+    funder_target: FunderTarget = field(default_factory=FunderTarget)
+    outcomes: Outcomes = field(default_factory=Outcomes)
+
+    @property
+    def collection_changes(self) -> tuple[CollectionChange, ...]:
+        """The ``changes`` of kind ``collection`` (how questionnaires are collected)."""
+        return tuple(c for c in self.changes if c.kind == "collection")
+
+    @property
+    def policy_changes(self) -> tuple[CollectionChange, ...]:
+        """The ``changes`` of another kind (``selection``, ``programme``)."""
+        return tuple(c for c in self.changes if c.kind != "collection")
 
     @property
     def folder(self) -> Path:
@@ -211,7 +271,9 @@ def load_study(path: str | Path) -> Study:
                  timezone=_timezone(doc.get("timezone"), path),
                  changes=changes,
                  followup_grace_days=_grace(doc.get("followup_grace_days"), path),
-                 followup_by=_followup_by(doc.get("followup_by"), covariates, path))
+                 followup_by=_followup_by(doc.get("followup_by"), covariates, path),
+                 funder_target=_funder_target(doc.get("funder_target"), path),
+                 outcomes=_outcomes(doc.get("outcomes"), path))
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -387,7 +449,9 @@ def _seed(value: object, path: Path) -> int | None:
 
 
 def _changes(value: object, path: Path) -> tuple[CollectionChange, ...]:
-    """``changes``: a list of ``{date: YYYY-MM-DD, label: text}``, sorted by date.
+    """``changes``: a list of ``{date: YYYY-MM-DD, label: text, waves: [...], kind: ...}``,
+    sorted by date (``waves`` and ``kind`` optional; ``waves`` only for kind
+    ``collection``).
 
     Whether each date falls in the study's period is checked once the data
     are read (:func:`impactlib.intake.processed.clean_study`)."""
@@ -397,9 +461,10 @@ def _changes(value: object, path: Path) -> tuple[CollectionChange, ...]:
         raise StudyError("changes must be a list of {date: YYYY-MM-DD, label: text}", path)
     out: list[CollectionChange] = []
     for i, entry in enumerate(value, start=1):
-        if not isinstance(entry, dict) or set(map(str, entry)) - {"date", "label", "waves"}:
+        if not isinstance(entry, dict) or set(map(str, entry)) - {"date", "label", "waves",
+                                                                  "kind"}:
             raise StudyError(f"changes entry {i} must have the keys date, label and (optional) "
-                             "waves only", path)
+                             "waves and kind only", path)
         label = _text(_need(entry, "label", path, f" in changes entry {i}"), "label", path)
         raw = _need(entry, "date", path, f" in changes entry {i} ('{label}')")
         if isinstance(raw, dt.datetime):
@@ -416,11 +481,19 @@ def _changes(value: object, path: Path) -> tuple[CollectionChange, ...]:
         if not isinstance(waves, list):
             raise StudyError(f"changes entry {i} ('{label}'): waves must be a list of wave keys",
                              path)
-        out.append(CollectionChange(raw, label, tuple(str(w) for w in waves)))
-    dates = [c.date for c in out]
+        kind = "collection" if entry.get("kind") in (None, "") else \
+            _text(entry["kind"], "kind", path).casefold()
+        if kind not in CHANGE_KINDS:
+            raise StudyError(f"changes entry {i} ('{label}'): kind '{entry['kind']}' is not one "
+                             f"of {', '.join(CHANGE_KINDS)}", path)
+        if waves and kind != "collection":
+            raise StudyError(f"changes entry {i} ('{label}'): waves apply to kind collection "
+                             f"only, not to a {kind} change", path)
+        out.append(CollectionChange(raw, label, tuple(str(w) for w in waves), kind))
+    dates = [(c.date, c.kind) for c in out]
     if len(set(dates)) != len(dates):
-        raise StudyError("two changes entries have the same date; describe them in one label",
-                         path)
+        raise StudyError("two changes entries of the same kind have the same date; describe "
+                         "them in one label", path)
     return tuple(sorted(out, key=lambda c: c.date))
 
 
@@ -441,3 +514,78 @@ def _followup_by(value: object, covariates: list, path: Path) -> str | None:
         raise StudyError(f"followup_by '{name}' must be one of the covariates "
                          f"({', '.join(map(str, covariates)) or 'none listed'})", path)
     return name
+
+
+def _funder_target(value: object, path: Path) -> FunderTarget:
+    """``funder_target``: ``{share: 0.5, months: 6, label: text}`` (all optional)."""
+    if value is None:
+        return FunderTarget()
+    if not isinstance(value, dict):
+        raise StudyError("funder_target must have the keys share, months and label, as in "
+                         "{share: 0.5, months: 6, label: \"Emploi 6 mois après la sortie\"}", path)
+    unknown = sorted(set(map(str, value)) - set(FUNDER_TARGET_KEYS))
+    if unknown:
+        raise StudyError(f"unknown key '{unknown[0]}' in funder_target (known: "
+                         f"{', '.join(FUNDER_TARGET_KEYS)})", path)
+    share = value.get("share")
+    if share is not None:
+        if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 < share < 1:
+            raise StudyError(f"funder_target share must be a share between 0 and 1 (excluded), "
+                             f"such as 0.5 for 50%, not '{share}'", path)
+        share = float(share)
+    months = value.get("months", 6)
+    if isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= 60:
+        raise StudyError(f"funder_target months must be a whole number of months from 1 to 60, "
+                         f"not '{months}'", path)
+    label = value.get("label")
+    label = None if label in (None, "") else _text(label, "label", path)
+    return FunderTarget(share, months, label)
+
+
+def _outcomes(value: object, path: Path) -> Outcomes:
+    """``outcomes``: which exit_status values mean employment, training, dropout and
+    still in the programme, and the job-search dimension; unset keys keep their default."""
+    if value is None:
+        return Outcomes()
+    if not isinstance(value, dict):
+        raise StudyError("outcomes must map employment, training, dropout and ongoing to "
+                         "lists of exit_status values, as in {employment: [emploi, CDI]}", path)
+    unknown = sorted(set(map(str, value)) - set(OUTCOME_KEYS))
+    if unknown:
+        raise StudyError(f"unknown key '{unknown[0]}' in outcomes (known: "
+                         f"{', '.join(OUTCOME_KEYS)})", path)
+    lists: dict[str, tuple[str, ...]] = {}
+    for name in OUTCOME_CATEGORIES:
+        if name not in value:
+            continue
+        values = value[name]
+        if values is None:
+            values = []
+        if isinstance(values, (str, int, float)) and not isinstance(values, bool):
+            values = [values]
+        if not isinstance(values, list) or not all(
+                isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in values):
+            raise StudyError(f"outcomes {name} must be a list of exit_status values", path)
+        lists[name] = tuple(str(v).strip() for v in values if str(v).strip())
+    seen: dict[str, str] = {}
+    for name, statuses in lists.items():
+        for status in statuses:
+            folded = " ".join(status.split()).casefold()
+            if folded in seen and seen[folded] != name:
+                raise StudyError(f"outcomes: exit status '{status}' is listed under both "
+                                 f"{seen[folded]} and {name}", path)
+            seen[folded] = name
+    # A default list (emploi, formation...) loses the values given under another key.
+    default = Outcomes()
+    for name in OUTCOME_CATEGORIES:
+        if name not in lists:
+            lists[name] = tuple(v for v in getattr(default, name)
+                                if " ".join(v.split()).casefold() not in seen)
+    outcomes = Outcomes(**lists)
+    dimension = value.get("job_search_dimension")
+    if dimension not in (None, ""):
+        from dataclasses import replace
+
+        outcomes = replace(outcomes, job_search_dimension=_text(dimension,
+                                                                "job_search_dimension", path))
+    return outcomes

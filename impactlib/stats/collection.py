@@ -350,7 +350,8 @@ def change_comparison(status: pd.DataFrame, changes, candidates: pd.DataFrame | 
         Output of :func:`impactlib.stats.attrition.wave_status`.
     changes : sequence
         Objects with ``date``, ``label`` and ``waves`` (``Study.changes``) or
-        ``(date, label[, waves])`` tuples.
+        ``(date, label[, waves])`` tuples; an object whose ``kind`` is not
+        ``collection`` (a policy change) is left out.
     candidates : pandas.DataFrame, optional
         ``candidate`` and the covariate columns.
     covariates : list of str
@@ -394,6 +395,8 @@ def change_comparison(status: pd.DataFrame, changes, candidates: pd.DataFrame | 
     0   T2         6                2        6               5
     """
     levels = level_order(status["wave"], waves, sort_key=str)
+    # Only changes to how questionnaires are collected (a policy change has another kind).
+    changes = [c for c in changes if getattr(c, "kind", "collection") == "collection"]
     items = [(pd.Timestamp(c[0]), str(c[1]), tuple(c[2]) if len(c) > 2 else ())
              if isinstance(c, tuple) else
              (pd.Timestamp(c.date), str(c.label), tuple(getattr(c, "waves", ())))
