@@ -394,9 +394,9 @@ def funnel_figure(funnel: pd.DataFrame, tr, wave_labels=None) -> Figure:
             text = tr.t("figures.funnel.bar_first", n=tr.number(value))
         else:
             text = tr.t("figures.funnel.bar", n=tr.number(value), pct=tr.percent(ret))
-        ax.annotate(_esc(text), xy=(value, k), xytext=(4, 0), textcoords="offset points",
-                    va="center", ha="left", fontsize=8.5)
-    ax.set_xlim(0, top * 1.75)
+        ax.annotate(_esc("\n".join(_lines(text, 30))), xy=(value, k), xytext=(4, 0),
+                    textcoords="offset points", va="center", ha="left", fontsize=8.5)
+    ax.set_xlim(0, top * 2.0)       # room for the wrapped text beside the longest bar
     ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: tr.number(v)))
     ax.set_xlabel(tr.t("figures.funnel.xlabel"))
@@ -789,7 +789,7 @@ def rci_scatter(points: pd.DataFrame, rci, dimension: str, from_wave, to_wave, t
     subtitle = (tr.t("figures.rci.subtitle", n=n_text, critical=tr.number(critical, 2),
                      se=tr.number(se, 2)) if has_band
                 else tr.t("figures.rci.subtitle_no_band", n=n_text))
-    fig, body = _frame(WIDTH, 5.1, title, subtitle)
+    fig, body = _frame(WIDTH, 3.3, title, subtitle)
     ax = body.add_subplot()
     lo = math.floor(min(x.min(), y.min()))
     hi = math.ceil(max(x.max(), y.max()))
@@ -839,7 +839,10 @@ def rci_scatter(points: pd.DataFrame, rci, dimension: str, from_wave, to_wave, t
     ax.set_ylabel(tr.t("figures.rci.ylabel", wave=_wave_name(to_wave, wave_labels, tr)))
     ax.grid(color="#EFEFEF", linewidth=0.6)
     ax.set_axisbelow(True)
-    _legend(body, handles, 1)
+    # the legend beside the square plot, its labels wrapped: the figure is
+    # half as tall as with the legend under it (two fit on an A4 page)
+    body.legend(handles=handles, labels=["\n".join(_lines(h.get_label(), 20)) for h in handles],
+                loc="outside right center", frameon=False, labelspacing=0.9)
     return fig
 
 
@@ -940,7 +943,7 @@ def transition_heatmap(transitions: pd.DataFrame, item, from_wave, to_wave, tr,
                     suppressed=tr.t("figures.heatmap.suppressed"))
     if names is None:
         subtitle += " " + tr.t("figures.heatmap.values_note")
-    size = max(3.8, 0.8 + 0.62 * len(values))
+    size = max(3.3, 0.7 + 0.55 * len(values))
     fig, body = _frame(min(WIDTH, size + 2.4), size + 0.6, title, subtitle)
     ax = body.add_subplot()
     image = ax.imshow(shown, cmap=cmap, vmin=0, vmax=vmax, aspect="equal")
