@@ -159,7 +159,7 @@ EDGE_VALUES = {
                           tr.period(since="2024-01-01"), tr.period(until="2024-12-31")],
     "since": lambda tr: ["2024-01-01"],
     "until": lambda tr: ["2024-12-31"],
-    "date": lambda tr: ["2024-05-01"],
+    "date": lambda tr: ["2024-05-01", tr.date("2024-03-01"), tr.date("2025-03-31")],
     "version": lambda tr: ["0.1.0"],
     "note": lambda tr: ["matrice singulière"],
     "verdict": lambda tr: [tr.t("attrition.mcar_random"), tr.t("attrition.mcar_not_random")],
@@ -177,6 +177,33 @@ EDGE_VALUES = {
     "grace": lambda tr: COUNTS,
     "key": lambda tr: ["T1"],
     "pair": lambda tr: [tr.t("figures.common.pair", start="Entrée (T1)", end="Le bilan (T2)")],
+    # dates in words (dates.yml) and the page "Suivi de la collecte" (collection.yml)
+    "day": lambda tr: ["2", "15", "31"],
+    "month": lambda tr: ["mars", "avril", "août", "janv.", "March", tr.date("2027-02-22", "month")],
+    "year": lambda tr: ["2024"],
+    "early": lambda tr: [tr.date("2026-09-20", "month"), tr.date("2026-04-01", "month")],
+    "late": lambda tr: [tr.date("2027-10-05", "month"), tr.date("2030-08-01", "month")],
+    "unit": lambda tr: [tr.t(f"dates.cohort.{p}") for p in ("month", "quarter", "half-year", "year")],
+    **{name: (lambda tr: ["+18", "-3", "0", "+1", "+100"]) for name in ("diff", "diff_low", "diff_high")},
+    **{name: (lambda tr: [tr.number(0.52, 2), tr.number(1.0, 1), tr.number(7.1, 1), tr.number(24)])
+       for name in ("ratio", "ratio_low", "ratio_high")},
+    "months": lambda tr: ["0", "1", "6", "1,5" if tr.lang == "fr" else "1.5", "12"],
+    "when": lambda tr: [tr.t("collection.when_since", since=tr.date("2024-03-01")),
+                        tr.t("collection.when_between", since=tr.date("2024-03-01"),
+                             until=tr.date("2025-01-15"))],
+    "scope": lambda tr: [tr.t("collection.scope_one", wave="Entrée"),
+                         tr.t("collection.scope_all", waves="Mi-parcours et Sortie")],
+    "waves": lambda tr: ["Mi-parcours et Sortie", "Évaluation et Le bilan"],
+    "covariates": lambda tr: ["Antenne", "Genre, Tranche d'âge"],
+    "variable": lambda tr: ["Antenne", "Tranche d'âge"],
+    "model": lambda tr: [tr.t("collection.model_plain"),
+                         tr.t("collection.model_both", covariates="Antenne")],
+    "rhythm": lambda tr: [tr.t("collection.rhythm", entrants="12", pct=tr.percent(0.21),
+                               from_label="Entrée", to_label="Sortie")],
+    "list": lambda tr: [tr.t("collection.change_wave_hidden", wave="Évaluation")],
+    "changes": lambda tr: [tr.t("figures.collection.change", date=tr.date("2024-03-01"),
+                                label="Questionnaire au dernier entretien") + "."],
+    "text": lambda tr: [tr.t("collection.synthesis_never", n_needed=90)],
 }
 
 UNELIDED_FR = re.compile(r"(?i)(?<![\w'’])(de|le|la|que|ne|je|se|me|te|jusque) "
@@ -281,3 +308,32 @@ def test_edge_values_do_reach_the_checks():
     assert tr.t("synthesis.funnel_wave", n=1, label="Entrée", pct=tr.percent(0.5)) \
         == "1 a rempli celui d'Entrée (50\u00a0% des entrants)"
     assert math.isnan(P_VALUES[-1])
+
+
+@pytest.mark.parametrize("value, style, fr, en", [
+    ("2024-03-01", "day", "1er mars 2024", "March 1, 2024"),        # French ordinal on the 1st only
+    ("2024-03-02", "day", "2 mars 2024", "March 2, 2024"),
+    ("2025-08-31", "day", "31 août 2025", "August 31, 2025"),
+    ("2027-02-22", "month", "février 2027", "February 2027"),
+    ("2024-07-15", "month_short", "juil. 2024", "Jul 2024"),
+    ("2024-12-01", "month_short", "déc. 2024", "Dec 2024")])
+def test_dates_in_words(value, style, fr, en):
+    assert Translator("fr").date(value, style) == fr
+    assert Translator("en").date(value, style) == en
+
+
+def test_missing_dates_and_month_ranges():
+    fr, en = Translator("fr"), Translator("en")
+    assert fr.date(None) == fr.date(float("nan")) == "–"
+    with pytest.raises(ValueError, match="style"):
+        fr.date("2024-03-01", "week")
+    # a cohort of entrants: one month, a quarter, a whole year, across two years
+    assert fr.month_range("2024-03-01", "2024-03-31") == "mars 2024"
+    assert fr.month_range("2024-01-01", "2024-03-31", short=True) == "janv.–mars 2024"
+    assert fr.month_range("2024-01-01", "2024-06-30") == "janvier–juin 2024"
+    assert fr.month_range("2024-01-01", "2024-12-31") == "2024"
+    assert fr.month_range("2024-11-01", "2025-02-28", short=True) == "nov. 2024–févr. 2025"
+    assert en.month_range("2024-04-01", "2024-06-30", short=True) == "Apr–Jun 2024"
+    # "depuis le 1er mars 2024", "d'avril 2026": a date in a sentence elides like a label
+    assert fr.t("collection.when_since", since=fr.date("2024-03-01")) == "Depuis le 1er mars 2024"
+    assert "".join(french_elide("de ", fr.date("2026-04-01", "month"))) == "d'avril 2026"

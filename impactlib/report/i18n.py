@@ -303,6 +303,77 @@ class Translator:
             return self.t("common.period_until", until=until)
         return self.t("common.period_all")
 
+    def date(self, value, style: str = "day") -> str:
+        """A date in words (month names from ``locales/<lang>/dates.yml``).
+
+        Parameters
+        ----------
+        value : date-like
+            A date, or its ISO text (``2024-03-01``).
+        style : {"day", "month", "month_short"}
+            ``day``: ``1er mars 2024``, ``15 mars 2024`` (English ``March 1,
+            2024``); ``month``: ``mars 2024`` (``March 2024``);
+            ``month_short``: ``janv. 2024`` (``Jan 2024``).
+
+        Returns
+        -------
+        str
+            ``–`` for a missing date.
+
+        Examples
+        --------
+        >>> Translator("fr").date("2024-03-01"), Translator("fr").date("2027-02-22", "month")
+        ('1er mars 2024', 'février 2027')
+        >>> Translator("en").date("2024-03-01"), Translator("en").date("2024-01-31", "month_short")
+        ('March 1, 2024', 'Jan 2024')
+        """
+        import pandas as pd
+
+        if value is None or (not isinstance(value, str) and pd.isna(value)):
+            return "–"
+        when = pd.Timestamp(value)
+        short = style == "month_short"
+        month = self.strings["dates.months_short" if short else "dates.months"].split()[
+            when.month - 1]
+        if style in ("month", "month_short"):
+            return self.t("dates.month", month=month, year=str(when.year))
+        if style != "day":
+            raise ValueError(f"style must be day, month or month_short, not {style!r}")
+        if when.day == 1:
+            return self.t("dates.first_day", month=month, year=str(when.year))
+        return self.t("dates.day", day=str(when.day), month=month, year=str(when.year))
+
+    def month_range(self, start, end, short: bool = False) -> str:
+        """The months from ``start`` to ``end`` in words: a cohort of entrants.
+
+        ``mars 2024`` (one month), ``janv.–mars 2024`` (same year, short
+        month names), ``2024`` (a whole year), ``nov. 2024–févr. 2025``.
+
+        Examples
+        --------
+        >>> tr = Translator("fr")
+        >>> tr.month_range("2024-01-01", "2024-03-31", short=True)
+        'janv.–mars 2024'
+        >>> tr.month_range("2024-03-01", "2024-03-31"), tr.month_range("2024-01-01", "2024-12-31")
+        ('mars 2024', '2024')
+        >>> Translator("en").month_range("2024-11-01", "2025-02-28", short=True)
+        'Nov 2024–Feb 2025'
+        """
+        import pandas as pd
+
+        a, b = pd.Timestamp(start), pd.Timestamp(end)
+        style = "month_short" if short else "month"
+        if (a.year, a.month) == (b.year, b.month):
+            return self.date(a, style)
+        if a.year == b.year and (a.month, b.month) == (1, 12):
+            return str(a.year)
+        if a.year == b.year:
+            names = self.strings["dates.months_short" if short else "dates.months"].split()
+            return self.t("dates.month_range", start=names[a.month - 1],
+                          end=names[b.month - 1], year=str(a.year))
+        return self.t("dates.month_range_years", start=self.date(a, style),
+                      end=self.date(b, style))
+
     def number(self, value: float, digits: int = 0) -> str:
         """A number written the local way (``1 234,5`` in French).
 
