@@ -184,3 +184,229 @@ def test_due_days_are_a_local_list():
     assert _nbsp(narrative.due_days_text(view)) == "120 et 1 500"
     view.tr = Translator("en")
     assert narrative.due_days_text(view) == "120 and 1,500"
+
+
+# --- the page "Suivi de la collecte" (issue 12) -------------------------------------------
+
+LABELS3 = {"T1": "Entrée", "T2": "Mi-parcours", "T3": "Sortie"}
+
+
+def _collection_view(results, lang="fr", covariates=("Antenne",), until=None):
+    study = SimpleNamespace(covariates=list(covariates), followup_grace_days=30)
+    view = SimpleNamespace(results=results, tr=Translator(lang), study=study, until=until,
+                           waves=["T1", "T2", "T3"],
+                           data=SimpleNamespace(questionnaires=pd.DataFrame(
+                               {"date": pd.to_datetime(["2024-01-05", "2025-03-31"])})))
+    view.label = lambda w: LABELS3.get(str(w), str(w))
+    view.t = view.tr.t
+    return view
+
+
+def _change(date="2024-03-01", wave="T3", n=(82, 164), answered=(3, 35), diff=(0.176829, 0.09077,
+            0.249802), odds=(7.144703, 2.121287, 24.064059), terms="after", suppressed=False,
+            label="Questionnaire de sortie au dernier entretien"):
+    """One row of collection_changes (the demo's numbers by default)."""
+    rates = [a / b for a, b in zip(answered, n)]
+    return {"change_date": date, "label": label, "wave": wave, "n_before": n[0],
+            "answered_before": answered[0], "rate_before": np.nan if suppressed else rates[0],
+            "n_after": n[1], "answered_after": answered[1],
+            "rate_after": np.nan if suppressed else rates[1],
+            "difference": np.nan if suppressed else diff[0],
+            "diff_low": np.nan if suppressed else diff[1],
+            "diff_high": np.nan if suppressed else diff[2], "suppressed": suppressed,
+            "odds_ratio": odds[0], "or_low": odds[1], "or_high": odds[2],
+            "model_n": 246 if terms else 0, "model_terms": terms or np.nan}
+
+
+def _changes(*rows):
+    return {"collection_cohorts": pd.DataFrame(), "collection_changes": pd.DataFrame(list(rows))}
+
+
+def _plain(text):
+    return html.unescape(text).replace("\u00a0", " ")
+
+
+def test_change_sentence_says_the_rise_with_its_interval_and_the_caution():
+    texts = [_plain(t) for t in narrative.change_texts(_collection_view(_changes(_change())))]
+    assert len(texts) == 2
+    # 3/82 = 3.7 % -> 4 %, 35/164 = 21.3 % -> 21 %; difference and interval in points, signed
+    assert texts[0].startswith(
+        "Depuis le 1er mars 2024 (Questionnaire de sortie au dernier entretien), le taux de "
+        "réponse au questionnaire Sortie est passé de 4 % (3 sur 82) à 21 % (35 sur 164) : "
+        "+18 points (IC 95 % : +9 à +25). La hausse est nette")
+    # the model has no covariate while the study has one: said, with the ratio (2 digits or so)
+    assert "Sans autre ajustement (régression logistique), les chances de répondre sont 7,1 fois " \
+           "plus élevées après le changement qu'avant (IC 95 % : 2,1 à 24)." in texts[0]
+    assert "trop peu de questionnaires remplis ou manqués pour tenir compte aussi" in texts[0]
+    assert "une comparaison avant/après n'est pas une expérience" in texts[1]
+
+
+def test_a_change_whose_interval_holds_zero_does_not_reassure():
+    # 20/82 and 52/164; Newcombe's interval by hand (Wilson limits of each rate, method 10)
+    row = _change(answered=(20, 52), diff=(0.0732, -0.0494, 0.1827), odds=(1.4, 0.7, 2.8),
+                  terms="after + Antenne")
+    texts = [_plain(t) for t in narrative.change_texts(_collection_view(_changes(row)))]
+    assert "de 24 % (20 sur 82) à 32 % (52 sur 164) : +7 points (IC 95 % : -5 à +18)" in texts[0]
+    assert "l'échantillon ne permet pas de dire si ce changement a aidé" in texts[0]
+    assert "nette" not in texts[0]
+    assert "En tenant compte des caractéristiques des candidats (Antenne), les chances" in texts[0]
+    assert "Cet intervalle contient 1" in texts[0] and "pour tenir compte aussi" not in texts[0]
+    # a fall is said as a fall; odds below 1 as "times lower", the interval turned round:
+    # 1/0.5 = 2.0, 1/0.8 = 1.25 -> 1,2 (round half to even), 1/0.25 = 4.0
+    row = _change(answered=(40, 20), diff=(-0.3659, -0.48, -0.2453), odds=(0.5, 0.25, 0.8))
+    text = _plain(narrative.change_texts(_collection_view(_changes(row)))[0])
+    assert "-37 points (IC 95 % : -48 à -25). Le taux a baissé" in text
+    assert "2,0 fois moins élevées après le changement qu'avant (IC 95 % : 1,2 à 4,0)." in text
+    assert "Cet intervalle contient 1" not in text
+
+
+def test_suppressed_changes_and_unfitted_models_show_no_rate():
+    row = _change(n=(3, 40), answered=(1, 12), suppressed=True, odds=(np.nan,) * 3, terms="")
+    texts = [_plain(t) for t in narrative.change_texts(_collection_view(_changes(row)))]
+    assert "trop peu de questionnaires étaient dus avant ou après ce changement" in texts[0]
+    assert "%" not in texts[0] and "1 sur 3" not in texts[0]
+    assert "n'est pas une expérience" in texts[1]
+    row = _change(odds=(np.nan,) * 3, terms="")
+    text = _plain(narrative.change_texts(_collection_view(_changes(row)))[0])
+    assert "+18 points" in text and "Trop peu de questionnaires remplis ou manqués pour un modèle" in text
+
+
+def test_several_changes_are_read_between_their_dates_and_wave_by_wave():
+    pooled = _change(date="2025-01-15", wave="T2+T3", label="Rappel par SMS", terms="after + wave")
+    t2 = _change(date="2025-01-15", wave="T2", label="Rappel par SMS", n=(30, 40),
+                 answered=(12, 20), diff=(0.1, -0.1306, 0.3137))
+    t3 = _change(date="2025-01-15", wave="T3", label="Rappel par SMS", suppressed=True)
+    texts = [_plain(t) for t in narrative.change_texts(
+        _collection_view(_changes(_change(), pooled, t2, t3)))]
+    assert texts[0].startswith("Du 1er mars 2024 au 15 janvier 2025 (Questionnaire de sortie")
+    assert texts[1].startswith("Depuis le 15 janvier 2025 (Rappel par SMS), le taux de réponse "
+                               "aux questionnaires Mi-parcours et Sortie pris ensemble")
+    assert "En tenant compte du questionnaire concerné, les chances" in texts[1]
+    assert "Questionnaire par questionnaire : Mi-parcours, de 40 % (12 sur 30) à 50 % (20 sur 40), " \
+           "+10 points (IC 95 % : -13 à +31) ; Sortie, trop peu de questionnaires dus" in texts[1]
+    assert len(texts) == 3
+
+
+def test_no_change_recorded_says_how_to_record_one():
+    view = _collection_view({"collection_cohorts": pd.DataFrame()})
+    (text,) = narrative.change_texts(view)
+    assert "Aucun changement de la collecte" in text and "changes" in text
+
+
+def _projection(**kw):
+    row = {"from_wave": "T1", "to_wave": "T3", "n_needed": 90, "n_pairs": 38, "n_last_due": 164,
+           "p_since": "2024-03-01", "p_pair": 0.213415, "p_pair_low": 0.157643,
+           "p_pair_high": 0.282304, "n_pending": 63, "entrants_per_month": 11.674658,
+           "window_days": 365, "months_in_programme": 6.472279, "expected_date": "2027-02-22",
+           "expected_early": "2026-09-20", "expected_late": "2027-10-05", "verdict": "expected"}
+    row.update(kw)
+    return {"collection_cohorts": pd.DataFrame(), "collection_projection": pd.DataFrame([row])}
+
+
+def test_projection_gives_the_month_and_its_range():
+    texts = [_plain(t) for t in narrative.projection_texts(_collection_view(_projection()))]
+    assert texts[0] == ("Il faut 90 paires complètes (candidats ayant rempli les questionnaires "
+                        "Entrée et Sortie) pour détecter un effet de 0,3 écart-type ; il y en a 38.")
+    assert texts[1] == ("Au rythme actuel (12 entrées par mois ; depuis le 1er mars 2024, 21 % des "
+                        "candidats arrivés en fin de parcours ont rempli les questionnaires Entrée "
+                        "et Sortie), ce nombre serait atteint vers février 2027 (entre septembre "
+                        "2026 et octobre 2027).")
+    assert "les 63 candidats encore en accompagnement comptent" in texts[2]
+    assert "environ 6 mois après l'entrée" in texts[2] and "de 16 % à 28 %" in texts[2]
+    en = [_plain(t) for t in narrative.projection_texts(_collection_view(_projection(), "en"))]
+    assert "would be reached around February 2027 (between September 2026 and October 2027)" in en[1]
+
+
+def test_projection_reached_never_and_open_ended():
+    reached = narrative.projection_texts(_collection_view(_projection(
+        n_pairs=95, verdict="reached", expected_date=None, expected_early=None, expected_late=None)))
+    assert len(reached) == 2 and "Ce nombre est atteint" in reached[1]
+    never = [_plain(t) for t in narrative.projection_texts(_collection_view(_projection(
+        p_pair=0.0, p_pair_low=0.0, p_pair_high=0.023, p_since=None, verdict="never",
+        expected_date=None, expected_early=None, expected_late=None)))]
+    assert "0 % des candidats arrivés en fin de parcours" in never[1]
+    assert "depuis le" not in never[1] and "jamais à ce rythme" in never[1]
+    assert "serait atteint vers" not in never[1]
+    slow = [_plain(t) for t in narrative.projection_texts(_collection_view(_projection(
+        entrants_per_month=0.5, expected_late=None)))]
+    assert "0,5 entrée par mois" in slow[1]
+    assert "au plus tard, peut-être jamais à ce rythme" in slow[1]
+    (none,) = narrative.projection_texts(_collection_view({"collection_cohorts": pd.DataFrame()}))
+    assert "ne peut pas être estimée" in none
+
+
+def test_followup_counts_hide_1_to_4_and_name_the_covariate():
+    f = pd.DataFrame({"variable": [np.nan, np.nan, "Antenne", "Antenne"],
+                      "group": [np.nan, np.nan, "Namur", "Namur"], "wave": ["T2", "T3"] * 2,
+                      "overdue": pd.array([29, 9, 9, pd.NA], dtype="Int64"),
+                      "due_soon": pd.array([7, 5, 5, pd.NA], dtype="Int64"),
+                      "missed": pd.array([1234, 199, 38, 90], dtype="Int64"),
+                      "suppressed": [False, False, False, True]})
+    view = _collection_view({"collection_cohorts": pd.DataFrame(), "collection_followup": f})
+    overall, per_group = narrative.followup_tables(view)
+    assert overall.to_dict("list") == {"wave": ["Mi-parcours", "Sortie"], "overdue": ["29", "9"],
+                                       "due_soon": ["7", "5"], "missed": ["1\u202f234", "199"]}
+    assert list(per_group.columns) == ["Antenne", "wave", "overdue", "due_soon", "missed"]
+    assert per_group.iloc[1].tolist() == ["Namur", "Sortie", "<5", "<5", "90"]
+    assert narrative.followup_tables(_collection_view(
+        {"collection_followup": f.iloc[:2]}))[1] is None
+    # a wave with nothing to chase anywhere (T1 here) is in the first table only
+    t1 = pd.DataFrame({"variable": [np.nan, "Antenne"], "group": [np.nan, "Namur"], "wave": "T1",
+                       "overdue": pd.array([0, 0], dtype="Int64"),
+                       "due_soon": pd.array([0, 0], dtype="Int64"),
+                       "missed": pd.array([0, 0], dtype="Int64"), "suppressed": False})
+    overall, per_group = narrative.followup_tables(_collection_view(
+        {"collection_followup": pd.concat([t1, f], ignore_index=True)}))
+    assert overall["wave"].tolist() == ["Entrée", "Mi-parcours", "Sortie"]
+    assert per_group["wave"].tolist() == ["Mi-parcours", "Sortie"]
+    intro = _plain(narrative.followup_intro(view))
+    assert intro.startswith("Au 31 mars 2025 (date des dernières données)")
+    assert "30 jours au plus" in intro and "14 prochains jours" in intro
+    assert _plain(narrative.followup_intro(_collection_view({}, until="2024-12-31"))) \
+        .startswith("Au 31 décembre 2024")
+
+
+def test_cohort_table_never_shows_a_suppressed_rate():
+    c = pd.DataFrame({
+        "cohort_start": ["2024-01-01"] * 3 + ["2024-04-01"] * 3,
+        "cohort_end": ["2024-03-31"] * 3 + ["2024-06-30"] * 3, "period": "quarter",
+        "wave": ["T1", "T2", "T3"] * 2, "n_entrants": [36] * 3 + [25] * 3,
+        "n_due": [36, 36, 3, 25, 0, 0], "n_answered": [36, 14, 1, 25, 0, 0],
+        "n_not_yet_due": [0, 0, 33, 0, 25, 0],
+        # a suppressed row's rate is NaN in the table; here a value is left in on purpose
+        "response_rate": [1.0, 14 / 36, 1 / 3, 1.0, np.nan, np.nan],
+        "ci_low": [0.9036, 0.2478, 0.06, 0.8668, np.nan, np.nan],
+        "ci_high": [1.0, 0.5514, 0.79, 1.0, np.nan, np.nan],
+        "suppressed": [False, False, True, False, True, True]})
+    view = _collection_view({"collection_cohorts": c})
+    t = narrative.cohort_table(view)
+    assert list(t.columns) == ["cohort", "n_entrants", "Entrée", "Mi-parcours", "Sortie"]
+    assert t["cohort"].tolist() == ["janv.–mars 2024", "avr.–juin 2024"]
+    # 14/36 = 38.9 % -> 39 %, Wilson [0.2478, 0.5514] -> 25 % to 55 %
+    assert _plain(t.iloc[0]["Mi-parcours"]) == "39 % (14/36), 25 % à 55 %"
+    assert t.iloc[0]["Sortie"] == "moins de 5" and "33" not in t.iloc[0]["Sortie"]
+    assert t.iloc[1]["Mi-parcours"] == "pas encore dus" and t.iloc[1]["Sortie"] == "–"
+    assert narrative.cohort_unit(view) == "trimestre"
+
+
+def test_synthesis_sentence_on_collection():
+    view = _collection_view({**_changes(_change()), **_projection()})
+    text = _plain(narrative.collection_synthesis(view))
+    assert text == ("**Collecte des questionnaires** (page « Suivi de la collecte ») : depuis le "
+                    "changement du 1er mars 2024 (Questionnaire de sortie au dernier entretien), le "
+                    "taux de réponse au questionnaire Sortie est passé de 4 % à 21 % (+18 points, "
+                    "IC 95 % : +9 à +25) ; à ce rythme, les paires complètes nécessaires (90) "
+                    "seraient atteintes vers février 2027 (entre septembre 2026 et octobre 2027).")
+    unclear = _change(answered=(20, 52), diff=(0.0732, -0.0494, 0.1827))
+    text = _plain(narrative.collection_synthesis(_collection_view(
+        {**_changes(unclear), **_projection(verdict="never", expected_date=None)})))
+    assert "sans que l'échantillon permette de dire si ce changement a aidé" in text
+    assert "ne seraient jamais atteintes" in text
+    # the latest change only; a registry without changes: the projection alone
+    later = _change(date="2025-01-15", label="Rappel par SMS")
+    assert "15 janvier 2025 (Rappel par SMS)" in _plain(narrative.collection_synthesis(
+        _collection_view({**_changes(_change(), later), **_projection()})))
+    assert _plain(narrative.collection_synthesis(_collection_view(_projection()))).startswith(
+        "**Collecte des questionnaires** (page « Suivi de la collecte ») : à ce rythme")
+    assert "sans registre" in narrative.collection_synthesis(_collection_view({}))
+    assert narrative.collection_synthesis(_collection_view({"collection_cohorts": pd.DataFrame()})) == ""

@@ -15,7 +15,8 @@ import pandas as pd
 
 __all__ = ["main_pair", "funnel_text", "change_table", "change_sentences", "sample_text",
            "caveats", "classify_change", "interval", "display_table", "quality_table",
-           "SMD_NOTABLE"]
+           "SMD_NOTABLE", "cohort_unit", "cohort_table", "change_texts", "projection_texts",
+           "followup_tables", "followup_intro", "collection_synthesis"]
 
 SMD_NOTABLE = 0.2  # a standardized mean difference beyond this is "notable" (Cohen's small)
 
@@ -877,3 +878,402 @@ def quality_table(view) -> pd.DataFrame:
     out = display_table(view, q[QUALITY_COLUMNS].copy(), dict.fromkeys(counts, 0))
     out["wave"] = [view.label(w) for w in q["wave"]]
     return out
+
+
+# ---------------------------------------------------------------------------
+# Following up data collection (page 06_collecte, issue 12)
+# ---------------------------------------------------------------------------
+
+
+def _signed_points(view, share: float) -> str:
+    """A difference of two shares in percentage points, signed: ``+18``, ``-3``, ``0``."""
+    value = round(100 * float(share))
+    text = view.tr.number(abs(value))
+    return "0" if value == 0 else ("+" if value > 0 else "-") + text
+
+
+def _ratio(view, value: float) -> str:
+    """An odds ratio with two significant digits or so: ``0,52``, ``7,1``, ``24``."""
+    digits = 2 if value < 1 else 1 if value < 10 else 0
+    return view.tr.number(value, digits)
+
+
+def _labels(view, waves) -> str:
+    """Wave labels as a list in words: ``Mi-parcours et Sortie``."""
+    names = [view.label(w) for w in waves]
+    last = " et " if view.tr.lang == "fr" else " and "
+    return last.join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else names[0]
+
+
+def cohort_unit(view) -> str:
+    """The cohorts' length in words (``trimestre``, ``quarter``), from ``collection_cohorts``.
+
+    Parameters
+    ----------
+    view : impactlib.report.notebook.ReportView
+        The report; ``view.results["collection_cohorts"]`` (its ``period``)
+        is used.
+
+    Returns
+    -------
+    str
+        Locale key ``dates.cohort.<period>``; ``""`` without the table.
+    """
+    cohorts = view.results.get("collection_cohorts")
+    if cohorts is None or cohorts.empty:
+        return ""
+    return view.tr.t(f"dates.cohort.{cohorts['period'].iloc[0]}")
+
+
+def cohort_table(view) -> pd.DataFrame:
+    """Response rate per wave by cohort of entry, one row per cohort (display).
+
+    Parameters
+    ----------
+    view : impactlib.report.notebook.ReportView
+        The report; ``view.results["collection_cohorts"]``
+        (:func:`impactlib.stats.collection.cohort_response_rates`) and wave
+        labels are used.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``cohort`` (its months in words, ``janv.–mars 2024``),
+        ``n_entrants``, then one column per wave, named by the wave's label:
+        ``22 % (8/36), 12 % à 38 %`` (rate, answered / due, 95% Wilson
+        interval; locale key ``collection.rate_cell``). A rate the table
+        suppresses is never shown: ``moins de 5`` when 1 to 4 questionnaires
+        were due, ``pas encore dus`` when none was due yet, ``–`` when none
+        was due at all. A cohort of fewer than 5 entrants (only when the
+        whole study has fewer) shows ``moins de 5``.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> from impactlib.report.i18n import Translator
+    >>> c = pd.DataFrame({"cohort_start": "2024-01-01", "cohort_end": "2024-03-31",
+    ...     "period": "quarter", "wave": ["T1", "T2"], "n_entrants": 36, "n_due": [36, 3],
+    ...     "n_answered": [36, 1], "n_not_yet_due": [0, 33], "response_rate": [1.0, None],
+    ...     "ci_low": [0.9036, None], "ci_high": [1.0, None], "suppressed": [False, True]})
+    >>> view = SimpleNamespace(results={"collection_cohorts": c}, tr=Translator("en"),
+    ...                        label={"T1": "Entry", "T2": "Exit"}.get)
+    >>> cohort_table(view).iloc[0].tolist()
+    ['Jan–Mar 2024', '36', '100% (36/36), 90% to 100%', 'fewer than 5']
+    """
+    c = view.results["collection_cohorts"]
+    tr = view.tr
+    waves = list(dict.fromkeys(c["wave"].astype(str)))
+    keys = list(dict.fromkeys(zip(c["cohort_start"], c["cohort_end"])))
+    out = pd.DataFrame({
+        "cohort": [tr.month_range(a, b, short=True) for a, b in keys],
+        "n_entrants": [""] * len(keys)})
+    cells = {}
+    for r in c.itertuples():                                # cohorts x waves: a few dozen
+        if not r.suppressed and pd.notna(r.response_rate):
+            text = tr.t("collection.rate_cell", pct=tr.percent(r.response_rate),
+                        n_answered=int(r.n_answered), n_due=int(r.n_due),
+                        pct_low=tr.percent(r.ci_low), pct_high=tr.percent(r.ci_high))
+        elif r.n_due > 0:
+            text = tr.t("common.suppressed")
+        elif r.n_not_yet_due > 0:
+            text = tr.t("collection.not_due_yet")
+        else:
+            text = "–"
+        cells[(r.cohort_start, r.cohort_end, str(r.wave))] = text
+        n = int(r.n_entrants)
+        out.loc[keys.index((r.cohort_start, r.cohort_end)), "n_entrants"] = (
+            tr.number(n) if n >= 5 else tr.t("common.suppressed"))
+    for w in waves:
+        out[view.label(w)] = [cells.get((a, b, w), "–") for a, b in keys]
+    return out
+
+
+def _change_rows(view) -> list[tuple[pd.Series, list[pd.Series]]]:
+    """Per change, in date order: its main row (the waves together, or its one
+    wave) and its rows per wave (empty when it concerns one wave)."""
+    t = view.results.get("collection_changes")
+    if t is None or t.empty:
+        return []
+    out = []
+    for _, rows in t.groupby("change_date", sort=True):
+        pooled = rows[rows["wave"].astype(str).str.contains("+", regex=False)]
+        single = rows[~rows.index.isin(pooled.index)]
+        main = pooled.iloc[0] if len(pooled) else single.iloc[0]
+        out.append((main, [r for _, r in single.iterrows()] if len(pooled) else []))
+    return out
+
+
+def _scope(view, wave: str) -> str:
+    waves = str(wave).split("+")
+    if len(waves) == 1:
+        return view.tr.t("collection.scope_one", wave=view.label(waves[0]))
+    return view.tr.t("collection.scope_all", waves=_labels(view, waves))
+
+
+def _rates(view, r) -> dict:
+    """The before/after fields of a ``collection_changes`` row, written."""
+    tr = view.tr
+    return {"pct_before": tr.percent(r["rate_before"]), "pct_after": tr.percent(r["rate_after"]),
+            "n_answered_before": int(r["answered_before"]), "n_before": int(r["n_before"]),
+            "n_answered_after": int(r["answered_after"]), "n_after": int(r["n_after"]),
+            "diff": _signed_points(view, r["difference"]),
+            "diff_low": _signed_points(view, r["diff_low"]),
+            "diff_high": _signed_points(view, r["diff_high"])}
+
+
+def _odds_text(view, r) -> str:
+    """The adjusted odds ratio of a change in plain words, or why there is none."""
+    tr = view.tr
+    terms = [t for t in str(r["model_terms"] if pd.notna(r["model_terms"]) else "").split(" + ")
+             if t]
+    if not terms or not np.isfinite(r["odds_ratio"]):
+        return tr.html("collection.odds_none")
+    covariates = [t for t in terms if t not in ("after", "wave")]
+    names = ", ".join(covariates)
+    if "wave" in terms and covariates:
+        model = tr.t("collection.model_both", covariates=names)
+    elif covariates:
+        model = tr.t("collection.model_covariates", covariates=names)
+    elif "wave" in terms:
+        model = tr.t("collection.model_wave")
+    else:
+        model = tr.t("collection.model_plain")
+    ratio, low, high = float(r["odds_ratio"]), float(r["or_low"]), float(r["or_high"])
+    if ratio >= 1:
+        text = tr.html("collection.odds_higher", model=model, ratio=_ratio(view, ratio),
+                       ratio_low=_ratio(view, low), ratio_high=_ratio(view, high))
+    else:          # "2 times lower": the inverse, and its interval turned round
+        text = tr.html("collection.odds_lower", model=model, ratio=_ratio(view, 1 / ratio),
+                       ratio_low=_ratio(view, 1 / high), ratio_high=_ratio(view, 1 / low))
+    if low <= 1 <= high:
+        text += " " + tr.html("collection.odds_unclear")
+    if not covariates and getattr(getattr(view, "study", None), "covariates", None):
+        text += " " + tr.html("collection.odds_few")      # the study has some, the model none
+    return text
+
+
+def change_texts(view) -> list[str]:
+    """What each change to the collection did to the response rate, in words.
+
+    One paragraph per change (``collection_changes``, in date order): the
+    rates before and after with their counts, the difference in percentage
+    points with its 95% Newcombe interval (``collection.change``), whether
+    the interval shows a rise, a fall or cannot tell (:func:`classify_change`:
+    ``collection.change_improved``, ``_worsened``, ``_unclear``), then the
+    adjusted odds ratio in plain words (``collection.odds_*``) when the
+    model was fitted. A change concerning several waves is described on its
+    waves together, then wave by wave. A suppressed row (a side under 5 due
+    questionnaires) says the groups are too small to show, and nothing
+    else. The last paragraph is always the caution that a before/after
+    comparison is not an experiment.
+
+    Parameters
+    ----------
+    view : impactlib.report.notebook.ReportView
+        The report; ``view.results["collection_changes"]`` and wave labels
+        are used.
+
+    Returns
+    -------
+    list of str
+        Markdown paragraphs; ``[collection.no_changes]`` when the study
+        records no change.
+    """
+    tr = view.tr
+    rows = _change_rows(view)
+    if not rows:
+        return [tr.html("collection.no_changes")]
+    dates = [str(main["change_date"]) for main, _ in rows]
+    out = []
+    for k, (main, per_wave) in enumerate(rows):
+        when = (tr.t("collection.when_between", since=tr.date(dates[k]), until=tr.date(dates[k + 1]))
+                if k + 1 < len(dates) else tr.t("collection.when_since", since=tr.date(dates[k])))
+        head = {"when": when, "label": str(main["label"]), "scope": _scope(view, main["wave"])}
+        if bool(main["suppressed"]):
+            out.append(tr.html("collection.change_suppressed", **head))
+            continue
+        kind = classify_change(main["diff_low"], main["diff_high"])
+        text = (tr.html("collection.change", **head, **_rates(view, main)) + " "
+                + tr.html(f"collection.change_{kind}"))
+        parts = [tr.t("collection.change_wave_hidden", wave=view.label(r["wave"]))
+                 if bool(r["suppressed"]) else
+                 tr.t("collection.change_wave", wave=view.label(r["wave"]), **_rates(view, r))
+                 for r in per_wave]
+        if parts:
+            text += " " + tr.html("collection.change_waves", list=_list_separator(view).join(parts))
+        out.append(text + " " + _odds_text(view, main))
+    out.append(tr.html("collection.caution"))
+    return out
+
+
+def projection_texts(view, from_wave: str | None = None, to_wave: str | None = None) -> list[str]:
+    """When the study will have the complete pairs it needs, in words.
+
+    Parameters
+    ----------
+    view : impactlib.report.notebook.ReportView
+        The report; ``view.results["collection_projection"]``
+        (:func:`impactlib.stats.collection.pairs_projection`, one row) and
+        wave labels are used.
+
+    Returns
+    -------
+    list of str
+        Markdown sentences: the pairs needed to detect the planned effect
+        (:data:`impactlib.report.results.PLANNED_D`) and those there are;
+        then, by ``verdict``, "reached", the expected month with its range
+        (the early and late dates, from the limits of the share of
+        candidates completing both questionnaires; ``…_open`` when the late
+        date lies beyond 20 years) or "never at this pace"; then how it is
+        computed. ``[collection.projection_none]`` without the table.
+    """
+    from impactlib.report.results import PLANNED_D
+
+    tr = view.tr
+    p = view.results.get("collection_projection")
+    if p is None or p.empty:
+        return [tr.html("collection.projection_none")]
+    r = p.iloc[0]
+    labels = {"from_label": view.label(r["from_wave"]), "to_label": view.label(r["to_wave"])}
+    out = [tr.html("collection.projection_need", n_needed=int(r["n_needed"]),
+                   n_pairs=int(r["n_pairs"]), d=tr.number(PLANNED_D, 1), **labels)]
+    if r["verdict"] == "reached":
+        return out + [tr.html("collection.projection_reached")]
+    per_month = float(r["entrants_per_month"])
+    entrants = (tr.number(per_month, 0 if per_month >= 10 else 1) if np.isfinite(per_month)
+                else "0")
+    pct = tr.percent(r["p_pair"]) if np.isfinite(r["p_pair"]) else "–"
+    rhythm = (tr.t("collection.rhythm_since", entrants=entrants, pct=pct,
+                   since=tr.date(r["p_since"]), **labels) if pd.notna(r["p_since"])
+              else tr.t("collection.rhythm", entrants=entrants, pct=pct, **labels))
+    if r["verdict"] == "expected":
+        key = "projection_expected" if pd.notna(r["expected_late"]) else "projection_expected_open"
+        out.append(tr.html(f"collection.{key}", rhythm=rhythm,
+                           month=tr.date(r["expected_date"], "month"),
+                           early=tr.date(r["expected_early"], "month"),
+                           late=tr.date(r["expected_late"], "month")))
+    else:
+        out.append(tr.html("collection.projection_never", rhythm=rhythm))
+    months = float(r["months_in_programme"])
+    out.append(tr.html(
+        "collection.projection_explain", days=int(r["window_days"]), n_pending=int(r["n_pending"]),
+        months=tr.number(months, 0) if np.isfinite(months) else "–",
+        pct_low=tr.percent(r["p_pair_low"]) if np.isfinite(r["p_pair_low"]) else "–",
+        pct_high=tr.percent(r["p_pair_high"]) if np.isfinite(r["p_pair_high"]) else "–"))
+    return out
+
+
+def followup_tables(view) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Questionnaires to chase now, per wave and per value of ``followup_by`` (display).
+
+    Parameters
+    ----------
+    view : impactlib.report.notebook.ReportView
+        The report; ``view.results["collection_followup"]`` and wave labels
+        are used.
+
+    Returns
+    -------
+    (pandas.DataFrame, pandas.DataFrame or None)
+        Every candidate: ``wave`` (label), ``overdue``, ``due_soon``,
+        ``missed``; then per value of the covariate (None when the study
+        sets no ``followup_by``): its name as the first column's header (the
+        value), then the same columns, without the waves that have nothing
+        to chase at all (every count 0 for every candidate). Counts are
+        written the local way, a count the table hides (1 to 4) as ``<5``
+        (``collection.hidden``).
+    """
+    f = view.results["collection_followup"]
+    counts = ["overdue", "due_soon", "missed"]
+
+    def shown(part):
+        out = part[["wave"] + counts].copy()
+        for col in counts:
+            out[col] = [view.tr.number(int(v)) if pd.notna(v) else view.tr.t("collection.hidden")
+                        for v in part[col]]
+        out["wave"] = [view.label(w) for w in part["wave"]]
+        return out.reset_index(drop=True)
+
+    overall = f[f["variable"].isna()]
+    by = f[f["variable"].notna()]
+    # a wave with nothing to chase at all (usually the first) is not split by group
+    nothing = overall.loc[overall[counts].fillna(1).eq(0).all(axis=1), "wave"]
+    by = by[~by["wave"].isin(nothing)]
+    per_group = None
+    if len(by):
+        per_group = shown(by)
+        name = str(by["variable"].iloc[0])
+        per_group.insert(0, name, by["group"].astype(str).to_numpy(),
+                         allow_duplicates=name in per_group.columns)
+    return shown(overall), per_group
+
+
+def _known_on(view) -> str:
+    """The day the data is known at: the report's ``until``, else the last questionnaire."""
+    if getattr(view, "until", None):
+        return view.tr.date(view.until)
+    dates = view.data.questionnaires["date"]
+    return view.tr.date(dates.max()) if dates.notna().any() else "–"
+
+
+def followup_intro(view) -> str:
+    """What the follow-up counts are (``collection.followup_intro``): the day
+    they are counted on, the grace period and the window of "due soon"."""
+    from impactlib.report.followup import DEFAULT_WITHIN
+
+    return view.tr.html("collection.followup_intro", date=_known_on(view),
+                        grace=int(view.study.followup_grace_days), within=DEFAULT_WITHIN)
+
+
+def collection_synthesis(view) -> str:
+    """The synthesis's sentence on collection: the latest change, the projection.
+
+    Parameters
+    ----------
+    view : impactlib.report.notebook.ReportView
+        The report; ``collection_cohorts`` (is there a registry?),
+        ``collection_changes`` and ``collection_projection`` are used.
+
+    Returns
+    -------
+    str
+        Markdown (``collection.synthesis``): the latest change's effect on
+        the response rate with its 95% interval (saying when the sample
+        cannot tell, or that its groups are too small), then the date the
+        pairs needed are expected (reached, expected with its range, never
+        at this pace). Without a registry, ``collection.synthesis_no_registry``;
+        ``""`` with a registry but neither a change nor a projection.
+    """
+    tr = view.tr
+    if "collection_cohorts" not in view.results:
+        return tr.html("collection.synthesis_no_registry")
+    parts = []
+    rows = _change_rows(view)
+    if rows:
+        main = rows[-1][0]
+        head = {"since": tr.date(str(main["change_date"])), "label": str(main["label"]),
+                "scope": _scope(view, main["wave"])}
+        if bool(main["suppressed"]):
+            parts.append(tr.t("collection.synthesis_change_hidden", **head))
+        else:
+            kind = "unclear" if classify_change(main["diff_low"], main["diff_high"]) == "unclear" \
+                else "shown"
+            fields = {k: v for k, v in _rates(view, main).items() if not k.startswith("n_")}
+            parts.append(tr.t(f"collection.synthesis_change_{kind}", **head, **fields))
+    p = view.results.get("collection_projection")
+    if p is not None and not p.empty:
+        r = p.iloc[0]
+        n_needed = int(r["n_needed"])
+        if r["verdict"] == "reached":
+            parts.append(tr.t("collection.synthesis_reached", n_needed=n_needed))
+        elif r["verdict"] == "expected":
+            key = "synthesis_expected" if pd.notna(r["expected_late"]) else "synthesis_expected_open"
+            parts.append(tr.t(f"collection.{key}", n_needed=n_needed,
+                              month=tr.date(r["expected_date"], "month"),
+                              early=tr.date(r["expected_early"], "month"),
+                              late=tr.date(r["expected_late"], "month")))
+        else:
+            parts.append(tr.t("collection.synthesis_never", n_needed=n_needed))
+    if not parts:
+        return ""
+    return tr.html("collection.synthesis", text=_list_separator(view).join(parts))
