@@ -551,3 +551,89 @@ def test_read_and_built_results_draw_the_same_png(demo_results, demo_processed):
 
     for a, b in zip(figures(res), figures(built)):
         assert F.to_png_bytes(a) == F.to_png_bytes(b)
+
+
+# ---------------------------------------------------------------------------
+# Collection: response rate by cohort of entry (issue 12)
+# ---------------------------------------------------------------------------
+
+
+def cohorts_table(first_rates=(1.0, 1.0, 1.0)):
+    """A hand-made collection_cohorts table: three quarters, T2's last cohort suppressed."""
+    starts, ends = ["2023-10-01", "2024-01-01", "2024-04-01"], ["2023-12-31", "2024-03-31", "2024-06-30"]
+    rows = []
+    for k, (a, b) in enumerate(zip(starts, ends)):
+        rows.append((a, b, "T1", 30, 30, round(30 * first_rates[k]), 0, first_rates[k],
+                     0.88, 1.0, False))
+        if k < 2:
+            rows.append((a, b, "T2", 30, 30, 12 + 3 * k, 0, (12 + 3 * k) / 30, 0.25, 0.58, False))
+        else:
+            rows.append((a, b, "T2", 30, 3, 1, 27, np.nan, np.nan, np.nan, True))
+        rows.append((a, b, "T3", 30, 20, 2 + 5 * k, 10, (2 + 5 * k) / 20, 0.03, 0.8, False))
+    return pd.DataFrame(rows, columns=["cohort_start", "cohort_end", "wave", "n_entrants", "n_due",
+                                       "n_answered", "n_not_yet_due", "response_rate", "ci_low",
+                                       "ci_high", "suppressed"]).assign(period="quarter")
+
+
+CHANGES = pd.DataFrame({"change_date": ["2024-03-01"], "label": ["Questionnaire au dernier entretien"],
+                        "wave": ["T3"]})
+WAVE_LABELS = {"T1": "Entrée", "T2": "Mi-parcours", "T3": "Sortie"}
+
+
+def test_collection_trend_draws_shown_cohorts_and_marks_changes():
+    table = cohorts_table()
+    fig = F.collection_trend(table, FR, CHANGES, wave_labels=WAVE_LABELS, waves=["T1", "T2", "T3"])
+    draws(fig)
+    # alternative text: the figure's title and subtitle (ReportView.fig reads these gids)
+    assert title(fig) == "Taux de réponse par cohorte d'entrée"
+    (subtitle,) = [t.get_text() for t in fig.findobj(Text) if t.get_gid() == "subtitle"]
+    assert "par trimestre d'entrée" in subtitle.replace("\n", " ")
+    # every entrant answered T1: no panel for it, and the footnote says so
+    assert not by_gid(fig, "rate:T1")
+    assert any("Le questionnaire Entrée (T1) n'est pas montré" in t for t in texts(fig))
+    # T2: the suppressed cohort has neither point nor interval; the others are the table's cells
+    shown = table[(table["wave"] == "T2") & ~table["suppressed"]]
+    np.testing.assert_allclose(collection(fig, "rate:T2").get_offsets()[:, 1], shown["response_rate"])
+    segments = collection(fig, "ci:T2").get_segments()
+    assert [(s[0][1], s[1][1]) for s in segments] == list(zip(shown["ci_low"], shown["ci_high"]))
+    assert n_points(fig, "rate:T3") == 3
+    # the change concerns T3: one dashed line, in its panel, labelled with its date
+    (line,) = by_gid(fig, "change:2024-03-01")
+    assert line.get_linestyle() == "--"
+    assert line.axes.get_title(loc="left") == "Sortie (T3)"
+    assert "1er mars 2024" in texts(fig)
+    assert any("1er mars 2024 : Questionnaire au dernier entretien" in t for t in texts(fig))
+    # x labels: the month each cohort starts
+    ticks = [t.get_text() for t in line.axes.get_xticklabels()]
+    assert ticks == ["oct.\n2023", "janv.\n2024", "avr.\n2024"]
+
+
+def test_collection_trend_keeps_an_informative_first_wave_and_english():
+    fig = F.collection_trend(cohorts_table(first_rates=(1.0, 0.9, 1.0)), EN, None,
+                             wave_labels=WAVE_LABELS)
+    assert n_points(fig, "rate:T1") == 3
+    assert not by_gid(fig, "change:")
+    assert title(fig) == "Response rate by cohort of entry"
+    assert not any("is not shown" in t for t in texts(fig))
+    assert [t.get_text() for t in by_gid(fig, "rate:T3")[0].axes.get_xticklabels()] \
+        == ["Oct\n2023", "Jan\n2024", "Apr\n2024"]
+
+
+def test_collection_trend_without_anything_to_show():
+    hidden = cohorts_table().assign(suppressed=True, response_rate=np.nan)
+    for table in (hidden, pd.DataFrame(), None):
+        fig = F.collection_trend(table, FR, CHANGES)
+        assert is_no_data(fig) and title(fig) == "Taux de réponse par cohorte d'entrée"
+
+
+def test_demo_collection_trend(demo_results):
+    res, built = demo_results
+    cohorts, changes = res["collection_cohorts"], res["collection_changes"]
+    fig = F.collection_trend(cohorts, FR, changes, wave_labels=WAVE_LABELS, waves=["T1", "T2", "T3"])
+    for wave in ("T2", "T3"):
+        shown = cohorts[(cohorts["wave"] == wave) & ~cohorts["suppressed"]]
+        assert n_points(fig, f"rate:{wave}") == len(shown) > 0
+    assert len(by_gid(fig, "change:2024-03-01")) == 1
+    again = F.collection_trend(built["collection_cohorts"], FR, built["collection_changes"],
+                               wave_labels=WAVE_LABELS, waves=["T1", "T2", "T3"])
+    assert F.to_png_bytes(fig) == F.to_png_bytes(again)

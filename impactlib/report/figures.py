@@ -24,6 +24,8 @@ pyplot's global state is not used).
 * :func:`sensitivity_figure` -- completers, mixed model and multiple
   imputation estimates side by side.
 * :func:`power_curve` -- minimum detectable effect by number of pairs.
+* :func:`collection_trend` -- response rate per wave by cohort of entry, with the
+  changes to collection marked.
 * :func:`to_svg_bytes` -- deterministic SVG (text as text) for the HTML report.
 * :func:`to_png_bytes`, :func:`save_png` -- deterministic PNG output.
 
@@ -67,6 +69,7 @@ __all__ = [
     "transition_heatmap",
     "sensitivity_figure",
     "power_curve",
+    "collection_trend",
     "to_svg_bytes",
     "to_png_bytes",
     "save_png",
@@ -1201,6 +1204,136 @@ def power_curve(power: pd.DataFrame, tr, from_wave, to_wave, wave_labels: Mappin
     ax.set_ylabel(tr.t("figures.power.ylabel"))
     ax.grid(color="#EFEFEF", linewidth=0.6)
     ax.set_axisbelow(True)
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# Collection: response rate by cohort of entry
+# ---------------------------------------------------------------------------
+
+
+@_styled
+def collection_trend(cohorts: pd.DataFrame, tr, changes: pd.DataFrame | None = None,
+                     wave_labels: Mapping | None = None, waves: Sequence | None = None) -> Figure:
+    """Response rate per wave by cohort of entry, with the changes to collection.
+
+    Parameters
+    ----------
+    cohorts : pandas.DataFrame
+        The ``collection_cohorts`` results table (``cohort_start``,
+        ``period``, ``wave``, ``response_rate``, ``ci_low``, ``ci_high``,
+        ``suppressed``; dates as ``YYYY-MM-DD`` text or dates).
+    tr : impactlib.report.i18n.Translator
+        Language of the texts.
+    changes : pandas.DataFrame, optional
+        The ``collection_changes`` results table: each change (``change_date``,
+        ``label``) is a vertical dashed line in the panels of the waves its
+        rows name (``wave`` without ``+``), listed in the footnote.
+    wave_labels : mapping, optional
+        Names of the waves.
+    waves : sequence, optional
+        Wave order (default: that of the table).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per wave, sharing the x axis (the cohort's first day,
+        labelled by its month): a point per cohort (gid ``rate:<wave>``) with
+        its 95% Wilson interval (gid ``ci:<wave>``), joined by a thin line
+        broken where a cohort is missing. A suppressed cohort (fewer than 5
+        questionnaires due) has no point and no interval. Change lines have
+        gid ``change:<YYYY-MM-DD>``.
+
+    Notes
+    -----
+    The first wave is drawn only when it is informative: when some shown
+    cohort's rate of it is below 100 % (with a registry, an entrant who never
+    answered the entry questionnaire), or when it is the only wave. Otherwise
+    (every entrant answered it, as usual) a footnote says so and the panels
+    are the later waves. The footnote also says that a cohort is plotted at
+    its entry while its questionnaires are due months later: a cohort that
+    entered before a change may have answered after it.
+    """
+    import matplotlib.dates as mdates
+
+    title = tr.t("figures.collection.title")
+    if not _usable(cohorts, ["cohort_start", "wave", "response_rate", "ci_low", "ci_high"]):
+        return _no_data(tr, title)
+    table = cohorts.assign(_x=pd.to_datetime(cohorts["cohort_start"]), _w=cohorts["wave"].astype(str))
+    hidden = (table["suppressed"].astype(bool).to_numpy() if "suppressed" in table.columns
+              else np.zeros(len(table), dtype=bool))
+    shown = table.loc[~hidden & table["response_rate"].notna().to_numpy()]
+    order = [str(w) for w in waves] if waves is not None else _first_seen(table["_w"])
+    order = [w for w in order if w in set(table["_w"])]
+    first = order[0] if order else None
+    first_rates = shown.loc[shown["_w"] == first, "response_rate"]
+    omit_first = len(order) > 1 and len(first_rates) > 0 and bool((first_rates >= 1).all())
+    drawn = [w for w in order if not (omit_first and w == first)]
+    if shown.loc[shown["_w"].isin(drawn)].empty:
+        return _no_data(tr, title)
+    period = str(table["period"].iloc[0]) if "period" in table.columns else "month"
+    unit = tr.t(f"dates.cohort.{period}") if f"dates.cohort.{period}" in tr.strings else period
+
+    marks = []                                   # (date, label, waves it concerns)
+    if _usable(changes, ["change_date", "label", "wave"]):
+        for date, rows in changes.groupby("change_date", sort=True):
+            concerned = [w for w in rows["wave"].astype(str) if "+" not in w]
+            marks.append((pd.Timestamp(date), str(rows["label"].iloc[0]), concerned))
+    notes = []
+    if marks:
+        notes.append(tr.t("figures.collection.changes_note", changes=" ".join(
+            tr.t("figures.collection.change", date=tr.date(d), label=label) + "."
+            for d, label, _ in marks)))
+    notes.append(tr.t("figures.collection.lag_note"))
+    if omit_first:
+        notes.append(tr.t("figures.collection.first_omitted",
+                          wave=_wave_name(first, wave_labels, tr)))
+    fig, body = _frame(WIDTH, 0.55 + 1.45 * len(drawn), title,
+                       tr.t("figures.collection.subtitle", unit=unit), "\n".join(notes))
+    axes = body.subplots(len(drawn), 1, sharex=True, squeeze=False)[:, 0]
+    starts = sorted(set(table["_x"]))
+    dates = starts + [d for d, _, _ in marks]
+    lo, hi = mdates.date2num(min(dates)) - 20, mdates.date2num(max(dates)) + 20
+    for ax, wave in zip(axes, drawn):
+        rows = shown.loc[shown["_w"] == wave].sort_values("_x")
+        x = mdates.date2num(rows["_x"])
+        rate = rows["response_rate"].to_numpy(dtype=float)
+        # the thin line joins consecutive cohorts only: a missing one breaks it
+        line = pd.Series(np.nan, index=pd.Index(starts))
+        line.loc[rows["_x"].to_numpy()] = rate
+        trend, = ax.plot(mdates.date2num(line.index), line.to_numpy(), color=OKABE_ITO["blue"],
+                         linewidth=0.8, alpha=0.6)
+        trend.set_gid(f"trend:{wave}")
+        bars = ax.vlines(x, rows["ci_low"].to_numpy(dtype=float),
+                         rows["ci_high"].to_numpy(dtype=float), color=OKABE_ITO["blue"],
+                         linewidth=1.4)
+        bars.set_gid(f"ci:{wave}")
+        points = ax.scatter(x, rate, s=22, color=OKABE_ITO["blue"], edgecolor="white",
+                            linewidth=0.5, zorder=3)
+        points.set_gid(f"rate:{wave}")
+        ax.set_title(_wave_name(wave, wave_labels, tr), fontsize=9, fontweight="bold")
+        for k, (date, _, concerned) in enumerate(marks):
+            if concerned and wave not in concerned:
+                continue
+            dx = mdates.date2num(date)
+            mark = ax.axvline(dx, color=DARK_GREY, linewidth=1, linestyle="--", zorder=1)
+            mark.set_gid(f"change:{date:%Y-%m-%d}")
+            right = (dx - lo) < 0.7 * (hi - lo)
+            ax.annotate(_esc(tr.date(date)), xy=(dx, 1.0), xycoords=("data", "axes fraction"),
+                        xytext=(3 if right else -3, -2), textcoords="offset points",
+                        ha="left" if right else "right", va="top", fontsize=8, color=DARK_GREY)
+        ax.set_ylim(0, 1.08)
+        ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: tr.percent(v)))
+        ax.grid(axis="y", color="#EFEFEF", linewidth=0.6)
+        ax.set_axisbelow(True)
+    step = max(1, math.ceil(len(starts) / 9))
+    ticks = starts[::step]
+    axes[-1].set_xlim(lo, hi)
+    axes[-1].set_xticks(mdates.date2num(ticks),
+                        [_esc(tr.date(t, "month_short")).replace(" ", "\n", 1) for t in ticks])
+    axes[-1].set_xlabel(tr.t("figures.collection.xlabel", unit=unit))
+    body.supylabel(tr.t("figures.collection.ylabel"), fontsize=9)
     return fig
 
 
