@@ -57,6 +57,9 @@ if pair:
 if pair:
     display(report.md("synthesis.sample_title", level=2),
             report.text(narrative.sample_text(report, *pair)))
+collection = narrative.collection_synthesis(report)   # the latest change, when we will know
+if collection:
+    display(report.text(collection))
 
 # %%
 display(report.md("synthesis.caveats_title", level=2),
