@@ -151,7 +151,8 @@ def clean_study(study: Study | str | Path, key: bytes | None = None) -> Processe
     waves = [read_wave(study, w, codebook) for w in study.waves]
     key = load_key(study) if key is None else key
     keys = study.wave_keys
-    registry = _read_registry(study) if study.registry else None
+    registry, registry_invalid = _read_registry(study) if study.registry else (None, None)
+    _check_job_search_dimension(study, codebook)
 
     kept = pd.concat([w.kept for w in waves], ignore_index=True)
     all_ids = pd.concat([kept["id_key"]] + ([registry["id_key"]] if registry is not None else []),
@@ -175,7 +176,9 @@ def clean_study(study: Study | str | Path, key: bytes | None = None) -> Processe
         extra = registry[~registry["id_key"].isin(set(kept["id_key"]))]
         pseudonyms = pd.concat([pseudonyms, pd.DataFrame({
             "candidate": extra["id_key"].map(pseudo), "id": extra["id"]})])
-    invalid = pd.concat([w.invalid for w in waves], ignore_index=True)
+    invalid = pd.concat([w.invalid for w in waves]
+                        + ([registry_invalid] if registry_invalid is not None
+                           and len(registry_invalid) else []), ignore_index=True)
     invalid.insert(len(invalid.columns) - 1, "candidate", invalid["id_key"].map(pseudo))
     invalid = invalid.drop(columns="id_key")
     quality = pd.DataFrame([w.quality for w in waves])
@@ -232,8 +235,32 @@ def _responses(waves: list[WaveData], kept: pd.DataFrame, codebook: Codebook,
     return out.sort_values(["wave", "candidate", "item"], kind="stable").reset_index(drop=True)
 
 
-def _read_registry(study: Study) -> pd.DataFrame:
-    """The registry: one row per candidate, with entry/exit dates and covariates."""
+#: Outcome columns of the registry (all optional): the six-month employment
+#: status as recorded, the day a job started, the day the outcome was checked.
+OUTCOME_COLUMNS = ("employment_6m", "job_start_date", "outcome_date")
+#: Texts of ``employment_6m`` (compared ignoring case, accents and spaces).
+EMPLOYMENT_WORDS = {
+    "yes": ("oui", "o", "yes", "y", "1", "true", "vrai", "en emploi", "employed"),
+    "no": ("non", "n", "no", "0", "false", "faux", "sans emploi", "not employed"),
+    "unknown": ("inconnu", "inconnue", "ne sait pas", "nsp", "unknown", "don't know",
+                "dont know", "?"),
+}
+REASON_EMPLOYMENT = "not a six-month employment status (oui/non/inconnu, yes/no/unknown, 1/0)"
+REASON_DATE = "unreadable date (use dd/mm/yyyy or yyyy-mm-dd)"
+
+
+def _read_registry(study: Study) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The registry: one row per candidate, with entry/exit dates, exit status,
+    outcomes and covariates; and its unreadable outcome cells.
+
+    An unreadable ``entry_date`` or ``exit_date`` stops the run with its line
+    (every due date depends on them). An unreadable outcome cell
+    (``employment_6m``, ``job_start_date``, ``outcome_date``) is a cell
+    problem, as an unreadable answer is: the value is made missing and the
+    cell recorded (``invalid_cells.csv``, with no wave), counted in a warning
+    and in ``n_unreadable`` of ``results/outcomes.csv``. An outcome column the
+    registry does not have is not added.
+    """
     table = read_table(study.registry)
     file = study.registry
     cols = dict(zip(normalize_key(pd.Series(list(table.data.columns), dtype=object)),
@@ -268,11 +295,59 @@ def _read_registry(study: Study) -> pd.DataFrame:
     col = cols.get("exit_status")
     out["exit_status"] = (data[col][rows].str.strip().replace("", None).to_numpy()
                           if col else None)
+    invalid = []
+    shown_file = _shown(study, file)
+    for name in OUTCOME_COLUMNS:
+        col = cols.get(name)
+        if col is None:
+            continue
+        text = data[col][rows].str.strip()
+        if name == "employment_6m":
+            words = {normalize_key(pd.Series([w])).iloc[0]: value
+                     for value, spelled in EMPLOYMENT_WORDS.items() for w in spelled}
+            values = normalize_key(text).map(words)
+            reason = REASON_EMPLOYMENT
+        else:
+            values = parse_dates(text, timezone=study.timezone)
+            reason = REASON_DATE
+        bad = values.isna().to_numpy() & (text != "").to_numpy()
+        out[name] = (values.astype(object).where(values.notna(), None).to_numpy()
+                     if name == "employment_6m" else values.to_numpy())
+        if bad.any():
+            invalid.append(pd.DataFrame({
+                "wave": None, "file": shown_file, "line": table.lines[rows][bad],
+                "column": col, "item": None, "raw_value": text[bad].to_numpy(),
+                "reason": reason, "id_key": out["id_key"].to_numpy()[bad]}))
+    invalid = (pd.concat(invalid, ignore_index=True).sort_values(["line", "column"],
+                                                                 kind="stable")
+               .reset_index(drop=True) if invalid else None)
+    if invalid is not None:
+        log.warning("%s: %d outcome cell(s) could not be read and are left missing "
+                    "(invalid_cells.csv lists them)", shown_file, len(invalid))
     for cov in study.covariates:
         col = cols.get(normalize_key(pd.Series([cov])).iloc[0])
         if col is not None:
             out["cov:" + cov] = data[col][rows].str.strip().to_numpy()
-    return out
+    return out, invalid
+
+
+def _shown(study: Study, file: Path) -> str:
+    """A file as the study names it: relative to the study's folder when inside it."""
+    try:
+        return file.relative_to(study.folder).as_posix()
+    except ValueError:
+        return file.name
+
+
+def _check_job_search_dimension(study: Study, codebook: Codebook) -> None:
+    """``outcomes: {job_search_dimension: ...}`` must name a dimension of the codebook."""
+    name = study.outcomes.job_search_dimension
+    if name is None:
+        return
+    dimensions = list(dict.fromkeys(codebook.items["dimension"].astype(str)))
+    if name not in dimensions:
+        raise StudyError(f"outcomes job_search_dimension '{name}' is not a dimension of the "
+                         f"codebook ({', '.join(dimensions)})", study.path)
 
 
 def _presence_columns(flags: np.ndarray, keys: list[str]) -> pd.DataFrame:
@@ -356,6 +431,9 @@ def _candidates(study: Study, waves: list[WaveData], kept: pd.DataFrame,
         reg = registry.assign(candidate=registry["id_key"].map(pseudo)).set_index("candidate")
         for col in ("entry_date", "exit_date", "exit_status"):
             out[col] = out["candidate"].map(reg[col])
+        for col in OUTCOME_COLUMNS:
+            if col in reg.columns:
+                out[col] = out["candidate"].map(reg[col])
         out["in_registry"] = out["candidate"].isin(reg.index)
         orphans = int((~out["in_registry"]).sum())
         if orphans:
