@@ -17,7 +17,8 @@ EXPECTED_TABLES = {
     "dropout_model", "mcar", "item_change", "item_distribution", "item_transitions",
     "reliability", "rci", "dimension_model", "completers_change", "imputed_change",
     "subgroups", "power", "item_shares", "collection_cohorts", "collection_changes",
-    "collection_projection", "collection_followup"}
+    "collection_projection", "collection_followup", "outcomes", "exit_status", "soft_hard",
+    "employment_model", "policy_change"}
 
 
 @pytest.fixture(scope="module")

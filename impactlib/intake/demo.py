@@ -19,6 +19,21 @@ The three exports carry what real exports carry:
 * ``exports/T3_sortie.csv``: a survey tool's UTF-8 CSV with a BOM, ``,``
   delimiter and ISO time stamps.
 
+The registry (``registry.csv``) holds entry and exit dates, the exit status,
+the covariates and the outcome six months after exit: ``employment_6m``
+(oui / non in mixed case, unknown for about a quarter of the candidates who
+left: an empty cell, "inconnu", "Ne sait pas", and one unreadable "à vérifier")
+with the day it was checked (``outcome_date``), known only once the six-month
+point has passed. Employment goes with progress in the job-search dimension
+("Recherche d'emploi") and with an exit into employment.
+
+``study.yml`` records two changes: on 2024-03-01 the exit questionnaire is
+filled in at the last interview (kind ``collection``: more T3 answers after
+it), and on 2024-01-01 the selection of candidates stops (kind ``selection``:
+candidates entering after it start lower, with lower diplomas, and find work
+less often), with the funder's target of 50% in employment six months after
+exit.
+
 Everything is drawn from one seeded random generator: the same seed gives the
 same files, byte for byte.
 """
@@ -93,6 +108,14 @@ FIXED_ZIP_TIME = (2025, 1, 1, 0, 0, 0)
 CHANGE_DATE = pd.Timestamp("2024-03-01")
 CHANGE_LABEL = "Questionnaire de sortie rempli lors du dernier entretien"
 CHANGE_EFFECT = 2.0
+#: The demo's change of selection policy: from POLICY_DATE on, almost everyone of
+#: the target public enters; entrants start POLICY_SHIFT lower (latent scale),
+#: more often without a diploma, and find work less often.
+POLICY_DATE = pd.Timestamp("2024-01-01")
+POLICY_LABEL = "Fin de la sélection : tout le public cible est accueilli"
+POLICY_SHIFT = 0.35
+POLICY_DIPLOMA = [0.35, 0.4, 0.2, 0.05]
+FUNDER_TARGET = {"share": 0.5, "months": 6, "label": "Emploi 6 mois après la sortie"}
 
 
 def _pattern_sizes(n: int) -> tuple[int, int, int]:
@@ -151,6 +174,14 @@ def write_demo(folder: str | Path, candidates: int = 309, seed: int = 20240601) 
     order = np.argsort(np.where(in3, 0, np.where(in2, 1, 2)) + rng.uniform(0, 2.5, n), kind="stable")
     entry = pd.DatetimeIndex(np.sort(entry.to_numpy()))[np.argsort(order, kind="stable")]
 
+    # The change of selection policy: who enters from POLICY_DATE on (own stream,
+    # so that every other draw stays as it was).
+    policy_rng = np.random.default_rng([seed, 2])
+    after_policy = np.asarray(entry >= POLICY_DATE)
+    level = level - POLICY_SHIFT * after_policy[:, None]
+    diploma = policy_rng.choice(COVARIATES["Niveau de diplôme"][0], size=n, p=POLICY_DIPLOMA)
+    cov["Niveau de diplôme"] = np.where(after_policy, diploma, cov["Niveau de diplôme"])
+
     shift = {"T1": 0.0, "T2": 0.25, "T3": 0.45}
     answers = {w: _item_answers(rng, level + s * gain[:, None], dim_of, intercept, reverse)
                for w, s in shift.items()}
@@ -176,12 +207,16 @@ def write_demo(folder: str | Path, candidates: int = 309, seed: int = 20240601) 
     u = rng.uniform(0, 1, n)
     status = np.where(u < p_job, "emploi", np.where(u < p_job + 0.2, "formation", "abandon"))
     status = np.where(ongoing, "en cours", status)
+    employment_6m, outcome_date = _six_month_outcomes(
+        np.random.default_rng([seed, 3]), answers, dim_of, reverse, in2, in3, status,
+        exit_date, ongoing, after_policy)
 
     _write_codebook(folder / "codebook.xlsx", items)
     registry = pd.DataFrame({"N° dossier": ids,
                              "entry_date": entry.strftime("%d/%m/%Y"),
                              "exit_date": np.where(ongoing, "", exit_date.strftime("%d/%m/%Y")),
-                             "exit_status": status, **cov})
+                             "exit_status": status, "employment_6m": employment_6m,
+                             "outcome_date": outcome_date, **cov})
     registry.to_csv(folder / "registry.csv", sep=";", index=False, encoding="utf-8", lineterminator="\n")
 
     # T1: French Excel CSV, labels, irregular case and spaces, and the usual mess.
@@ -233,8 +268,14 @@ def write_demo(folder: str | Path, candidates: int = 309, seed: int = 20240601) 
         "registry": "registry.csv",
         "due_days": {"T2": 120},
         "seed": seed,
-        "changes": [{"date": CHANGE_DATE.date().isoformat(), "label": CHANGE_LABEL,
-                     "waves": ["T3"]}],
+        "changes": [{"date": POLICY_DATE.date().isoformat(), "label": POLICY_LABEL,
+                     "kind": "selection"},
+                    {"date": CHANGE_DATE.date().isoformat(), "label": CHANGE_LABEL,
+                     "waves": ["T3"], "kind": "collection"}],
+        "funder_target": dict(FUNDER_TARGET),
+        "outcomes": {"employment": ["emploi"], "training": ["formation"],
+                     "dropout": ["abandon"], "ongoing": ["en cours"],
+                     "job_search_dimension": "Recherche d'emploi"},
         "followup_by": "Antenne",
         "waves": [
             {"key": "T1", "label": "Entrée", "file": "exports/T1_entree.csv",
@@ -252,6 +293,45 @@ def write_demo(folder: str | Path, candidates: int = 309, seed: int = 20240601) 
                     + yaml.safe_dump(study, allow_unicode=True, sort_keys=False, width=100),
                     encoding="utf-8")
     return path
+
+
+def _six_month_outcomes(rng, answers, dim_of, reverse, in2, in3, status, exit_date, ongoing,
+                        after_policy):
+    """``employment_6m`` and ``outcome_date`` of the registry (text cells).
+
+    Known only for the candidates who left at least six months before AS_OF.
+    The odds of employment rise with an exit into employment, with the
+    progress in "Recherche d'emploi" seen from the first to the last
+    questionnaire answered, and fall after the change of selection policy;
+    about a quarter of the statuses are unknown (more among dropouts), written
+    as real registries write them.
+    """
+    n = len(status)
+    point = exit_date + pd.DateOffset(months=FUNDER_TARGET["months"])
+    due = ~ongoing & (point <= AS_OF)
+    # Answers recoded so that higher is better (reverse items turned round).
+    recoded = {w: np.where(reverse[None, :], 6 - a, a) for w, a in answers.items()}
+    js = dim_of == list(DIMENSIONS).index("Recherche d'emploi")
+    last = np.where(in3[:, None], recoded["T3"], recoded["T2"])
+    progress = np.where(in2, (last - recoded["T1"])[:, js].mean(axis=1), 0.0)
+    logit = (-0.6 + 2.0 * (status == "emploi") - 0.8 * (status == "abandon")
+             + 2.0 * progress - 0.6 * after_policy)
+    employed = rng.uniform(0, 1, n) < 1 / (1 + np.exp(-logit))
+    p_unknown = np.select([status == "emploi", status == "abandon"], [0.10, 0.40], 0.22)
+    unknown = rng.uniform(0, 1, n) < p_unknown
+    spelled = {True: ["oui", "Oui", "OUI", "1"], False: ["non", "Non", "NON", "0"]}
+    style = rng.integers(0, 4, n)
+    said = np.where(employed, np.array(spelled[True], dtype=object)[style],
+                    np.array(spelled[False], dtype=object)[style])
+    blank = rng.choice(np.array(["", "", "", "inconnu", "Ne sait pas"], dtype=object), n)
+    said = np.where(unknown, blank, said)
+    lost = np.flatnonzero(due & unknown)
+    if len(lost):
+        said[lost[0]] = "à vérifier"                    # an unreadable cell
+    checked = (point + pd.to_timedelta(rng.integers(0, 31, n), unit="D"))
+    checked = checked.where(checked <= AS_OF, AS_OF)
+    checked_text = np.where(due & (said != ""), checked.strftime("%d/%m/%Y"), "")
+    return np.where(due, said, ""), checked_text
 
 
 def _item_answers(rng, level, dim_of, intercept, reverse):

@@ -555,6 +555,148 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "verdict": key("`reached`, `expected` or `never` (never at this pace: no entrant "
                            "lately, no pair completed, or beyond 20 years)"),
         }),
+    "outcomes": _table(
+        "The funder's number: the share of the candidates who left that are in employment "
+        "`months` (study.yml `funder_target`, default 6) after their exit, overall (`all`, "
+        "first row) and per exit cohort (quarter, half-year or year, chosen from the number "
+        "of exits), among the candidates whose six-month point (exit date + months) is on or "
+        "before the date the data is taken to be known at. The status at that point comes "
+        "from the registry's `employment_6m`, else its `job_start_date`, else (only when the "
+        "registry has neither column) from the exit status, which is the status at exit, not "
+        "six months later (impactlib.stats.outcomes.six_month_status).",
+        {
+            "cohort": key("`all` (every candidate who left), or the first day of the exit "
+                          "cohort (YYYY-MM-DD)"),
+            "n_exited": count("candidates who left, their six-month point passed"),
+            "n_known": count("of them, with a known employment status at the six-month point"),
+            "n_employed": count("of them, in employment"),
+            "share": share("n_employed / n_known (NaN when suppressed)"),
+            **_ci("the share (Wilson score, as R prop.test(correct = FALSE))"),
+            "share_if_unknown_employed": share("upper bound: (n_employed + n_unknown) / "
+                                               "n_exited, as if every unknown were employed"),
+            "share_if_unknown_not_employed": share("lower bound: n_employed / n_exited, as if "
+                                                   "no unknown were employed"),
+            "target": share("the funder's target share (study.yml `funder_target: share`; NaN "
+                            "when none is given)"),
+            "cohort_end": text("last day of the exit cohort (YYYY-MM-DD); missing for `all`"),
+            "period": key("`all`, `quarter`, `half-year` or `year`"),
+            "months": count("months after exit at which employment is judged"),
+            "n_unknown": count("n_exited - n_known"),
+            "n_pending": count("candidates who left whose six-month point has not come yet "
+                               "(not counted in n_exited)"),
+            "n_from_employment_6m": count("known statuses read from the registry's "
+                                          "`employment_6m`"),
+            "n_from_job_start_date": count("known statuses derived from `job_start_date` (and "
+                                           "`outcome_date`)"),
+            "n_from_exit_status": count("known statuses taken from the exit status: the status "
+                                        "at exit, not six months later"),
+            "source": text("the sources of the known statuses, joined by `+` (`employment_6m`, "
+                           "`job_start_date`, `exit_status`); missing when none is known"),
+            "n_unreadable": count("of n_exited, candidates with an outcome cell of the registry "
+                                  "that could not be read (made missing; invalid_cells.csv, "
+                                  "internal)"),
+            "suppressed": flag("fewer than 5 known statuses: shares and interval hidden (NaN)"),
+        }, unique=["cohort"]),
+    "exit_status": _table(
+        "Registered candidates per exit category: the exit statuses grouped by study.yml "
+        "`outcomes` (default emploi, formation, abandon, en cours; compared ignoring case and "
+        "spaces). `ongoing`: still in the programme (an ongoing status, or neither a status "
+        "nor an exit date, or an exit date after the date the data is taken to be known at); "
+        "`other`: a status in no list; `unknown`: left with no status. A count from 1 to 4 "
+        "is hidden.",
+        {
+            "category": key("`employment`, `training`, `other`, `dropout`, `ongoing` or "
+                            "`unknown`"),
+            "n": count("candidates in the category (NA when 1 to 4: hidden)", nullable=True),
+            "share": share("n / n_candidates"),
+            "share_of_exited": share("n / n_exited (NaN for `ongoing`)"),
+            "n_candidates": count("candidates in the registry"),
+            "n_exited": count("of them, not `ongoing`"),
+            "suppressed": flag("the count is from 1 to 4: hidden"),
+        }, unique=["category"]),
+    "soft_hard": _table(
+        "The change measured against employment: per dimension, the change from the first "
+        "wave to each candidate's last questionnaire, compared between the candidates in "
+        "employment at the six-month point and the others (those of `outcomes` with a known "
+        "status). An association, not an effect.",
+        {
+            "dimension": key("dimension"),
+            "n_employed": count("candidates in employment with a change in this dimension"),
+            "n_not_employed": count("candidates not in employment with a change"),
+            "mean_baseline_employed": number("mean first-wave score of the employed"),
+            "mean_baseline_not_employed": number("mean first-wave score of the others"),
+            "mean_change_employed": number("mean change (last - first) of the employed"),
+            "mean_change_not_employed": number("mean change of the others"),
+            "difference": number("mean_change_employed - mean_change_not_employed"),
+            **_ci("the difference (Welch, as R t.test(x, y))"),
+            "t": number("Welch t statistic"),
+            "df": number("Welch-Satterthwaite degrees of freedom", pa.Check.ge(0)),
+            "p_value": p_value(),
+            "suppressed": flag("a group under 5: means and test hidden (NaN)"),
+        }, unique=["dimension"]),
+    "employment_model": _table(
+        "Logistic model of employment at the six-month point on the change in the job-search "
+        "dimension (study.yml `outcomes: job_search_dimension`, else the dimension whose name "
+        "holds `emploi` or `job`), adjusted for its first-wave score and the covariates: one "
+        "row per term, as R glm(employed ~ change + baseline + ..., binomial) with "
+        "exp(confint.default()). Fitted only with at least 10 employed and 10 not employed "
+        "per parameter (covariates left out first, from the last listed); otherwise one row "
+        "(`change`) whose `note` says why. An association, not an effect.",
+        {
+            "dimension": text("the job-search dimension (missing when there is none)"),
+            "term": key("`Intercept`, `change` (per scale point of change), `baseline`, or a "
+                        "covariate level `covariate[level]` against the first level"),
+            "estimate": number("log-odds coefficient"),
+            "std_error": number("standard error of the coefficient", pa.Check.ge(0)),
+            "z": number("Wald z"),
+            "p_value": p_value(),
+            "odds_ratio": number("exp(estimate)", pa.Check.ge(0)),
+            **_ci("the odds ratio (Wald)"),
+            "n": count("candidates in the model (complete cases)"),
+            "n_employed": count("of them, in employment"),
+            "model_terms": text("terms of the model (`change + baseline + Genre`); missing "
+                                "when not fitted"),
+            "note": text("why the model was not fitted, or the covariates left out for lack "
+                         "of candidates; missing otherwise"),
+        }, unique=["term"]),
+    "policy_change": _table(
+        "Only with a policy change in study.yml `changes` (a `kind` other than `collection`, "
+        "such as `selection`). The candidates who entered before and after each such change "
+        "(between the neighbouring policy changes), one row per measure: `entrants` "
+        "(`per_month`), `baseline_share` (a covariate level: share among those with a known "
+        "value, Newcombe difference, SMD), `baseline_score` (first-wave mean per dimension, "
+        "Welch difference, SMD), `coaching_days` (`median` days from entry to exit among "
+        "those who left; no interval), `in_programme` (`share` still in the programme), "
+        "`employment_6m` (`known_share`: share with a known status among those whose "
+        "six-month point passed; `share`: share employed among the known, Newcombe "
+        "difference), `change` (mean change from the first wave to the last questionnaire "
+        "per dimension, Welch difference of the changes). A before/after comparison mixes "
+        "the policy with everything else that changed at the same time.",
+        {
+            "change_date": key("the day of the change (YYYY-MM-DD)"),
+            "label": key("what changed (from study.yml)"),
+            "kind": key("the kind of change (`selection`, `programme`)"),
+            "measure": key("`entrants`, `baseline_share`, `baseline_score`, `coaching_days`, "
+                           "`in_programme`, `employment_6m` or `change`"),
+            "variable": key("`per_month`, a covariate, a dimension, `median`, `share` or "
+                            "`known_share`"),
+            "level": text("the covariate level (missing for other measures)"),
+            "before": number("value among the candidates who entered before (share, mean, "
+                             "median or rate; NaN when suppressed)"),
+            "after": number("value among those who entered after"),
+            "difference": number("after - before"),
+            **_ci("the difference (Newcombe for shares, Welch for means; NaN for medians and "
+                  "rates)"),
+            "n_before": count("candidates behind `before` (with a known value)"),
+            "n_after": count("candidates behind `after`"),
+            "before_low": number("lower bound of the 95% interval of `before` (Wilson for "
+                                 "shares, t for means)"),
+            "before_high": number("upper bound of the 95% interval of `before`"),
+            "after_low": number("lower bound of the 95% interval of `after`"),
+            "after_high": number("upper bound of the 95% interval of `after`"),
+            "smd": number("standardized difference, after - before (baseline rows only)"),
+            "suppressed": flag("a side under 5 candidates: every number of the row hidden (NaN)"),
+        }, unique=["change_date", "kind", "measure", "variable", "level"]),
 }
 
 #: Tables written only when the study allows them.
@@ -563,7 +705,17 @@ OPTIONAL_TABLES = {"attrition_rates": "written only when the study has a registr
                    "collection_followup": "written only when the study has a registry",
                    "collection_changes": "written only when the study has a registry and "
                                          "`changes`",
-                   "collection_projection": "written only when the study has a registry"}
+                   "collection_projection": "written only when the study has a registry",
+                   "outcomes": "written only when the registry has exit statuses or outcome "
+                               "columns",
+                   "exit_status": "written only when the registry has exit statuses or outcome "
+                                  "columns",
+                   "soft_hard": "written only when the registry has exit statuses or outcome "
+                                "columns",
+                   "employment_model": "written only when the registry has exit statuses or "
+                                       "outcome columns",
+                   "policy_change": "written only when the registry has exit statuses or "
+                                    "outcome columns and `changes` has a policy change"}
 
 
 # ---------------------------------------------------------------------------

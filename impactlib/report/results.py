@@ -33,6 +33,11 @@ file                     content
 ``imputed_change``       multiple-imputation sensitivity estimate
 ``subgroups``            change by covariate and exit status (under 5: suppressed)
 ``power``                detectable effect and pairs/entrants needed
+``outcomes``             the funder's number: employment months after exit (registry)
+``exit_status``          candidates per exit category (registry)
+``soft_hard``            change per dimension, employed against not employed
+``employment_model``     logistic model of employment on job-search progress
+``policy_change``        entrants before/after a policy change (``changes`` kind)
 =======================  ==========================================================
 """
 
@@ -46,6 +51,7 @@ import pandas as pd
 from impactlib.report import contract
 from impactlib.report import followup
 from impactlib.stats import attrition, collection
+from impactlib.stats import outcomes as outcome_stats
 from impactlib.stats import item_change as change
 from impactlib.stats import dimension_change as models
 from impactlib.stats import power
@@ -71,8 +77,8 @@ SUBGROUP_COLUMNS = ["dimension", "from_wave", "to_wave", "group", "n", "mean_fro
 
 def build_results(processed: Processed, covariates=(), due_days: dict | None = None,
                   as_of=None, seed: int | None = None, imputations: int = 20, changes=(),
-                  followup_by: str | None = None, grace_days: int = 30
-                  ) -> dict[str, pd.DataFrame]:
+                  followup_by: str | None = None, grace_days: int = 30,
+                  outcomes=None, funder_target=None) -> dict[str, pd.DataFrame]:
     """Every result table, keyed by its file name (without ``.csv``).
 
     Parameters
@@ -93,14 +99,23 @@ def build_results(processed: Processed, covariates=(), due_days: dict | None = N
     imputations : int
         Number of imputed data sets.
     changes : list of CollectionChange
-        Changes to how questionnaires are collected (``changes`` in
-        study.yml), compared before/after (with a registry).
+        ``changes`` of study.yml: those of kind ``collection`` (how
+        questionnaires are collected) are compared before/after on response
+        rates; the policy changes (another ``kind``) on who entered and how
+        they fared (``policy_change``); both with a registry.
     followup_by : str
         A covariate: questionnaires to chase are also counted per value.
     grace_days : int
         ``followup_grace_days`` of the study (see :mod:`impactlib.report.followup`).
+    outcomes : Outcomes, optional
+        ``outcomes`` of study.yml (exit statuses per category, job-search
+        dimension); default :class:`impactlib.intake.study.Outcomes`.
+    funder_target : FunderTarget, optional
+        ``funder_target`` of study.yml (share, months).
     """
     seed = DEFAULT_SEED if seed is None else seed
+    policy = [c for c in changes if getattr(c, "kind", "collection") != "collection"]
+    changes = [c for c in changes if getattr(c, "kind", "collection") == "collection"]
     waves = processed.waves
     cand = processed.candidates
     answered = cand[cand["n_waves"] > 0].reset_index(drop=True)
@@ -128,6 +143,8 @@ def build_results(processed: Processed, covariates=(), due_days: dict | None = N
             out["collection_changes"] = collection.change_comparison(
                 status, changes, candidates=cand, covariates=covariates, waves=waves,
                 min_n=MIN_GROUP)
+        out.update(_outcome_tables(processed, covariates, as_of, policy, outcomes,
+                                   funder_target))
     out["attrition"] = attrition.attrition_table(s, answered, waves=waves, covariates=covariates,
                                                  min_group=MIN_GROUP)
     out["dropout_model"] = _per_pair(
@@ -182,6 +199,49 @@ def _followup_counts(cand, q, waves, as_of, due_days, grace_days, by) -> pd.Data
     return table[["variable", "group", "wave", *counts, "suppressed"]]
 
 
+def _outcome_tables(processed: Processed, covariates, as_of, policy, settings,
+                    target) -> dict[str, pd.DataFrame]:
+    """``outcomes``, ``exit_status``, ``soft_hard``, ``employment_model`` and (with a
+    policy change) ``policy_change`` (:mod:`impactlib.stats.outcomes`); none when the
+    registry has neither an exit status nor an outcome column."""
+    cand = processed.candidates
+    reg = cand.loc[cand["in_registry"]] if "in_registry" in cand.columns else cand
+    status_given = reg["exit_status"].astype("string").str.strip().fillna("").ne("").any()
+    if not status_given and not {"employment_6m", "job_start_date"} & set(cand.columns):
+        return {}
+    statuses = settings.statuses if settings is not None else None
+    months = getattr(target, "months", 6)
+    status = outcome_stats.six_month_status(cand, as_of, months=months, statuses=statuses)
+    other = reg.loc[status["category"].eq("other").to_numpy(), "exit_status"].value_counts() \
+        if len(reg) == len(status) else pd.Series(dtype="int64")
+    if len(other):
+        log.warning("exit_status values in no list of study.yml outcomes, counted as other: %s",
+                    ", ".join(f"'{v}' ({n})" for v, n in other.items()))
+    inv = processed.invalid_cells
+    no_wave = inv["wave"].isna() | (inv["wave"].astype(str).str.strip() == "")
+    out = {"outcomes": outcome_stats.employment_shares(
+        status, target=getattr(target, "share", None), min_n=MIN_GROUP,
+        unreadable=inv.loc[no_wave, "candidate"]),
+        "exit_status": outcome_stats.exit_status_breakdown(status, min_n=MIN_GROUP)}
+    waves = processed.waves
+    changes = outcome_stats.change_to_last(processed.scores, waves=waves)
+    known = status.loc[status["counted"] & status["employed"].notna()]
+    employed = pd.Series(known["employed"].astype(bool).to_numpy(), index=known["candidate"])
+    out["soft_hard"] = outcome_stats.soft_hard_comparison(changes, employed, min_n=MIN_GROUP)
+    dimensions = processed.scores["dimension"].cat.categories \
+        if isinstance(processed.scores["dimension"].dtype, pd.CategoricalDtype) \
+        else pd.unique(processed.scores["dimension"])
+    dimension = outcome_stats.job_search_dimension(
+        dimensions, getattr(settings, "job_search_dimension", None))
+    out["employment_model"] = outcome_stats.employment_model(changes, employed, cand, dimension,
+                                                             covariates)
+    if policy:
+        out["policy_change"] = outcome_stats.policy_comparison(
+            cand, processed.scores, status, policy, as_of, covariates=covariates, waves=waves,
+            questionnaires=processed.questionnaires, min_n=MIN_GROUP)
+    return out
+
+
 def _iso_dates(table: pd.DataFrame) -> pd.DataFrame:
     """Date columns as ``YYYY-MM-DD`` text (the contract has no date dtype)."""
     dated = [c for c in table.columns if pd.api.types.is_datetime64_any_dtype(table[c])]
@@ -200,7 +260,8 @@ def study_results(study, processed: Processed, until=None) -> dict[str, pd.DataF
     return build_results(processed, covariates=study.covariates, due_days=study.due_days,
                          as_of=None if until is None else pd.Timestamp(until),
                          seed=study_seed(study), changes=study.changes,
-                         followup_by=study.followup_by, grace_days=study.followup_grace_days)
+                         followup_by=study.followup_by, grace_days=study.followup_grace_days,
+                         outcomes=study.outcomes, funder_target=study.funder_target)
 
 
 def study_seed(study) -> int:
