@@ -40,13 +40,13 @@ same files, byte for byte.
 
 from __future__ import annotations
 
-import re
-import zipfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import yaml
+
+from impactlib.stable_xlsx import write_stable_xlsx
 
 __all__ = ["write_demo", "DIMENSIONS", "SCALE_LABELS", "REAL_PATTERNS"]
 
@@ -102,7 +102,6 @@ COVARIATES = {
 }
 AS_OF = pd.Timestamp("2025-06-30")
 FIRST_ENTRY, LAST_ENTRY = pd.Timestamp("2023-01-09"), pd.Timestamp("2025-03-31")
-FIXED_ZIP_TIME = (2025, 1, 1, 0, 0, 0)
 #: The demo's change to how questionnaires are collected, and how much it helps
 #: (added to the latent score that decides who answers T3).
 CHANGE_DATE = pd.Timestamp("2024-03-01")
@@ -384,17 +383,4 @@ def _write_codebook(path: Path, items) -> None:
 
 def _write_xlsx(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
     """Write a workbook whose bytes depend only on its content."""
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        for name, frame in sheets.items():
-            frame.to_excel(writer, sheet_name=name, index=False)
-        writer.book.properties.creator = "impactlib demo"
-    tmp = path.with_suffix(".tmp")
-    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            data = src.read(info.filename)
-            if info.filename == "docProps/core.xml":  # openpyxl stamps the save time
-                data = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*",
-                              rb"\g<1>2025-01-01T00:00:00Z", data)
-            dst.writestr(zipfile.ZipInfo(info.filename, FIXED_ZIP_TIME), data,
-                         compress_type=zipfile.ZIP_DEFLATED)
-    tmp.replace(path)
+    write_stable_xlsx(path, sheets, day="2025-01-01", creator="impactlib demo")
