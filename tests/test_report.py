@@ -22,15 +22,18 @@ def _html(folder, name):
 def test_every_notebook_runs_and_renders(demo_report):
     assert sorted(p.stem for p in (demo_report / "notebooks").glob("*.ipynb")) == NOTEBOOKS
     pages = {p.stem for p in (demo_report / "html").glob("*.html")}
-    assert pages == set(NOTEBOOKS) | {"index"}
+    assert pages == set(NOTEBOOKS) | {"index", "rapport"}
     index = _html(demo_report, "index")
     for name in NOTEBOOKS:
         assert f'href="{name}.html"' in index
-    assert "Démo - questionnaire d&#x27;impact social" in index or "Démo - questionnaire d'impact" in index
+    from html import unescape
+
+    assert "Démo - questionnaire d'impact social" in unescape(index)
     assert "toutes les données" in index
-    # the index is the board's synthesis itself, with figures, and the contents
+    # the index is a short entry page: the contents and the printable version,
+    # no page repeated (render.py)
     assert "Synthèse pour le conseil d'administration" in index
-    assert 'src="data:image/png;base64,' in index
+    assert 'href="rapport.html"' in index and "<img" not in index
     assert "Ce rapport ne contient ni code" in index
 
 
@@ -43,8 +46,8 @@ def test_pages_show_no_code_and_embed_their_images(demo_report):
         assert '<html lang="fr">' in text, name
         assert 'href="index.html"' in text, name
     synthesis = _html(demo_report, "00_synthese")
-    assert synthesis.count('src="data:image/png;base64,') >= 1
-    assert _html(demo_report, "03_questions").count('src="data:image/png;base64,') >= 6
+    assert synthesis.count('src="figures/') >= 1            # SVG files beside the pages
+    assert _html(demo_report, "03_questions").count('src="figures/') >= 6
 
 
 def test_html_numbers_match_the_results(demo_report):
@@ -167,11 +170,11 @@ def test_a_study_never_seen_runs_every_notebook(tmp_path, monkeypatch):
     out = run_report(tmp_path / "study" / "study.yml", out=tmp_path / "report",
                      processed=tmp_path / "processed")
     pages = {p.stem for p in (out / "html").glob("*.html")}
-    assert pages == set(NOTEBOOKS) | {"index"}
+    assert pages == set(NOTEBOOKS) | {"index", "rapport"}
     funnel = pd.read_csv(out / "results" / "funnel.csv")
-    index = _html(out, "index")
+    synthesis = _html(out, "00_synthese")
     for n in funnel["n_candidates"]:
-        assert re.search(rf"\b{n}\b", index), n
+        assert re.search(rf"\b{n}\b", synthesis), n
     rates = _html(out, "02_abandons")
     assert "Sans registre" in rates                  # no registry: said, not guessed
 

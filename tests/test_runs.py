@@ -118,7 +118,8 @@ def test_a_new_report_replaces_the_old_one_whole(small, tmp_path):
     _notebook(folder / "a_ok.ipynb", [PARAMS, "print('hello')"])
     (out / "html" / "stale.html").write_text("old page", encoding="utf-8")
     run_report(study, out=out, processed=tmp_path / "p", notebooks=folder)
-    assert sorted(p.name for p in (out / "html").iterdir()) == ["a_ok.html", "index.html"]
+    assert sorted(p.name for p in (out / "html").iterdir()) == ["a_ok.html", "index.html",
+                                                               "rapport.html", "report.css"]
     assert [p.name for p in (out / "notebooks").iterdir()] == ["a_ok.ipynb"]
     assert (out / "notes.txt").read_text(encoding="utf-8") == "an evaluator's note\n"
     assert before["results/funnel.csv"] == (out / "results" / "funnel.csv").read_bytes()

@@ -92,28 +92,32 @@ class ReportView:
         return self.text("\n".join(f"- {line}" for line in lines))
 
     def fig(self, figure, alt: str | None = None):
-        """Show a figure as an embedded PNG with alternative text, then close it.
+        """Show a figure as an embedded SVG image with alternative text, then close it.
 
-        The PNG bytes are deterministic; the alternative text (for screen
-        readers) is the figure's title unless given.
+        The SVG bytes are deterministic (:func:`impactlib.report.figures.to_svg_bytes`:
+        text as text, sharp on a phone and on paper); the HTML report moves them
+        into ``html/figures/`` (:mod:`impactlib.report.render`). The alternative
+        text (for screen readers) is the figure's title and subtitle unless given.
         """
         import base64
 
         import matplotlib.pyplot as plt
         from IPython.display import HTML
 
-        from impactlib.report.figures import to_png_bytes
+        from impactlib.report.figures import to_svg_bytes
 
         if alt is None:  # the figure's title and subtitle (figures.py tags them)
             from matplotlib.text import Text
 
             parts = {t.get_gid(): t.get_text() for t in figure.findobj(Text)
                      if t.get_gid() in ("title", "subtitle")}
-            alt = ". ".join(p for p in (parts.get("title"), parts.get("subtitle")) if p)
-        data = base64.b64encode(to_png_bytes(figure)).decode("ascii")
+            alt = " ".join(_sentence(p) for p in (parts.get("title"), parts.get("subtitle")) if p)
+        width, height = (round(v * 96) for v in figure.get_size_inches())   # CSS pixels
+        data = base64.b64encode(to_svg_bytes(figure)).decode("ascii")
         plt.close(figure)
-        return HTML(f'<img class="impact-figure" alt="{html.escape(alt.replace(chr(10), " "))}" '
-                    f'src="data:image/png;base64,{data}">')
+        return HTML(f'<figure class="impact-figure"><img class="impact-figure" '
+                    f'alt="{html.escape(alt.replace(chr(10), " "))}" width="{width}" '
+                    f'height="{height}" src="data:image/svg+xml;base64,{data}"></figure>')
 
     def table_of(self, frame: pd.DataFrame, section: str):
         """A table whose headers are ``section.<column>`` strings."""
@@ -126,6 +130,14 @@ class ReportView:
     @property
     def title(self) -> str:
         return html.escape(self.study.title)
+
+
+def _sentence(text: str) -> str:
+    """A figure's title or subtitle as a sentence of its alternative text: on
+    one line, ``$`` unescaped, a full stop added unless it ends with ``?``,
+    ``!``, ``.``, ``…`` or ``:``."""
+    text = " ".join(text.replace("\\$", "$").split())
+    return text if text.endswith(("?", "!", ".", "…", ":")) else text + "."
 
 
 def open_report(study: str | Path, processed: str | Path | bool | None = None,
