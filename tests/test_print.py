@@ -212,8 +212,9 @@ def test_print_footer_is_the_study_and_period_escaped(small_site):
     assert css.isascii()
     assert "size: A4" in css and 'counter(page) " / " counter(pages)' in css
     footer = re.search(r'@bottom-left \{\s*content: ("[^"\n]*");', css).group(1)
-    # every character but letters, digits and spaces is a CSS hex escape
-    decoded = re.sub(r"\\([0-9a-f]{6})", lambda m: chr(int(m.group(1), 16)), footer[1:-1])
+    # every character but letters, digits and spaces is a CSS hex escape, read
+    # as CSS does: up to 6 hex digits, then one space taken as the escape's end
+    decoded = re.sub(r"\\([0-9a-f]{1,6}) ?", lambda m: chr(int(m.group(1), 16)), footer[1:-1])
     assert decoded == 'Étude "test" </style> & co — toutes les données'
 
 

@@ -207,8 +207,10 @@ def _one_level_down(html: str) -> str:
 
 def _css_string(text: str) -> str:
     """``text`` as a CSS string, every character but plain ASCII letters,
-    digits and spaces written as a hex escape (safe in any encoding)."""
-    return '"' + "".join(c if (c.isascii() and (c.isalnum() or c == " ")) else f"\\{ord(c):06x}"
+    digits and spaces written as a hex escape (safe in any encoding). Each
+    escape ends with a space, which CSS reads as its end (a space after an
+    escape is always taken as such; the text's own spaces stay)."""
+    return '"' + "".join(c if (c.isascii() and (c.isalnum() or c == " ")) else f"\\{ord(c):06x} "
                          for c in text) + '"'
 
 
