@@ -187,3 +187,18 @@ def test_pairs_projection_says_never_and_reached():
     assert p["verdict"] == "never" and p["entrants_per_month"] == 0 and pd.isna(p["expected_date"])
     status, cands = _projection_status(n_done=40, n_pairs=30, n_pending=0, entries_per_month=5)
     assert pairs_projection(status, 25, "2025-01-01", cands)["verdict"].item() == "reached"
+
+
+def test_half_years_are_january_june_and_july_december():
+    from impactlib.stats.collection import calendar_cohorts
+
+    d = pd.Series(pd.to_datetime(["2024-03-31", "2024-04-01", "2024-06-30", "2024-07-01",
+                                  "2024-12-31"]))
+    c = calendar_cohorts(d, "half-year", min_n=1)
+    assert c["cohort_start"].dt.strftime("%Y-%m-%d").tolist() == ["2024-01-01"] * 3 + [
+        "2024-07-01"] * 2
+    assert c["cohort_end"].dt.strftime("%Y-%m-%d").tolist() == ["2024-06-30"] * 3 + [
+        "2024-12-31"] * 2
+    # about 25 entrants a half-year, under 20 a quarter: half-year is chosen
+    entries = pd.Series(pd.date_range("2023-01-01", periods=100, freq="7D"))
+    assert cohort_period(entries) == "half-year"

@@ -45,10 +45,13 @@ __all__ = [
     "change_comparison",
     "pairs_projection",
     "PERIODS",
+    "period_start",
+    "calendar_cohorts",
 ]
 
-#: Cohort lengths tried, finest first: (name, pandas period frequency, months).
-PERIODS = (("month", "M", 1), ("quarter", "Q", 3), ("half-year", "2Q", 6), ("year", "Y", 12))
+#: Cohort lengths, finest first, in months: calendar months, quarters,
+#: half-years (January-June, July-December) and years.
+PERIODS = {"month": 1, "quarter": 3, "half-year": 6, "year": 12}
 
 #: Median number of entrants per cohort aimed at when choosing the cohort length.
 COHORT_TARGET = 20
@@ -175,10 +178,28 @@ def _entry_dates(status: pd.DataFrame, candidates: pd.DataFrame | None) -> pd.Se
     return entry.fillna(first.reindex(ids))
 
 
-def cohort_period(entry_dates, target: int = COHORT_TARGET) -> str:
-    """The cohort length for a study: the finest of month, quarter, half-year
-    and year whose median number of entrants per (non-empty) cohort reaches
-    ``target``; ``"year"`` when none does.
+def period_start(dates: pd.Series, period: str) -> pd.Series:
+    """First day of the calendar month, quarter, half-year or year (:data:`PERIODS`)
+    of each date (no missing date).
+
+    Examples
+    --------
+    >>> period_start(pd.Series(pd.to_datetime(["2024-08-15", "2024-02-29"])), "half-year")
+    0   2024-07-01
+    1   2024-01-01
+    dtype: datetime64[ns]
+    """
+    months = PERIODS[period]
+    parts = pd.DataFrame({"year": dates.dt.year,
+                          "month": (dates.dt.month - 1) // months * months + 1, "day": 1},
+                         index=dates.index)
+    return pd.to_datetime(parts).astype("datetime64[ns]")
+
+
+def cohort_period(entry_dates, target: int = COHORT_TARGET, periods=tuple(PERIODS)) -> str:
+    """The cohort length for a study: the finest of ``periods`` (month,
+    quarter, half-year, year) whose median number of dates per (non-empty)
+    cohort reaches ``target``; the longest when none does.
 
     Examples
     --------
@@ -187,19 +208,34 @@ def cohort_period(entry_dates, target: int = COHORT_TARGET) -> str:
     'quarter'
     """
     dates = pd.to_datetime(pd.Series(entry_dates)).dropna()
-    for name, freq, _ in PERIODS:
-        counts = dates.dt.to_period(freq).value_counts()
+    for name in periods:
+        counts = period_start(dates, name).value_counts()
         if len(counts) and counts.median() >= target:
             return name
-    return PERIODS[-1][0]
+    return periods[-1]
 
 
-def _cohorts(entry: pd.Series, period: str, min_n: int) -> pd.DataFrame:
-    """Cohort start and end per candidate; a cohort of fewer than ``min_n``
-    entrants is merged with the next one (the last with the one before)."""
-    freq = {name: f for name, f, _ in PERIODS}[period]
-    known = entry.dropna()
-    periods = known.dt.to_period(freq)
+def calendar_cohorts(dates: pd.Series, period: str, min_n: int) -> pd.DataFrame:
+    """First and last day of each date's cohort (calendar ``period``); a cohort
+    of fewer than ``min_n`` dates is merged with the next one (the last with
+    the one before). Missing dates are left out.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``cohort_start``, ``cohort_end`` (datetime64), indexed like the known dates.
+
+    Examples
+    --------
+    January (1) is too small and joins February (2); March (1), too small and
+    last, joins them:
+
+    >>> d = pd.Series(pd.to_datetime(["2024-01-05", "2024-02-01", "2024-02-03", "2024-03-09"]))
+    >>> calendar_cohorts(d, "month", min_n=2)["cohort_end"].dt.strftime("%Y-%m-%d").tolist()
+    ['2024-03-31', '2024-03-31', '2024-03-31', '2024-03-31']
+    """
+    known = pd.to_datetime(dates.dropna())
+    periods = period_start(known, period)
     counts = periods.value_counts().sort_index()
     # Merge small cohorts forward: a new group starts once the running group is big enough.
     group = np.zeros(len(counts), dtype="int64")
@@ -213,11 +249,10 @@ def _cohorts(entry: pd.Series, period: str, min_n: int) -> pd.DataFrame:
         group[group == g] = g - 1
     table = pd.DataFrame({"period": counts.index, "group": group})
     bounds = table.groupby("group").agg(start=("period", "min"), end=("period", "max"))
-    start = bounds["start"].map(lambda p: p.start_time.normalize())
-    end = bounds["end"].map(lambda p: p.end_time.normalize())
-    per_period = table.set_index("period")["group"]
-    g_of = periods.map(per_period)
-    return pd.DataFrame({"cohort_start": g_of.map(start), "cohort_end": g_of.map(end)},
+    end = bounds["end"] + pd.DateOffset(months=PERIODS[period]) - pd.Timedelta(days=1)
+    g_of = periods.map(table.set_index("period")["group"])
+    return pd.DataFrame({"cohort_start": g_of.map(bounds["start"]).astype("datetime64[ns]"),
+                         "cohort_end": g_of.map(end).astype("datetime64[ns]")},
                         index=known.index)
 
 
@@ -270,9 +305,9 @@ def cohort_response_rates(status: pd.DataFrame, candidates: pd.DataFrame | None 
     levels = level_order(status["wave"], waves, sort_key=str)
     entry = _entry_dates(status, candidates)
     period = period or cohort_period(entry)
-    if period not in {name for name, _, _ in PERIODS}:
-        raise ValueError(f"period must be one of {[p for p, _, _ in PERIODS]}, not {period!r}")
-    cohorts = _cohorts(entry, period, min_n)
+    if period not in PERIODS:
+        raise ValueError(f"period must be one of {list(PERIODS)}, not {period!r}")
+    cohorts = calendar_cohorts(entry, period, min_n)
     st = status.loc[status["wave"].isin(levels), ["candidate", "wave", "status"]].copy()
     st["wave"] = st["wave"].astype(object)
     st = st.join(cohorts, on="candidate", how="inner")

@@ -71,6 +71,7 @@ from scipy import stats
 
 from impactlib.frames import level_order
 from impactlib.stats.collection import (COHORT_TARGET, EVENTS_PER_PARAMETER,
+                                        calendar_cohorts, cohort_period,
                                         newcombe_difference, wilson_interval)
 
 __all__ = [
@@ -348,16 +349,9 @@ def six_month_status(candidates: pd.DataFrame, as_of, months: int = 6,
 # --------------------------------------------------------------------------
 # 2. the funder's number
 # --------------------------------------------------------------------------
-#: Exit cohort lengths, finest first, in months (calendar quarters, halves, years).
-EXIT_PERIODS = {"quarter": 3, "half-year": 6, "year": 12}
-
-
-def _period_start(dates: pd.Series, period: str) -> pd.Series:
-    """First day of the calendar quarter, half-year or year of each date (no missing date)."""
-    months = EXIT_PERIODS[period]
-    parts = pd.DataFrame({"year": dates.dt.year, "month": (dates.dt.month - 1) // months
-                          * months + 1, "day": 1}, index=dates.index)
-    return pd.to_datetime(parts).astype("datetime64[ns]")
+#: Exit cohort lengths, finest first (calendar periods of
+#: :func:`impactlib.stats.collection.period_start`).
+EXIT_PERIODS = ("quarter", "half-year", "year")
 
 
 def exit_cohort_period(dates: pd.Series, target: int = COHORT_TARGET) -> str:
@@ -371,35 +365,14 @@ def exit_cohort_period(dates: pd.Series, target: int = COHORT_TARGET) -> str:
     >>> exit_cohort_period(pd.Series(pd.date_range("2024-01-01", periods=120, freq="3D")))
     'quarter'
     """
-    dates = pd.to_datetime(pd.Series(dates)).dropna()
-    for period in EXIT_PERIODS:
-        counts = _period_start(dates, period).value_counts()
-        if len(counts) and counts.median() >= target:
-            return period
-    return "year"
+    return cohort_period(dates, target, EXIT_PERIODS)
 
 
 def _exit_cohorts(dates: pd.Series, period: str, min_n: int) -> tuple[pd.Series, pd.Series]:
-    """First and last day of each date's cohort; a cohort of fewer than ``min_n``
-    dates is merged with the next one (the last with the one before), as
-    :func:`impactlib.stats.collection.cohort_response_rates` merges entry cohorts."""
-    periods = _period_start(dates, period)
-    counts = periods.value_counts().sort_index()
-    group = np.zeros(len(counts), dtype="int64")
-    g, size = 0, 0
-    for i, c in enumerate(counts.to_numpy()):       # one step per cohort, not per candidate
-        group[i] = g
-        size += c
-        if size >= min_n:
-            g, size = g + 1, 0
-    if len(counts) and 0 < size < min_n and g > 0:
-        group[group == g] = g - 1
-    table = pd.DataFrame({"period": counts.index, "group": group})
-    bounds = table.groupby("group").agg(start=("period", "min"), end=("period", "max"))
-    start = bounds["start"]
-    end = bounds["end"] + pd.DateOffset(months=EXIT_PERIODS[period]) - pd.Timedelta(days=1)
-    g_of = periods.map(table.set_index("period")["group"])
-    return (g_of.map(start).astype("datetime64[ns]"), g_of.map(end).astype("datetime64[ns]"))
+    """First and last day of each date's exit cohort (see
+    :func:`impactlib.stats.collection.calendar_cohorts`)."""
+    cohorts = calendar_cohorts(dates, period, min_n).reindex(dates.index)
+    return cohorts["cohort_start"], cohorts["cohort_end"]
 
 
 def employment_shares(status: pd.DataFrame, target: float | None = None, min_n: int = 5,
