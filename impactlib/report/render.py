@@ -22,6 +22,13 @@ nothing runs. The pages read in order without the stylesheet.
 
 Choices, with what was measured on the demo report (309 candidates)
 --------------------------------------------------------------------
+Before: 5.0 MB (index.html 314 KB, 03_questions 2.6 MB of which 2.3 MB of
+base64 PNG, 257 KB of CSS in each page); printed on Letter, 03_questions
+took 24 sheets and 04_dimensions 15. After: about 1 MB in all (pages of 2 to
+30 KB, rapport.html 70 KB, figures 850 KB); A4, 03_questions on 20 sheets
+(its 12 answer-bar figures are each too tall to share a sheet), 04_dimensions
+on 8.
+
 * **The entry page is not the synthesis.** ``index.html`` used to repeat
   ``00_synthese`` whole, figures included. Now it is a short page (the
   study, the period, the pages, the printable version) and each notebook
@@ -39,17 +46,22 @@ Choices, with what was measured on the demo report (309 candidates)
   ``report.css`` (about 6 KB, written once).
 * **Figures are SVG files.** With text as text (see
   :func:`impactlib.report.figures.to_svg_bytes`) a figure stays sharp when a
-  phone scales it to its width and when it is printed; the 27 figures of
-  the demo weigh about half their PNG (and PNG in a page is base64, a
-  third more). They are files rather than inline so that ``rapport.html``
+  phone scales it to its width and when it is printed; the demo's figures
+  weigh about half their PNG (and PNG in a page is base64, a third more).
+  The figures are drawn 5 in wide (:data:`impactlib.report.figures.WIDTH`)
+  with no text under 8 pt: about 9 CSS px across a 390 px phone, their
+  drawn size on paper. They are files rather than inline so that ``rapport.html``
   and the pages share them instead of carrying each figure twice (the
   executed notebooks keep them embedded, for JupyterLab).
-* **Print.** ``report.css`` sets A4, margins, page numbers ("3 / 12", CSS
-  margin boxes: Chromium 131 or later, Firefox 132 or later; an older
-  browser prints without them) and the study and period at the foot of
-  every page; figures, table rows and tables of up to
+* **Print.** ``report.css`` sets A4, margins, page numbers ("3 / 12") and
+  the study and period at the foot of every page (CSS ``@page`` margin
+  boxes: Chrome and Edge 131 or later; other browsers print without them,
+  or with their own header and footer); figures, table rows and tables of up to
   :data:`KEEP_TABLE_ROWS` rows are never split across pages, headings stay
-  with what follows, navigation is hidden and links print as text. The
+  with what follows, navigation is hidden and links print as text. A
+  figure prints at its drawn size, or smaller only when taller than a page
+  (the forest plot of 30 questions, 14 in: its text then prints at about
+  6 pt; drawing it per dimension would avoid that). The
   table of contents of ``rapport.html`` has no page numbers: browsers
   cannot write the page a link lands on (``target-counter``).
 """
