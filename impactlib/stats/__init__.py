@@ -7,6 +7,8 @@ module                 what it computes
                        out, dropout model, Little's MCAR test
 ``item_change``        question-level change: Wilcoxon, BH, rank-biserial,
                        distributions, transitions
+``ordinal``            question-level change on all answers: cumulative link
+                       mixed model (adaptive Gauss-Hermite quadrature)
 ``reliability``        Cronbach's alpha, omega, reliable change (Jacobson-Truax)
 ``dimension_change``   dimension-level change: mixed model, completers,
                        multiple imputation, subgroups
