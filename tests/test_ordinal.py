@@ -35,6 +35,7 @@ import pytest
 from scipy import integrate, special, stats
 
 from impactlib.intake.processed import clean_study
+from impactlib.report import contract
 from impactlib.stats.ordinal import (N_AGQ, _Clmm, fit_clmm, item_ordinal, prob_higher,
                                      scale_levels)
 
@@ -366,3 +367,23 @@ def test_same_input_same_output():
     a, b = item_ordinal(data, dimension=None), item_ordinal(data, dimension=None)
     pd.testing.assert_frame_equal(a, b)
     assert a["estimate"].iloc[0] == pytest.approx(0.79812639, abs=1e-5)   # R, as above
+
+
+# ---------------------------------------------------------------------------
+# The demo's table against its contract
+# ---------------------------------------------------------------------------
+
+
+def test_demo_table_follows_the_contract(demo_processed):
+    p = demo_processed
+    table = item_ordinal(p.responses, waves=p.waves, levels=scale_levels(p.items, p.scales))
+    conformed = contract.conform("item_ordinal", table)
+    contract.validate("item_ordinal", conformed)
+    assert list(conformed.columns) == list(contract.SCHEMAS["item_ordinal"].columns)
+    n_items = p.items["item"].nunique()
+    assert len(conformed) == 3 * n_items
+    assert conformed["converged"].all()
+    # an improving programme: every item's T1 -> T3 log-odds is positive
+    first_last = conformed.loc[(conformed["from_wave"] == "T1") & (conformed["to_wave"] == "T3")]
+    assert (first_last["estimate"] > 0).all()
+    assert ((first_last["prob_higher"] > 0.5) == (first_last["estimate"] > 0)).all()

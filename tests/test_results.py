@@ -14,7 +14,8 @@ from impactlib.intake.study import load_study
 
 EXPECTED_TABLES = {
     "quality", "patterns", "funnel", "timing", "attrition_rates", "attrition",
-    "dropout_model", "mcar", "item_change", "item_distribution", "item_transitions",
+    "dropout_model", "mcar", "item_change", "item_ordinal", "item_distribution",
+    "item_transitions",
     "reliability", "rci", "dimension_model", "completers_change", "imputed_change",
     "subgroups", "power", "item_shares", "collection_cohorts", "collection_changes",
     "collection_projection", "collection_followup", "outcomes", "exit_status", "soft_hard",

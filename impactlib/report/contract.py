@@ -278,6 +278,37 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
                                   pa.Check.in_range(-1, 1)),
             **_ci("the mean paired difference (t interval)"),
         }, unique=["item", "from_wave", "to_wave"]),
+    "item_ordinal": _table(
+        "Ordinal mixed model per item (cumulative logit with a random intercept per candidate, "
+        "as R ordinal::clmm, adaptive Gauss-Hermite quadrature) on every answer of every wave: "
+        "one row per item and ordered wave pair, every pair from one fit per item (answers "
+        "recoded: higher is better). An item that cannot be fitted or whose fit fails keeps "
+        "its rows, with missing numbers and converged False.",
+        {
+            "item": key("item code"),
+            "dimension": text("the item's dimension"),
+            **_pair(),
+            "estimate": number("log-odds of a higher answer at to_wave than at from_wave for "
+                               "the same candidate, beta_to - beta_from (positive: answers "
+                               "improved)"),
+            "se": number("standard error (inverse Hessian of the log-likelihood)",
+                         pa.Check.ge(0)),
+            **_ci("the log-odds (Wald)"),
+            "p_value": p_value("Wald z test of no change"),
+            "prob_higher": share("probability that a typical candidate (random intercept 0) "
+                                 "answers higher at to_wave than at from_wave, for two "
+                                 "independent answers from the fitted model, ties counted "
+                                 "half: P(to > from) + P(to = from) / 2 (0.5: no change)"),
+            "n_candidates": count("candidates with at least one answer to the item"),
+            "n_obs": count("answers used, all waves (don't-know and blank answers left out)"),
+            "var_candidate": number("variance of the candidates' random intercepts, logit "
+                                    "scale (0: estimated on the boundary)", pa.Check.ge(0)),
+            "n_agq": count("nodes of the adaptive Gauss-Hermite quadrature"),
+            "converged": flag("the maximum-likelihood fit reached a finite optimum (otherwise "
+                              "the numbers are missing)"),
+            "note": text("answer values nobody gave (left out of the model), a wave without "
+                         "answers, a candidate variance at 0, or why there is no estimate"),
+        }, unique=["item", "from_wave", "to_wave"]),
     "item_distribution": _table(
         "Answers per label, for the candidates who filled in the questionnaire at both waves of "
         "a pair: one row per item, wave pair, wave of the pair and label.",

@@ -23,6 +23,7 @@ file                     content
 ``dropout_model``        logistic regression of coming back on baseline scores
 ``mcar``                 Little's MCAR test over the first wave's item matrix
 ``item_change``          per item and wave pair: Wilcoxon, BH, rank-biserial, CI
+``item_ordinal``         per item and wave pair: ordinal mixed model (clmm) on all answers
 ``item_distribution``    answers per label, same candidates at both waves
 ``item_shares``          the same answers as percentages laid out for the diverging bars
 ``item_transitions``     from-answer x to-answer counts
@@ -53,6 +54,7 @@ from impactlib.report import followup
 from impactlib.stats import attrition, collection
 from impactlib.stats import outcomes as outcome_stats
 from impactlib.stats import item_change as change
+from impactlib.stats import ordinal
 from impactlib.stats import dimension_change as models
 from impactlib.stats import power
 from impactlib.stats import reliability
@@ -152,6 +154,8 @@ def build_results(processed: Processed, covariates=(), due_days: dict | None = N
     out["mcar"] = attrition.little_mcar(attrition.item_matrix(r, waves[0])).assign(wave=waves[0])
 
     out["item_change"] = change.item_change(r, waves=waves)
+    out["item_ordinal"] = ordinal.item_ordinal(
+        r, waves=waves, levels=ordinal.scale_levels(processed.items, processed.scales))
     out["item_distribution"] = change.response_distribution(r, labels=processed.scales, waves=waves)
     out["item_shares"] = change.distribution_shares(out["item_distribution"], items=processed.items,
                                                     scales=processed.scales)
