@@ -10,8 +10,11 @@
 3. run every report notebook (:func:`impactlib.config.notebooks_dir`; their
    sources are jupytext ``.py`` files, see :mod:`impactlib.report.sources`)
    with papermill into ``DIR/notebooks/<name>.ipynb``;
-4. render each to a self-contained HTML page without code in ``DIR/html`` and
-   write ``DIR/html/index.html`` linking them;
+4. render each to an HTML page without code in ``DIR/html`` (with its
+   figures in ``html/figures/`` and one ``report.css``: the folder as a whole
+   is self-contained, nothing is fetched from elsewhere), the print-ready
+   ``rapport.html`` gathering them, and the entry page ``index.html``
+   (:mod:`impactlib.report.render`);
 5. write ``DIR/manifest.json`` (parameters, input checksums, versions, commit,
    times).
 
