@@ -311,7 +311,8 @@ def test_degenerate_items_are_reported_not_dropped():
         _answers("one_value", [(2, 2, 2)] * 10, ("T1", "T2", "T3")),
         _answers("one_wave", [(v, None, None) for v in [1, 2, 3, 4, 2, 3]], ("T1", "T2", "T3")),
         _answers("no_T3", [(a, b, None) for a, b, _ in good], ("T1", "T2", "T3")),
-        # nobody's answer went down: beta and sigma run away (clmm: 22.6, SE 40.8)
+        # nobody's answer went down: beta and sigma run away (R clmm(nAGQ = 25) on the same
+        # answers: wT2 18.5, SE 23.0, sigma 11)
         _answers("separated", [(1, 2), (2, 3), (1, 3), (2, 3), (3, 3), (1, 2)],
                  ("T1", "T2")),
         _answers("unused", [(a if a < 4 else 3, b if b < 4 else 1, c if c < 4 else 2)
