@@ -14,7 +14,8 @@
 
 # %% [markdown]
 # Attrition: response patterns, questionnaires due / answered / missed / not
-# yet due, timing between waves, who drops out, Little's MCAR test, and the
+# yet due, timing between waves, who drops out, Little's test (blanks inside the
+# entry questionnaire: are they related to the answers? not whether dropout is random), and the
 # sensitivity of the conclusions to dropout (completers, all available data,
 # multiple imputation).
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from types import SimpleNamespace
 
 import numpy as np
@@ -10,7 +11,7 @@ import pandas as pd
 import pytest
 
 from impactlib.report import narrative
-from impactlib.report.i18n import Translator
+from impactlib.report.i18n import Translator, load_locale
 
 
 @pytest.mark.parametrize("low, high, expected", [
@@ -67,8 +68,10 @@ def test_caveats_name_attrition_and_fragile_conclusions():
     lines = narrative.caveats(_view(_results()))
     text = "\n".join(lines)
     assert "pas de groupe de comparaison" in text
-    # retention 50 %; mean SMD of the two dimension rows (0.3 + 0.5) / 2 = 0.40, returners higher
-    assert "Seuls 50\u00a0% des entrants" in text and "scores plus élevés" in text and "0,40" in text
+    # retention 50 %; dimension SMDs 0.3 and 0.5, both >= 0.2 and positive (the covariate's
+    # 2.0 is not a score): those who stay differ, higher, 2 of 2, the largest 0.50
+    assert "Seuls 50\u00a0% des entrants" in text and "Ceux qui restent diffèrent" in text
+    assert "scores plus élevés (2 dimensions sur 2" in text and "le plus grand : 0,50" in text
     # C is "unclear" by the mixed model and "improved" among completers: 1 dimension differs
     assert "Pour 1 dimension, la conclusion change selon la méthode" in text
     assert "ce résultat est fragile" in text
@@ -410,3 +413,88 @@ def test_synthesis_sentence_on_collection():
         "**Collecte des questionnaires** (page « Suivi de la collecte ») : à ce rythme")
     assert "sans registre" in narrative.collection_synthesis(_collection_view({}))
     assert narrative.collection_synthesis(_collection_view({"collection_cohorts": pd.DataFrame()})) == ""
+
+# --- missing data, stated correctly (issue 15) -----------------------------------------------
+
+def _dropout_view(smd, little_p, lang="fr"):
+    """A hand-made dropout comparison and Little's test on the entry questionnaire."""
+    attrition = pd.DataFrame({"from_wave": "T1", "to_wave": "T2",
+                              "kind": ["dimension"] * len(smd) + ["covariate"],
+                              "variable": [f"D{i}" for i in range(len(smd))] + ["Genre"],
+                              "smd": list(smd) + [0.9], "suppressed": False})
+    funnel = pd.DataFrame({"wave": ["T1", "T2"], "n_candidates": [300, 40],
+                           "retention_from_first": [1.0, 40 / 300]})
+    mcar = pd.DataFrame({"wave": ["T1"], "chi2": [12.3], "df": [14], "p_value": [little_p]})
+    return _view({"attrition": attrition, "funnel": funnel, "mcar": mcar}, lang)
+
+
+RANDOM_CLAIM = {"fr": re.compile(r"(?i)au hasard|aléatoire"),
+                "en": re.compile(r"(?i)at random|\brandom")}
+
+
+@pytest.mark.parametrize("lang, differ, higher", [
+    ("fr", "Ceux qui restent diffèrent de ceux qui partent", "scores plus élevés"),
+    ("en", "Those who stay differ from those who leave", "had higher scores")])
+def test_dropout_with_a_large_difference_says_they_differ_whatever_little_says(lang, differ,
+                                                                               higher):
+    # SMD 0.6 on one dimension (0.1 on the other): those who stay differ; Little p = 0.8
+    # (no link between the blanks and the answers) does not soften it
+    view = _dropout_view([0.6, 0.1], 0.8, lang)
+    text = _nbsp(" ".join(narrative.caveats(view)))
+    assert differ in text and higher in text
+    assert ("1 dimension sur 2" if lang == "fr" else "1 of 2 dimensions") in text
+    assert ("0,60" if lang == "fr" else "0.60") in text
+    assert "Little" in text                                  # labelled: another question
+    little = _nbsp(narrative.mcar_text(view))
+    assert ("p = 0,8" if lang == "fr" else "p = 0.8") in little
+    for sentence in (text, little):
+        assert not RANDOM_CLAIM[lang].search(sentence), sentence
+    # the largest difference negative on every notable dimension: lower
+    text = _nbsp(narrative.dropout_caveat(_dropout_view([-0.25, -0.7, 0.15], 0.8, lang)))
+    assert differ in text and ("plus bas" if lang == "fr" else "lower") in text
+    assert ("-0,70" if lang == "fr" else "-0.70") in text
+    # both signs: "higher on some, lower on others"
+    text = _nbsp(narrative.dropout_caveat(_dropout_view([0.3, -0.4], 0.01, lang)))
+    assert differ in text and ("certaines dimensions" if lang == "fr" else "some dimensions") in text
+
+
+def test_dropout_without_large_difference_does_not_say_random():
+    # every |SMD| < 0.2 (the covariate's 0.9 is not a score): no large difference found on
+    # the measured scores, which does not show that dropout is random
+    fr = _nbsp(narrative.dropout_caveat(_dropout_view([0.15, -0.19], 0.8)))
+    assert fr.startswith("Aucun écart important n'a été trouvé entre ceux qui restent et ceux "
+                         "qui partent sur les scores mesurés au départ")
+    assert "le plus grand : -0,19" in fr
+    assert "Cela ne montre pas que les abandons sont dus au hasard" in fr
+    en = _nbsp(narrative.dropout_caveat(_dropout_view([0.15, -0.19], 0.8, "en")))
+    assert en.startswith("No large difference was found") and "does not show that dropout is random" in en
+    # suppressed rows are not read: a hidden 0.9 does not make them differ
+    view = _dropout_view([0.9, 0.1], 0.8)
+    view.results["attrition"].loc[0, "suppressed"] = True
+    assert _nbsp(narrative.dropout_caveat(view)).startswith("Aucun écart important")
+    view.results["attrition"]["suppressed"] = True
+    assert narrative.dropout_caveat(view) == ""
+
+
+# Locale strings allowed to name randomness, each with the words that make it a negation or
+# an explanation (not a claim that data are missing at random).
+RANDOM_ALLOWED = {
+    "synthesis.caveat_attrition_similar": {"fr": "ne montre pas que les abandons sont dus au hasard",
+                                           "en": "does not show that dropout is random"},
+    "workbook.columns.seed": {"fr": "Graine aléatoire", "en": "Random seed"},
+}
+MISSING_AT_RANDOM = re.compile(r"(?i)hasard|random|al[ée]atoire|ignorable|manqu\w* au hasard"
+                               r"|missing at random|(?-i:\bM[CN]?AR\b)")
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_no_locale_string_says_data_are_missing_at_random(lang):
+    strings = load_locale(lang)
+    found = {key for key, text in strings.items() if MISSING_AT_RANDOM.search(text)}
+    assert found <= set(RANDOM_ALLOWED), sorted(found - set(RANDOM_ALLOWED))
+    for key in found:
+        assert RANDOM_ALLOWED[key][lang] in strings[key], key
+    # the pattern does catch the old sentences
+    assert MISSING_AT_RANDOM.search("Rien n'indique que les réponses manquent autrement qu'au hasard.")
+    assert MISSING_AT_RANDOM.search("Answers are not missing at random")
+    assert MISSING_AT_RANDOM.search("Test MCAR") and not MISSING_AT_RANDOM.search("Jan Feb Mar")

@@ -275,9 +275,8 @@ def caveats(view) -> list[str]:
 
     Always: no comparison group, self-reported answers, small groups hidden.
     When known: the retention at the last wave with whether those who stayed
-    scored like the others at the start (mean SMD of the dimensions beyond
-    :data:`SMD_NOTABLE` or not), and whether the conclusions depend on the
-    method (:func:`sensitivity_disagreements`).
+    scored like the others at the start (:func:`dropout_caveat`), and whether
+    the conclusions depend on the method (:func:`sensitivity_disagreements`).
 
     Parameters
     ----------
@@ -295,22 +294,66 @@ def caveats(view) -> list[str]:
     out = [tr.html("synthesis.caveat_no_control")]
     f = view.results["funnel"]
     last_share = f["retention_from_first"].iloc[-1] if len(f) > 1 else 1.0
-    att = view.results.get("attrition")
-    if att is not None and not att.empty and len(f) > 1:
-        dims = att[(att["kind"] == "dimension") & ~att["suppressed"].astype(bool)]
-        smd = dims["smd"].mean() if len(dims) else np.nan
-        if np.isfinite(smd):
-            key = ("caveat_attrition_similar" if abs(smd) < SMD_NOTABLE
-                   else "caveat_attrition_higher" if smd > 0 else "caveat_attrition_lower")
-            detail = tr.t(f"synthesis.{key}", smd=tr.number(smd, 2))
-            out.append(tr.html("synthesis.caveat_attrition", pct=tr.percent(last_share),
-                               detail=detail))
+    detail = dropout_caveat(view) if len(f) > 1 else ""
+    if detail:
+        out.append(tr.html("synthesis.caveat_attrition", pct=tr.percent(last_share),
+                           detail=detail))
     differs = sensitivity_disagreements(view)
     if differs is not None:
         out.append(tr.html("synthesis.caveat_sensitivity_differs", n=differs) if differs
                    else tr.html("synthesis.caveat_sensitivity_same"))
     out += [tr.html("synthesis.caveat_self_report"), tr.html("synthesis.caveat_small_groups")]
     return out
+
+
+def dropout_caveat(view) -> str:
+    """Whether those who stay differ from those who leave, as the synthesis says it.
+
+    The wording rule (issue 15): the report never says that data are missing
+    at random. The dropout comparison decides the sentence: when any shown
+    dimension row of ``attrition`` (not suppressed) has ``|smd| >=``
+    :data:`SMD_NOTABLE` (0.2), the sentence says that those who stay differ
+    from those who leave, with the number of such dimensions and the largest
+    standardized difference, whatever Little's test says. Otherwise it says
+    that no large difference was found on the measured scores, and that this
+    does not show dropout to be random. When Little's test was run
+    (``mcar``), a sentence says that it answers another question (are the
+    blanks inside the entry questionnaire related to the answers?).
+
+    Parameters
+    ----------
+    view : impactlib.report.notebook.ReportView
+        The report; ``view.results`` ``attrition`` (rows of ``kind``
+        ``"dimension"``, columns ``smd`` and ``suppressed``) and ``mcar``
+        (optional) are used.
+
+    Returns
+    -------
+    str
+        Plain text (to be passed as ``detail`` of ``synthesis.caveat_attrition``),
+        ``""`` when no dimension row has a standardized difference.
+    """
+    tr = view.tr
+    att = view.results.get("attrition")
+    if att is None or att.empty:
+        return ""
+    dims = att[(att["kind"] == "dimension") & ~att["suppressed"].astype(bool)]
+    smd = dims["smd"].astype(float).dropna()
+    if smd.empty:
+        return ""
+    largest = float(smd.iloc[int(np.argmax(smd.abs().to_numpy()))])
+    notable = smd[smd.abs() >= SMD_NOTABLE]
+    if notable.empty:
+        key = "caveat_attrition_similar"
+    else:
+        key = ("caveat_attrition_higher" if (notable > 0).all()
+               else "caveat_attrition_lower" if (notable < 0).all() else "caveat_attrition_mixed")
+    text = tr.t(f"synthesis.{key}", smd=tr.number(largest, 2), n_notable=len(notable),
+                n_dimensions=len(smd))
+    m = view.results.get("mcar")
+    if m is not None and not m.empty:
+        text += " " + tr.t("synthesis.caveat_attrition_little", wave=view.label(m["wave"].iloc[0]))
+    return text
 
 
 def sensitivity_disagreements(view) -> int | None:
@@ -531,7 +574,13 @@ def dropout_tables(view) -> list[tuple[tuple[str, str], pd.DataFrame]]:
 
 
 def mcar_text(view) -> str:
-    """Little's test in words: are the missing answers of a wave missing at random?
+    """Little's test in words, labelled with the question it answers.
+
+    The test is run on the item non-response inside one questionnaire: it
+    answers "are the blanks inside this questionnaire related to the
+    answers?", not "is dropout random?" (issue 15), and the sentence says so.
+    Whether those who stay differ from those who leave is said by
+    :func:`dropout_caveat`, from the dropout comparison.
 
     Parameters
     ----------
@@ -543,9 +592,9 @@ def mcar_text(view) -> str:
     -------
     str
         Markdown (locale key ``attrition.mcar``) with chi-square, degrees of
-        freedom, p-value (``p = 0,049``, ``p < 0,001``) and the verdict (random at p >= 0.05, not random
-        below, or why the test could not be computed); ``""`` when there is no
-        test result.
+        freedom, p-value (``p = 0,049``, ``p < 0,001``) and the verdict (no link
+        found between blanks and answers at p >= 0.05, a link below, or why the
+        test could not be computed); ``""`` when there is no test result.
     """
     m = view.results.get("mcar")
     if m is None or m.empty:
