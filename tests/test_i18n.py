@@ -205,7 +205,26 @@ EDGE_VALUES = {
     "changes": lambda tr: [tr.t("figures.collection.change", date=tr.date("2024-03-01"),
                                 label="Questionnaire au dernier entretien") + "."],
     "text": lambda tr: [tr.t("collection.synthesis_never", n_needed=90)],
+    # the page "Emploi et impact social" (outcomes.yml, issue 13)
+    "target": lambda tr: [tr.percent(s) for s in SHARES],
+    "ci": lambda tr: ["[47 ; 64]" if tr.lang == "fr" else "[47, 64]", "[0 ; 100]", "–"],
+    **{name: (lambda tr: ["+0,47" if tr.lang == "fr" else "+0.47", "-0,05" if tr.lang == "fr"
+                          else "-0.05", tr.number(0, 2), tr.number(1.5, 2), "+1" + tr.number(0.5, 2)[1:]])
+       for name in ("difference", "change_employed", "change_not", "smd_low", "smd_high")},
+    "dimensions": lambda tr: ["Confiance en soi", "Évaluation, Le bilan, Haut"],
+    "adjusted": lambda tr: [tr.t("outcomes.adjusted_base"),
+                            tr.t("outcomes.adjusted_covariates", covariates="Genre, Antenne")],
+    "events": lambda tr: [10, 1],
+    "kind": lambda tr: [tr.t("outcomes.policy_kind.selection"),
+                        tr.t("outcomes.policy_kind.programme")],
+    **{name: (lambda tr: [tr.number(0.5, 1), tr.number(1.0, 1), "11", "0", tr.number(1234)])
+       for name in ("rate_before", "rate_after")},
+    "threshold": lambda tr: [tr.number(0.2, 1)],
+    "level": lambda tr: ["Supérieur", "46 ans et plus", "Entrée", "Le bilan"],
+    **{name: (lambda tr: ["0", "1", "196", tr.number(1500)]) for name in ("days_before", "days_after")},
 }
+EDGE_VALUES["verdict"] = lambda tr: [tr.t("attrition.mcar_random"), tr.t("attrition.mcar_not_random"),
+                                     tr.t("outcomes.synthesis_met"), tr.t("outcomes.synthesis_unclear")]
 
 UNELIDED_FR = re.compile(r"(?i)(?<![\w'’])(de|le|la|que|ne|je|se|me|te|jusque) "
                          r"(?=[aeiouàâäéèêëîïôöùûüœæ]|h(?!aut\b|ors\b))")

@@ -414,6 +414,345 @@ def test_synthesis_sentence_on_collection():
     assert "sans registre" in narrative.collection_synthesis(_collection_view({}))
     assert narrative.collection_synthesis(_collection_view({"collection_cohorts": pd.DataFrame()})) == ""
 
+
+# ---------------------------------------------------------------------------
+# Employment and social impact (page 07_emploi, issue 13)
+# ---------------------------------------------------------------------------
+
+
+def _outcome_view(results, lang="fr", covariates=("Genre", "Antenne")):
+    study = SimpleNamespace(covariates=list(covariates),
+                            funder_target=SimpleNamespace(share=0.5, months=6, label=None))
+    view = SimpleNamespace(results=results, tr=Translator(lang), study=study,
+                           waves=["T1", "T2", "T3"])
+    view.label = lambda w: LABELS3.get(str(w), str(w))
+    view.t = view.tr.t
+    return view
+
+
+def _outcome_row(cohort="all", end=None, n_exited=162, n_known=120, n_employed=67,
+                 ci=(0.469045, 0.644003), target=0.5, n_pending=83, suppressed=False, **kw):
+    """One row of the outcomes table (the demo's overall numbers by default; the Wilson
+    interval of 67/120 is R's prop.test(67, 120, correct = FALSE)$conf.int)."""
+    share = np.nan if suppressed else n_employed / n_known
+    row = {"cohort": cohort, "n_exited": n_exited, "n_known": n_known, "n_employed": n_employed,
+           "share": share, "ci_low": np.nan if suppressed else ci[0],
+           "ci_high": np.nan if suppressed else ci[1],
+           "share_if_unknown_employed": np.nan if suppressed else
+           (n_employed + n_exited - n_known) / n_exited,
+           "share_if_unknown_not_employed": np.nan if suppressed else n_employed / n_exited,
+           "target": target, "cohort_end": end, "period": "all" if cohort == "all" else "quarter",
+           "months": 6, "n_unknown": n_exited - n_known, "n_pending": n_pending,
+           "n_from_employment_6m": n_known, "n_from_job_start_date": 0, "n_from_exit_status": 0,
+           "source": "employment_6m", "n_unreadable": 0, "suppressed": suppressed}
+    row.update(kw)
+    return row
+
+
+def _outcomes(*rows):
+    return {"outcomes": pd.DataFrame(list(rows) or [_outcome_row()])}
+
+
+def test_funder_number_with_its_interval_the_unknowns_and_the_target():
+    texts = [_plain(t) for t in narrative.funder_texts(_outcome_view(_outcomes()))]
+    # 67/120 = 55.8 % -> 56 %; (67 + 42)/162 = 67.3 % -> 67 %; 67/162 = 41.4 % -> 41 %
+    assert texts[0].startswith(
+        "56 % [47 ; 64] des candidats sortis depuis au moins 6 mois étaient à l'emploi 6 mois "
+        "après leur sortie (67 sur 120 dont la situation est connue ; objectif : 50 %). Pour 42 "
+        "candidats sortis, la situation n'est pas connue : s'ils étaient tous à l'emploi, ce "
+        "serait 67 % ; si aucun ne l'était, 41 %.")
+    # the interval [0.469, 0.644] holds 0.5: cannot tell; the bounds 41 % and 67 % straddle it
+    assert texts[1].startswith("La part observée atteint l'objectif de 50 %, mais le bas de "
+                               "l'intervalle est en dessous : l'échantillon ne permet pas de dire")
+    assert "Les candidats sans information pèsent aussi" in texts[1]
+    assert texts[2] == "83 candidats sortis depuis moins de 6 mois ne sont pas encore comptés."
+    en = [_plain(t) for t in narrative.funder_texts(_outcome_view(_outcomes(), "en"))]
+    assert en[0].startswith("56% [47, 64] of the candidates who left at least 6 months ago were in "
+                            "employment 6 months after leaving (67 of the 120 whose situation is "
+                            "known; target: 50%). For 42 candidates who left")
+    assert "the sample cannot tell whether the target is met" in en[1]
+
+
+@pytest.mark.parametrize("row, verdict, straddle", [
+    # 18/24 = 75 %, Wilson [0.551, 0.880] above 0.5; bounds 18/30 = 60 %, 24/30 = 80 %: above too
+    (dict(n_exited=30, n_known=24, n_employed=18, ci=(0.551006, 0.880006)),
+     "L'objectif de 50 % est atteint : même le bas de l'intervalle est au-dessus.", False),
+    # 12/40 = 30 %, Wilson [0.181, 0.454] below 0.5; bounds 12/60 = 20 %, 32/60 = 53 %: straddle
+    (dict(n_exited=60, n_known=40, n_employed=12, ci=(0.180854, 0.454449)),
+     "L'objectif de 50 % n'est pas atteint : même le haut de l'intervalle est en dessous.", True),
+    # 9/20 = 45 %, Wilson [0.258, 0.658]: below the target, the interval above it too
+    (dict(n_exited=20, n_known=20, n_employed=9, ci=(0.258, 0.658)),
+     "La part observée est en dessous de l'objectif de 50 %, mais le haut de l'intervalle le "
+     "dépasse", False)])
+def test_the_target_is_met_not_met_or_cannot_be_told(row, verdict, straddle):
+    texts = [_plain(t) for t in narrative.funder_texts(
+        _outcome_view(_outcomes(_outcome_row(n_pending=0, **row))))]
+    assert texts[1].startswith(verdict)
+    assert ("pèsent aussi" in texts[1]) is straddle
+    assert len(texts) == 2                                    # nothing pending, nothing unreadable
+    if row["n_known"] == row["n_exited"]:
+        assert "La situation de chaque candidat sorti depuis au moins 6 mois est connue." in texts[0]
+
+
+def test_funder_number_without_target_too_few_or_nothing_recorded():
+    texts = [_plain(t) for t in narrative.funder_texts(_outcome_view(_outcomes(
+        _outcome_row(target=np.nan, n_from_exit_status=120, n_from_employment_6m=0,
+                     n_unreadable=1))))]
+    assert "objectif" not in texts[0] and texts[1] == "Aucun objectif n'est indiqué " \
+        "(funder_target dans study.yml)."
+    # statuses taken from the exit status are the situation at exit, and said so
+    assert "c'est la situation à la sortie, pas 6 mois plus tard" in texts[2]
+    assert "1 candidat compté a une valeur de résultat illisible" in texts[2]
+    hidden = [_plain(t) for t in narrative.funder_texts(_outcome_view(_outcomes(
+        _outcome_row(n_exited=6, n_known=3, n_employed=2, suppressed=True))))]
+    assert hidden[0].startswith("Trop peu de candidats sortis depuis au moins 6 mois ont une "
+                                "situation connue (3, il en faut au moins 5)")
+    assert not any("%" in t or "2 sur 3" in t for t in hidden)
+    none = [_plain(t) for t in narrative.funder_texts(_outcome_view(_outcomes(
+        _outcome_row(n_exited=0, n_known=0, n_employed=0, suppressed=True, n_pending=12))))]
+    assert none[0].startswith("Aucun candidat n'est encore sorti depuis au moins 6 mois")
+    assert "12 candidats sortis depuis moins de 6 mois" in none[1]
+    (missing,) = narrative.funder_texts(_outcome_view({}))
+    assert "n'est pas enregistrée" in missing and "docs/study-format.md, section Outcomes" in missing
+    assert narrative.outcomes_recorded(_outcome_view({})) is False
+
+
+def test_cohort_table_never_shows_a_suppressed_share():
+    view = _outcome_view(_outcomes(
+        _outcome_row(n_exited=40, n_known=28, n_employed=16, ci=(0.3904, 0.7389), n_pending=30),
+        _outcome_row("2024-01-01", "2024-06-30", n_exited=36, n_known=25, n_employed=14,
+                     ci=(0.3707, 0.7333), n_pending=0),
+        _outcome_row("2024-07-01", "2024-09-30", n_exited=4, n_known=3, n_employed=2,
+                     suppressed=True, n_pending=2),
+        _outcome_row("2024-10-01", "2024-12-31", n_exited=0, n_known=0, n_employed=0,
+                     suppressed=True, n_pending=28)))
+    t = narrative.outcome_cohort_table(view)
+    assert t["cohort"].tolist() == ["Ensemble", "janv.–juin 2024", "juil.–sept. 2024",
+                                    "oct.–déc. 2024"]
+    # 14/25 = 56 %, [37 ; 73]; bounds 14/36 = 39 %, (14 + 11)/36 = 69 %
+    assert [_plain(c) for c in t.iloc[1].tolist()] == [
+        "janv.–juin 2024", "36", "25", "14", "56 % [37 ; 73]", "39 % à 69 %", "0"]
+    assert t.iloc[2].tolist() == ["juil.–sept. 2024", "4", "3", "–", "moins de 5", "moins de 5",
+                                  "2"]
+    assert t.iloc[3]["share"] == "pas encore à 6 mois" and t.iloc[3]["n_employed"] == "–"
+    assert narrative.exit_unit(view) == "trimestre"
+
+
+def _exit_status(n=(103, 52, 0, 90, 64, 0)):
+    counts = pd.array([v if v is None or v == 0 or v >= 5 else None for v in n], dtype="Int64")
+    exited = 245
+    return {"exit_status": pd.DataFrame({
+        "category": ["employment", "training", "other", "dropout", "ongoing", "unknown"],
+        "n": counts, "share": [np.nan] * 6,
+        "share_of_exited": [np.nan if pd.isna(c) or k == "ongoing" else c / exited
+                            for c, k in zip(counts, ["employment", "training", "other",
+                                                     "dropout", "ongoing", "unknown"])],
+        "n_candidates": 309, "n_exited": exited, "suppressed": [v is None for v in n]})}
+
+
+def test_exit_status_counts_hide_1_to_4():
+    view = _outcome_view({**_outcomes(), **_exit_status()})
+    t = narrative.exit_status_table(view)
+    # 103/245 = 42.0 %, 52/245 = 21.2 %, 90/245 = 36.7 %; no one left without a status: no row
+    assert t.to_dict("list") == {
+        "category": ["Emploi", "Formation", "Autre", "Abandon", "Encore en accompagnement"],
+        "n": ["103", "52", "0", "90", "64"],
+        "share_of_exited": ["42\u00a0%", "21\u00a0%", "0\u00a0%", "37\u00a0%", "–"]}
+    hidden = narrative.exit_status_table(_outcome_view(_exit_status((103, 52, None, 90, 64, None))))
+    assert hidden["n"].tolist() == ["103", "52", "<5", "90", "64", "<5"]
+    assert hidden.iloc[2]["share_of_exited"] == "–" and hidden.iloc[5]["category"] == "Sorti sans statut"
+    assert _plain(narrative.exit_status_intro(view)).startswith(
+        "Sur 309 candidats du registre, 245 sont sortis de l'accompagnement.")
+
+
+def _soft(rows=None):
+    rows = rows or [("Recherche d'emploi", 53, 33, 0.422642, -0.045455, 0.468096, 0.249873,
+                     0.686319, False),
+                    ("Confiance en soi", 53, 33, 0.367296, 0.207576, 0.159720, -0.087656,
+                     0.407096, False),
+                    ("Bien-être", 4, 33, np.nan, np.nan, np.nan, np.nan, np.nan, True)]
+    return {"soft_hard": pd.DataFrame(rows, columns=[
+        "dimension", "n_employed", "n_not_employed", "mean_change_employed",
+        "mean_change_not_employed", "difference", "ci_low", "ci_high", "suppressed"])}
+
+
+def test_soft_hard_says_association_never_cause():
+    texts = [_plain(t) for t in narrative.soft_hard_texts(_outcome_view(_soft()))]
+    assert texts[0] == ("En Recherche d'emploi, le score des candidats à l'emploi a évolué de "
+                        "+0,42, celui des autres de -0,05 : un écart de +0,47 point (IC 95 % : "
+                        "0,25 à 0,69). Une progression plus forte va de pair avec l'emploi.")
+    assert texts[1].startswith("Dans les autres dimensions (Confiance en soi), l'écart")
+    assert "comparer leur progression en Bien-être" in texts[2]
+    assert texts[-1].startswith("**À lire comme une association**")
+    for lang in ("fr", "en"):
+        words = " ".join(narrative.soft_hard_texts(_outcome_view(_soft(), lang))).lower()
+        assert "cause" not in words and "fait trouver" not in words
+        assert ("ne montrent pas que la progression mène à l'emploi" if lang == "fr"
+                else "do not show that progress leads to a job") in html.unescape(words)
+    t = narrative.soft_hard_table(_outcome_view(_soft()))
+    assert t.iloc[0][["difference", "interval"]].tolist() == ["+0,47", "[0,25 ; 0,69]"]
+    assert t.iloc[2]["difference"] == "moins de 5" and t.iloc[2]["n_employed"] == "4"
+    none = _soft([("A", 40, 30, 0.3, 0.2, 0.1, -0.1, 0.3, False)])
+    assert "Dans aucune dimension" in narrative.soft_hard_texts(_outcome_view(none))[0]
+
+
+def test_no_sentence_of_the_outcomes_page_claims_a_cause():
+    from impactlib.report.i18n import load_locale
+
+    for lang, words in (("fr", ("cause", "fait trouver", "grâce")),
+                        ("en", ("cause", "makes them find", "thanks to"))):
+        texts = {k: v.lower() for k, v in load_locale(lang).items()
+                 if k.startswith(("outcomes.", "figures.outcomes."))}
+        assert len(texts) > 50
+        assert not [(k, w) for k, v in texts.items() for w in words if w in v]
+
+
+def _model(odds=(9.268284, 2.609988, 32.912444), terms="change + baseline + Genre",
+           note="covariates left out for lack of candidates: Tranche d'âge, Antenne", n=86,
+           n_employed=53):
+    return {"employment_model": pd.DataFrame({
+        "dimension": "Recherche d'emploi", "term": ["Intercept", "change"],
+        "estimate": [np.nan, np.nan], "odds_ratio": [0.6, odds[0]], "ci_low": [0.05, odds[1]],
+        "ci_high": [7.1, odds[2]], "n": n, "n_employed": n_employed, "model_terms": terms,
+        "note": note})}
+
+
+def test_employment_model_in_words_or_why_not():
+    text = _plain(narrative.employment_model_text(_outcome_view(_model())))
+    assert text.startswith("Un modèle de régression logistique relie l'emploi à 6 mois à la "
+                           "progression en Recherche d'emploi, en tenant compte du score de départ "
+                           "dans cette dimension et de ces caractéristiques : Genre.")
+    # 9.268 -> 9,3; 2.61 -> 2,6; 32.9 -> 33 (two significant digits or so)
+    assert "des chances d'être à l'emploi 9,3 fois plus élevées (IC 95 % : 2,6 à 33 ; 86 " \
+           "candidats, dont 53 à l'emploi)." in text
+    assert "Les autres caractéristiques (Tranche d'âge, Antenne) n'ont pas été prises en compte : " \
+           "il faut au moins 10 candidats à l'emploi" in text
+    assert "contient 1" not in text
+    # below 1: the inverse, the interval turned round: 1/0.5 = 2,0, 1/0.8 = 1.25 -> 1,2, 1/0.25 = 4,0
+    low = _plain(narrative.employment_model_text(_outcome_view(_model(
+        odds=(0.5, 0.25, 0.8), terms="change + baseline", note=None))))
+    assert "du score de départ dans cette dimension. Chaque point" in low
+    assert "2,0 fois moins élevées (IC 95 % : 1,2 à 4,0" in low and "caractéristiques" not in low
+    unclear = _plain(narrative.employment_model_text(_outcome_view(_model(odds=(1.4, 0.7, 2.8)))))
+    assert "Cet intervalle contient 1" in unclear
+    few = _plain(narrative.employment_model_text(_outcome_view(_model(
+        odds=(np.nan,) * 3, terms=None, n=42, n_employed=12,
+        note="not fitted: 12 employed and 30 not employed among 42 candidates, under 10 of each "
+             "per parameter for the 2 parameters (change, baseline)"))))
+    assert few.startswith("Le modèle qui relierait l'emploi à la progression en Recherche "
+                          "d'emploi n'est pas ajusté") and "il y en a 12 et 30." in few
+    no_dim = _model(odds=(np.nan,) * 3, terms=None, note="no job-search dimension: name one")
+    no_dim["employment_model"]["dimension"] = None
+    assert "Aucune dimension de recherche d'emploi" in narrative.employment_model_text(
+        _outcome_view(no_dim))
+    assert narrative.employment_model_text(_outcome_view({})) == ""
+
+
+def _policy(employment_hidden=False):
+    head = {"change_date": "2024-01-01", "label": "Fin de la sélection", "kind": "selection"}
+    rows = [
+        ("entrants", "per_month", None, 10.803169, 11.604297, 0.801128, np.nan, np.nan, 126, 183,
+         np.nan, False),
+        ("baseline_share", "Niveau de diplôme", "Primaire", 0.246032, 0.349727, 0.103695,
+         -0.001147, 0.201674, 126, 183, 0.228213, False),
+        ("baseline_share", "Niveau de diplôme", "Supérieur", 0.134921, 0.049180, -0.085740,
+         -0.159973, -0.021483, 126, 183, -0.299895, False),
+        ("baseline_share", "Genre", "Femme", 0.579365, 0.502732, -0.076633, -0.186041, 0.036291,
+         126, 183, -0.154241, False),
+        ("baseline_score", "Confiance en soi", None, 3.251852, 2.631967, -0.619885, -0.844074,
+         -0.395695, 126, 183, -0.626872, False),
+        ("baseline_score", "Recherche d'emploi", None, 3.575794, 2.906868, -0.668926, -0.888597,
+         -0.449254, 126, 182, -0.689597, False),
+        ("coaching_days", "median", None, 195.5, 198.0, 2.5, np.nan, np.nan, 126, 119, np.nan,
+         False),
+        ("in_programme", "share", None, 0.0, 0.349727, 0.349727, 0.277983, 0.421265, 126, 183,
+         np.nan, False),
+        ("employment_6m", "known_share", None, 0.746032, 0.722222, -0.023810, -0.199617,
+         0.121235, 126, 36, np.nan, False),
+        ("employment_6m", "share", None, 0.585106, 0.461538, -0.123568, -0.321481, 0.086239, 94,
+         3 if employment_hidden else 26, np.nan, employment_hidden),
+        ("change", "Confiance en soi", None, 0.320370, 0.334667, 0.014296, -0.170051, 0.198644,
+         99, 50, np.nan, False),
+        ("change", "Recherche d'emploi", None, 0.10, 0.40, 0.30, 0.05, 0.55, 99, 50, np.nan,
+         False)]
+    t = pd.DataFrame(rows, columns=["measure", "variable", "level", "before", "after",
+                                    "difference", "ci_low", "ci_high", "n_before", "n_after",
+                                    "smd", "suppressed"])
+    hidden = t["suppressed"].to_numpy()
+    t.loc[hidden, ["before", "after", "difference", "ci_low", "ci_high"]] = np.nan
+    return {"policy_change": t.assign(**head)}
+
+
+def test_policy_change_before_after_with_the_caution():
+    view = _outcome_view({**_outcomes(), **_policy()})
+    assert narrative.policy_dates(view) == ["2024-01-01"]
+    profile = [_plain(t) for t in narrative.policy_profile_texts(view, "2024-01-01")]
+    assert profile[0] == ("Le 1er janvier 2024, la sélection des candidats a changé (« Fin de la "
+                          "sélection »). Les 126 candidats entrés avant sont comparés aux 183 "
+                          "entrés depuis (11 entrées par mois avant, 12 après).")
+    assert profile[1].startswith("**Profil à l'entrée.** Les candidats entrés après le changement "
+                                 "se décrivent plus bas à l'entrée dans 2 dimensions sur 2 "
+                                 "(écarts standardisés de -0,69 à -0,63")
+    # notable levels (|SMD| >= 0.2), the largest first; Femme (-0.15) is not notable
+    assert profile[1].endswith("Niveau de diplôme « Supérieur », de 13 % à 5 % ; Niveau de "
+                               "diplôme « Primaire », de 25 % à 35 %.")
+    fared = [_plain(t) for t in narrative.policy_outcome_texts(view, "2024-01-01")]
+    assert fared[0].startswith("Durée médiane de l'accompagnement, parmi les candidats déjà "
+                               "sortis : 196 jours avant, 198 après. 35 % des candidats entrés "
+                               "après le changement sont encore en accompagnement")
+    # 59 % -> 46 %: -12 points (-0.1236), Newcombe [-32 ; +9] holds zero
+    assert fared[1].startswith("À l'emploi 6 mois après la sortie : 59 % des situations connues "
+                               "avant (94), 46 % après (26), soit -12 points (IC 95 % : -32 à "
+                               "+9). La situation est connue pour 75 % des candidats comptés "
+                               "avant et 72 % après. L'intervalle contient zéro")
+    assert fared[2].startswith("**Progression mesurée** (de l'entrée au dernier questionnaire) : "
+                               "l'écart entre les candidats entrés avant et après est net en "
+                               "Recherche d'emploi (+0,30 point après le changement")
+    assert fared[-1].startswith("**Précaution** : une comparaison avant/après mélange le "
+                                "changement de politique avec tout ce qui a changé en même temps")
+    table = narrative.policy_outcome_table(view, "2024-01-01")
+    assert [_plain(c) for c in table.iloc[4]] == ["À l'emploi 6 mois après la sortie", "59 %",
+                                                  "46 %", "-12 points", "[-32 ; +9]"]
+    profile_table = narrative.policy_profile_table(view, "2024-01-01")
+    assert profile_table.iloc[1].tolist() == ["Niveau de diplôme : Supérieur", "13\u00a0%",
+                                              "5\u00a0%", "-0,30"]
+    hidden = _outcome_view({**_outcomes(), **_policy(employment_hidden=True)})
+    fared = [_plain(t) for t in narrative.policy_outcome_texts(hidden, "2024-01-01")]
+    assert fared[1].startswith("Trop peu de candidats entrés après le changement sont sortis "
+                               "depuis au moins 6 mois avec une situation connue (3)")
+    assert "46 %" not in " ".join(fared) and "59 %" not in " ".join(fared)
+    assert narrative.policy_outcome_table(hidden, "2024-01-01").iloc[4]["after"] == "moins de 5"
+    assert narrative.policy_dates(_outcome_view(_outcomes())) == []
+
+
+def test_synthesis_paragraph_on_outcomes():
+    results = {**_outcomes(), **_soft(), **_model(), **_policy()}
+    text = _plain(narrative.outcomes_synthesis(_outcome_view(results)))
+    assert text == (
+        "**Emploi et impact social** (page « Emploi et impact social ») : 56 % [47 ; 64] des "
+        "candidats sortis depuis au moins 6 mois étaient à l'emploi 6 mois après leur sortie "
+        "(objectif : 50 % ; l'échantillon ne permet pas de dire s'il est atteint ; situation "
+        "inconnue pour 42 candidats). Ceux qui étaient à l'emploi avaient progressé de 0,47 point "
+        "de plus que les autres en Recherche d'emploi (IC 95 % : 0,25 à 0,69) : les deux vont de "
+        "pair, sans que l'on puisse dire ce qui entraîne quoi. Depuis le changement du 1er janvier "
+        "2024 (Fin de la sélection), la part à l'emploi est passée de 59 % à 46 % (-12 points, IC "
+        "95 % : -32 à +9) ; une comparaison avant/après mêle la politique à tout ce qui a changé "
+        "en même temps.")
+    en = _plain(narrative.outcomes_synthesis(_outcome_view(results, "en")))
+    assert en.startswith("**Employment and social impact** (page \"Employment and social "
+                         "impact\"): 56% [47, 64] of the candidates who left at least 6 months ago "
+                         "were in employment 6 months after leaving (target: 50%; the sample cannot "
+                         "tell whether it is met; situation unknown for 42 candidates). Those in "
+                         "employment had progressed 0.47 points more than the others")
+    met = _plain(narrative.outcomes_synthesis(_outcome_view(_outcomes(_outcome_row(
+        n_exited=30, n_known=24, n_employed=18, ci=(0.551006, 0.880006))))))
+    assert "(objectif : 50 % ; objectif atteint ; situation inconnue pour 6 candidats)." in met
+    assert "Ceux qui" not in met and "Depuis le changement" not in met
+    none = _plain(narrative.outcomes_synthesis(_outcome_view({})))
+    assert none.startswith("**Emploi et impact social** : la situation des candidats après leur "
+                           "sortie n'est pas enregistrée") and "section Outcomes" in none
+
+
 # --- missing data, stated correctly (issue 15) -----------------------------------------------
 
 def _dropout_view(smd, little_p, lang="fr"):

@@ -16,7 +16,12 @@ import pandas as pd
 __all__ = ["main_pair", "funnel_text", "change_table", "change_sentences", "sample_text",
            "caveats", "classify_change", "interval", "display_table", "quality_table",
            "SMD_NOTABLE", "cohort_unit", "cohort_table", "change_texts", "projection_texts",
-           "followup_tables", "followup_intro", "collection_synthesis"]
+           "followup_tables", "followup_intro", "collection_synthesis",
+           "outcomes_recorded", "outcome_months", "target_verdict", "funder_texts", "exit_unit",
+           "outcome_cohort_table", "exit_status_intro", "exit_status_table", "soft_hard_texts",
+           "soft_hard_table", "employment_model_text", "policy_dates", "policy_profile_texts",
+           "policy_outcome_texts",
+           "policy_profile_table", "policy_outcome_table", "outcomes_synthesis"]
 
 SMD_NOTABLE = 0.2  # a standardized mean difference beyond this is "notable" (Cohen's small)
 
@@ -1326,3 +1331,759 @@ def collection_synthesis(view) -> str:
     if not parts:
         return ""
     return tr.html("collection.synthesis", text=_list_separator(view).join(parts))
+
+
+# ---------------------------------------------------------------------------
+# Employment and social impact (page 07_emploi, issue 13)
+# ---------------------------------------------------------------------------
+
+#: Exit categories shown in the exit status table even when empty (``unknown``
+#: only when some candidate left without a status).
+EXIT_CATEGORIES_SHOWN = ("employment", "training", "other", "dropout", "ongoing")
+
+
+def outcomes_recorded(view) -> bool:
+    """Whether the report has the outcome tables (a registry with exit statuses or outcomes).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> outcomes_recorded(SimpleNamespace(results={})), outcomes_recorded(
+    ...     SimpleNamespace(results={"outcomes": pd.DataFrame({"cohort": ["all"]})}))
+    (False, True)
+    """
+    t = view.results.get("outcomes")
+    return t is not None and not t.empty
+
+
+def outcome_months(view) -> int:
+    """Months after exit at which employment is judged: the ``outcomes`` table's
+    ``months``, else study.yml's ``funder_target: months``, else 6."""
+    t = view.results.get("outcomes")
+    if t is not None and not t.empty and "months" in t and pd.notna(t["months"].iloc[0]):
+        return int(t["months"].iloc[0])
+    target = getattr(getattr(view, "study", None), "funder_target", None)
+    return int(getattr(target, "months", 6) or 6)
+
+
+def target_verdict(share: float, ci_low: float, ci_high: float, target: float) -> str:
+    """Say whether the funder's target is met, from the share's 95% interval.
+
+    Parameters
+    ----------
+    share, ci_low, ci_high : float
+        The share in employment and its interval (NaN when unknown).
+    target : float
+        The funder's target share (NaN when none is given).
+
+    Returns
+    -------
+    str
+        ``'met'`` when the interval lies above the target, ``'not_met'``
+        when it lies below it, else ``'unclear_above'`` (the share reaches
+        the target, the interval goes below it) or ``'unclear_below'``; an
+        interval touching the target cannot tell. ``'none'`` without a
+        target or a share.
+
+    Examples
+    --------
+    >>> target_verdict(0.62, 0.55, 0.69, 0.5), target_verdict(0.40, 0.33, 0.48, 0.5)
+    ('met', 'not_met')
+    >>> target_verdict(0.558, 0.469, 0.644, 0.5), target_verdict(0.45, 0.38, 0.52, 0.5)
+    ('unclear_above', 'unclear_below')
+    >>> target_verdict(0.6, 0.5, 0.7, 0.5), target_verdict(0.6, 0.5, 0.7, float("nan"))
+    ('unclear_above', 'none')
+    """
+    if not all(np.isfinite(v) for v in (share, ci_low, ci_high, target)):
+        return "none"
+    if ci_low > target:
+        return "met"
+    if ci_high < target:
+        return "not_met"
+    return "unclear_above" if share >= target else "unclear_below"
+
+
+def _share_ci(view, share, low, high) -> dict:
+    """``56 %`` and ``[47 ; 64]`` (the interval in percent, without the sign)."""
+    return {"pct": view.tr.percent(share), "ci": interval(view, 100 * low, 100 * high, 0)}
+
+
+def _signed(view, value: float, digits: int = 2) -> str:
+    """A signed number: ``+0,42``, ``-0,05``, ``0,00``."""
+    text = view.tr.number(abs(value), digits)
+    if round(abs(value), digits) == 0:
+        return text
+    return ("+" if value > 0 else "-") + text
+
+
+def _overall(view) -> pd.Series | None:
+    t = view.results.get("outcomes")
+    if t is None or t.empty:
+        return None
+    rows = t[t["cohort"].astype(str) == "all"]
+    return rows.iloc[0] if len(rows) else None
+
+
+def funder_texts(view) -> list[str]:
+    """The funder's number in words: the share, its interval, the unknowns, the target.
+
+    Parameters
+    ----------
+    view : impactlib.report.notebook.ReportView
+        The report; the ``outcomes`` results table
+        (:func:`impactlib.stats.outcomes.employment_shares`, its ``all`` row)
+        is used.
+
+    Returns
+    -------
+    list of str
+        Markdown paragraphs: the share among the known situations with its
+        95% Wilson interval, its counts and the target (``outcomes.share``,
+        ``share_target``), then what it would be if every unknown were in
+        employment or none were (``outcomes.bounds``); whether the target is
+        met, not met, or cannot be told (:func:`target_verdict`), with a
+        sentence when the two bounds lie on either side of the target; then
+        notes: the candidates not counted yet, statuses taken from the exit
+        status (the situation at exit, not months later), job start dates,
+        unreadable values. Too few known situations, or none counted yet:
+        one sentence saying so (and the pending ones). Without the table,
+        ``[outcomes.none]``.
+    """
+    tr = view.tr
+    months = outcome_months(view)
+    r = _overall(view)
+    if r is None:
+        return [tr.html("outcomes.none", months=months)]
+    notes = []
+    if int(r["n_pending"]) > 0:
+        notes.append(tr.html("outcomes.pending", n_pending=int(r["n_pending"]), months=months))
+    if int(r.get("n_from_exit_status", 0) or 0) > 0:
+        notes.append(tr.html("outcomes.source_exit_status", n=int(r["n_from_exit_status"]),
+                             months=months))
+    if int(r.get("n_from_job_start_date", 0) or 0) > 0:
+        notes.append(tr.html("outcomes.source_job_start", n=int(r["n_from_job_start_date"])))
+    if int(r.get("n_unreadable", 0) or 0) > 0:
+        notes.append(tr.html("outcomes.unreadable", n=int(r["n_unreadable"])))
+    notes = [" ".join(notes)] if notes else []
+    if int(r["n_exited"]) == 0:
+        return [tr.html("outcomes.none_exited", months=months)] + notes
+    if bool(r["suppressed"]) or not np.isfinite(r["share"]):
+        return [tr.html("outcomes.suppressed_all", months=months, n_known=int(r["n_known"]))] + notes
+    target = float(r["target"]) if pd.notna(r["target"]) else np.nan
+    fields = {**_share_ci(view, r["share"], r["ci_low"], r["ci_high"]), "months": months,
+              "n_employed": int(r["n_employed"]), "n_known": int(r["n_known"])}
+    first = (tr.html("outcomes.share_target", target=tr.percent(target), **fields)
+             if np.isfinite(target) else tr.html("outcomes.share", **fields))
+    n_unknown = int(r["n_unknown"])
+    if n_unknown > 0:
+        first += " " + tr.html("outcomes.bounds", n_unknown=n_unknown,
+                               pct_if_employed=tr.percent(r["share_if_unknown_employed"]),
+                               pct_if_not=tr.percent(r["share_if_unknown_not_employed"]))
+    else:
+        first += " " + tr.html("outcomes.bounds_none", months=months)
+    verdict = target_verdict(r["share"], r["ci_low"], r["ci_high"], target)
+    if verdict == "none":
+        second = tr.html("outcomes.no_target")
+    else:
+        second = tr.html(f"outcomes.verdict_{verdict}", target=tr.percent(target))
+        low, high = r["share_if_unknown_not_employed"], r["share_if_unknown_employed"]
+        if n_unknown > 0 and low < target < high:
+            second += " " + tr.html("outcomes.unknowns_straddle")
+    return [first, second] + notes
+
+
+def exit_unit(view) -> str:
+    """The exit cohorts' length in words (``trimestre``, ``quarter``), from ``outcomes``."""
+    t = view.results.get("outcomes")
+    if t is None or t.empty:
+        return ""
+    periods = t.loc[t["cohort"].astype(str) != "all", "period"].dropna().astype(str)
+    period = periods.iloc[0] if len(periods) else "quarter"
+    key = f"dates.cohort.{period}"
+    return view.tr.t(key) if key in view.tr.strings else period
+
+
+def outcome_cohort_table(view) -> pd.DataFrame:
+    """The funder's number overall and per exit cohort, one row each (display).
+
+    Parameters
+    ----------
+    view : impactlib.report.notebook.ReportView
+        The report; ``view.results["outcomes"]`` is used.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``cohort`` (``Ensemble``, then each exit cohort's months in words),
+        ``n_exited``, ``n_known``, ``n_employed``, ``share`` (``56 % [47 ;
+        64]``), ``bounds`` (``41 % à 67 %``: no unknown / every unknown in
+        employment), ``n_pending``; counts written the local way. A share
+        the table suppresses is never shown, nor its count employed:
+        ``moins de 5`` (1 to 4 known situations), ``pas encore à 6 mois``
+        (none counted yet, some pending), ``–`` (none known).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> from impactlib.report.i18n import Translator
+    >>> t = pd.DataFrame({"cohort": ["all", "2024-01-01"], "cohort_end": [None, "2024-03-31"],
+    ...     "period": ["all", "quarter"], "months": 6, "n_exited": [30, 30], "n_known": [24, 24],
+    ...     "n_employed": [18, 18], "share": [0.75, 0.75], "ci_low": [0.551, 0.551],
+    ...     "ci_high": [0.880, 0.880], "share_if_unknown_employed": [0.8, 0.8],
+    ...     "share_if_unknown_not_employed": [0.6, 0.6], "n_pending": [3, 3],
+    ...     "suppressed": [False, False]})
+    >>> narrative_view = SimpleNamespace(results={"outcomes": t}, tr=Translator("en"))
+    >>> outcome_cohort_table(narrative_view).iloc[1].tolist()
+    ['Jan–Mar 2024', '30', '24', '18', '75% [55, 88]', '60% to 80%', '3']
+    """
+    tr = view.tr
+    t = view.results["outcomes"]
+    months = outcome_months(view)
+    rows = []
+    for r in t.itertuples():                       # the whole study and a few cohorts
+        if str(r.cohort) == "all":
+            name = tr.t("outcomes.all")
+        else:
+            end = r.cohort_end if pd.notna(r.cohort_end) else r.cohort
+            name = tr.month_range(r.cohort, end, short=True)
+        hidden = bool(r.suppressed) or not np.isfinite(r.share)
+        if not hidden:
+            share = " ".join(_share_ci(view, r.share, r.ci_low, r.ci_high).values())
+            bounds = tr.t("outcomes.bounds_cell",
+                          pct_if_not=tr.percent(r.share_if_unknown_not_employed),
+                          pct_if_employed=tr.percent(r.share_if_unknown_employed))
+        elif r.n_known > 0:
+            share = bounds = tr.t("common.suppressed")
+        elif r.n_exited == 0 and r.n_pending > 0:
+            share, bounds = tr.t("outcomes.not_yet", months=months), "–"
+        else:
+            share = bounds = "–"
+        rows.append({"cohort": name, "n_exited": tr.number(int(r.n_exited)),
+                     "n_known": tr.number(int(r.n_known)),
+                     "n_employed": "–" if hidden else tr.number(int(r.n_employed)),
+                     "share": share, "bounds": bounds, "n_pending": tr.number(int(r.n_pending))})
+    return pd.DataFrame(rows, columns=["cohort", "n_exited", "n_known", "n_employed", "share",
+                                       "bounds", "n_pending"])
+
+
+def exit_status_intro(view) -> str:
+    """How many candidates of the registry left (``outcomes.exit_intro``); ``""`` without
+    the ``exit_status`` table."""
+    t = view.results.get("exit_status")
+    if t is None or t.empty:
+        return ""
+    return view.tr.html("outcomes.exit_intro", n_candidates=int(t["n_candidates"].iloc[0]),
+                        n_exited=int(t["n_exited"].iloc[0]), months=outcome_months(view))
+
+
+def exit_status_table(view) -> pd.DataFrame:
+    """Candidates per exit status (display).
+
+    Parameters
+    ----------
+    view : impactlib.report.notebook.ReportView
+        The report; ``view.results["exit_status"]``
+        (:func:`impactlib.stats.outcomes.exit_status_breakdown`) is used.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``category`` (in words), ``n`` and ``share_of_exited`` (percentage
+        of the candidates who left; ``–`` for those still in the
+        programme): employment, training, other, dropout, still in the
+        programme, and "left without a status" when some did. A count the
+        table hides (1 to 4) is ``<5``, its share ``–``.
+    """
+    tr = view.tr
+    t = view.results["exit_status"]
+    keep = t["category"].isin(EXIT_CATEGORIES_SHOWN) | t["n"].isna() | (t["n"].fillna(0) > 0)
+    t = t[keep.to_numpy(dtype=bool)]
+    n = [tr.t("outcomes.hidden") if pd.isna(v) else tr.number(int(v)) for v in t["n"]]
+    share = [tr.percent(v) if pd.notna(v) else "–" for v in t["share_of_exited"]]
+    return pd.DataFrame({"category": [tr.t(f"outcomes.category.{c}") for c in t["category"]],
+                         "n": n, "share_of_exited": share})
+
+
+def _soft_rows(view) -> pd.DataFrame:
+    t = view.results.get("soft_hard")
+    return t if t is not None else pd.DataFrame(columns=["dimension", "suppressed"])
+
+
+def soft_hard_texts(view) -> list[str]:
+    """The change measured, employed against not employed, in words.
+
+    Parameters
+    ----------
+    view : impactlib.report.notebook.ReportView
+        The report; ``view.results["soft_hard"]``
+        (:func:`impactlib.stats.outcomes.soft_hard_comparison`) is used.
+
+    Returns
+    -------
+    list of str
+        Markdown: one sentence per dimension whose interval shows a
+        difference (:func:`classify_change`: ``outcomes.soft_higher``,
+        ``soft_lower``), one for the dimensions where it does not
+        (``soft_unclear_rest``, or ``soft_unclear_all``), one for the
+        dimensions whose groups are too small to show (``soft_hidden``),
+        and always, last, that this is an association
+        (``outcomes.association``). Empty without the table.
+    """
+    tr = view.tr
+    t = _soft_rows(view)
+    if t.empty:
+        return []
+    hidden = t["suppressed"].astype(bool).to_numpy()
+    shown = t[~hidden]
+    out, unclear = [], []
+    for r in shown.itertuples():
+        kind = classify_change(r.ci_low, r.ci_high)
+        if kind == "unclear":
+            unclear.append(str(r.dimension))
+            continue
+        out.append(tr.html(
+            "outcomes.soft_higher" if kind == "improved" else "outcomes.soft_lower",
+            dimension=str(r.dimension), change_employed=_signed(view, r.mean_change_employed),
+            change_not=_signed(view, r.mean_change_not_employed),
+            difference=_signed(view, r.difference), ci_low=tr.number(r.ci_low, 2),
+            ci_high=tr.number(r.ci_high, 2)))
+    if unclear and out:
+        out.append(tr.html("outcomes.soft_unclear_rest", dimensions=", ".join(unclear)))
+    elif unclear:
+        out.append(tr.html("outcomes.soft_unclear_all"))
+    if hidden.any():
+        out.append(tr.html("outcomes.soft_hidden",
+                           dimensions=", ".join(t.loc[hidden, "dimension"].astype(str))))
+    return out + [tr.html("outcomes.association")]
+
+
+def soft_hard_table(view) -> pd.DataFrame:
+    """Change per dimension, employed against not employed (display).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``dimension``, ``n_employed``, ``n_not_employed``,
+        ``change_employed``, ``change_not_employed`` (mean change, signed),
+        ``difference`` (signed) and ``interval`` (its 95% Welch interval);
+        ``moins de 5`` in the numbers of a dimension whose groups are too
+        small.
+    """
+    tr = view.tr
+    t = _soft_rows(view)
+    rows = []
+    for r in t.itertuples():
+        row = {"dimension": str(r.dimension), "n_employed": tr.number(int(r.n_employed)),
+               "n_not_employed": tr.number(int(r.n_not_employed))}
+        if bool(r.suppressed):
+            row.update(dict.fromkeys(["change_employed", "change_not_employed", "difference",
+                                      "interval"], tr.t("common.suppressed")))
+        else:
+            row.update(change_employed=_signed(view, r.mean_change_employed),
+                       change_not_employed=_signed(view, r.mean_change_not_employed),
+                       difference=_signed(view, r.difference),
+                       interval=interval(view, r.ci_low, r.ci_high))
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["dimension", "n_employed", "n_not_employed",
+                                       "change_employed", "change_not_employed", "difference",
+                                       "interval"])
+
+
+_LEFT_OUT = "covariates left out for lack of candidates:"
+
+
+def employment_model_text(view) -> str:
+    """The logistic model of employment on job-search progress, in words.
+
+    Parameters
+    ----------
+    view : impactlib.report.notebook.ReportView
+        The report; ``view.results["employment_model"]``
+        (:func:`impactlib.stats.outcomes.employment_model`, its ``change``
+        row, ``model_terms`` and ``note``) is used.
+
+    Returns
+    -------
+    str
+        Markdown. Fitted: the odds ratio per scale point of progress with
+        its 95% interval, the model's size, what it takes into account (the
+        starting score, and the covariates of ``model_terms``), as "higher"
+        or, below 1, "lower" (the inverse, its interval turned round); that
+        the sample cannot conclude when the interval holds 1; the
+        covariates left out for lack of candidates (from ``note``). Not
+        fitted: the one sentence saying why (no job-search dimension, too
+        few employed or not employed for 10 per parameter, or the fit
+        failed). ``""`` without the table. Never a cause: "goes together".
+    """
+    from impactlib.stats.collection import EVENTS_PER_PARAMETER
+
+    tr = view.tr
+    t = view.results.get("employment_model")
+    if t is None or t.empty:
+        return ""
+    rows = t[t["term"].astype(str) == "change"]
+    r = rows.iloc[0] if len(rows) else t.iloc[0]
+    months = outcome_months(view)
+    dimension = str(r["dimension"]) if pd.notna(r["dimension"]) else ""
+    note = str(r["note"]) if pd.notna(r["note"]) else ""
+    n, n_employed = int(r["n"]), int(r["n_employed"])
+    if not np.isfinite(r["odds_ratio"]):
+        if not dimension or note.startswith("no job-search dimension"):
+            return tr.html("outcomes.model_no_dimension")
+        if note.startswith("not fitted:") and ("employed" in note or "no candidate" in note):
+            return tr.html("outcomes.model_too_few", dimension=dimension,
+                           events=EVENTS_PER_PARAMETER, n_employed=n_employed,
+                           n_not_employed=n - n_employed)
+        return tr.html("outcomes.model_failed", dimension=dimension)
+    terms = [x.strip() for x in str(r["model_terms"] or "").split(" + ") if x.strip()]
+    covariates = [x for x in terms if x not in ("change", "baseline")]
+    adjusted = (tr.t("outcomes.adjusted_covariates", covariates=", ".join(covariates))
+                if covariates else tr.t("outcomes.adjusted_base"))
+    ratio, low, high = float(r["odds_ratio"]), float(r["ci_low"]), float(r["ci_high"])
+    common = {"months": months, "dimension": dimension, "adjusted": adjusted, "n": n,
+              "n_employed": n_employed}
+    if ratio >= 1:
+        text = tr.html("outcomes.model_higher", ratio=_ratio(view, ratio),
+                       ratio_low=_ratio(view, low), ratio_high=_ratio(view, high), **common)
+    else:
+        text = tr.html("outcomes.model_lower", ratio=_ratio(view, 1 / ratio),
+                       ratio_low=_ratio(view, 1 / high), ratio_high=_ratio(view, 1 / low),
+                       **common)
+    if low <= 1 <= high:
+        text += " " + tr.html("outcomes.model_unclear")
+    if note.startswith(_LEFT_OUT):
+        left = note[len(_LEFT_OUT):].strip()
+        if left:
+            text += " " + tr.html("outcomes.model_left_out", covariates=left,
+                                  events=EVENTS_PER_PARAMETER)
+    return text
+
+
+def policy_dates(view) -> list[str]:
+    """The days of the policy changes of ``policy_change`` (``YYYY-MM-DD``), in order;
+    empty without the table."""
+    t = view.results.get("policy_change")
+    if t is None or t.empty:
+        return []
+    return sorted({pd.Timestamp(d).strftime("%Y-%m-%d") for d in t["change_date"]})
+
+
+def _policy(view, change_date: str) -> pd.DataFrame:
+    t = view.results["policy_change"]
+    day = pd.to_datetime(t["change_date"]).dt.strftime("%Y-%m-%d")
+    return t[(day == str(change_date)).to_numpy(dtype=bool)]
+
+
+def _policy_row(rows: pd.DataFrame, measure: str, variable: str | None = None):
+    part = rows[rows["measure"] == measure]
+    if variable is not None:
+        part = part[part["variable"].astype(str) == variable]
+    return part.iloc[0] if len(part) else None
+
+
+def _per_month(view, value: float) -> str:
+    return view.tr.number(value, 0 if value >= 10 else 1) if np.isfinite(value) else "–"
+
+
+def policy_profile_texts(view, change_date: str) -> list[str]:
+    """Who entered before and after a change of policy, in words.
+
+    Parameters
+    ----------
+    view : impactlib.report.notebook.ReportView
+        The report; ``view.results["policy_change"]``
+        (:func:`impactlib.stats.outcomes.policy_comparison`) is used.
+    change_date : str
+        The change's day (``YYYY-MM-DD``, one of :func:`policy_dates`).
+
+    Returns
+    -------
+    list of str
+        Markdown paragraphs: what changed and how many entered on each side
+        (with entrants per month); then, when the table has them, the
+        profile at entry: the entry scores' standardized differences (lower,
+        higher, mixed or close, beyond :data:`SMD_NOTABLE`) and the
+        covariate levels whose difference is notable, largest first.
+        Suppressed rows (a side under 5) are left out.
+    """
+    tr = view.tr
+    rows = _policy(view, change_date)
+    threshold = tr.number(SMD_NOTABLE, 1)
+    first = rows.iloc[0]
+    kind_key = f"outcomes.policy_kind.{first['kind']}"
+    entrants = _policy_row(rows, "entrants")
+    out = [tr.html("outcomes.policy_intro", date=tr.date(change_date),
+                   kind=tr.t(kind_key) if kind_key in tr.strings else str(first["kind"]),
+                   label=str(first["label"]), n_before=int(entrants["n_before"]),
+                   n_after=int(entrants["n_after"]),
+                   rate_before=_per_month(view, float(entrants["before"])),
+                   rate_after=_per_month(view, float(entrants["after"])))]
+    # profile at entry
+    scores = rows[(rows["measure"] == "baseline_score") & ~rows["suppressed"].astype(bool)]
+    smd = scores["smd"].astype(float).dropna()
+    profile = ""
+    if len(smd):
+        notable = smd[smd.abs() >= SMD_NOTABLE]
+        fields = {"n_notable": len(notable), "n_dimensions": len(smd),
+                  "smd_low": tr.number(smd.min(), 2), "smd_high": tr.number(smd.max(), 2),
+                  "threshold": threshold}
+        if notable.empty:
+            key = "profile_scores_close"
+        elif (notable < 0).all():
+            key = "profile_scores_lower"
+        elif (notable > 0).all():
+            key = "profile_scores_higher"
+        else:
+            key = "profile_scores_mixed"
+        profile = tr.html(f"outcomes.{key}", **fields)
+    levels = rows[(rows["measure"] == "baseline_share") & ~rows["suppressed"].astype(bool)]
+    if len(levels):
+        big = levels[levels["smd"].abs() >= SMD_NOTABLE]
+        big = big.reindex(big["smd"].abs().sort_values(ascending=False, kind="stable").index)
+        if len(big):
+            items = [tr.t("outcomes.profile_level", variable=str(r.variable), level=str(r.level),
+                          pct_before=tr.percent(r.before), pct_after=tr.percent(r.after))
+                     for r in big.itertuples()]
+            levels_text = tr.html("outcomes.profile_levels", list=_list_separator(view).join(items))
+        else:
+            levels_text = tr.html("outcomes.profile_levels_close", threshold=threshold)
+        profile = (profile + " " + levels_text).strip()
+    if profile:
+        out.append(profile)
+    return out
+
+
+def policy_outcome_texts(view, change_date: str) -> list[str]:
+    """How the candidates who entered before and after a change of policy fared, in words.
+
+    Parameters
+    ----------
+    view : impactlib.report.notebook.ReportView
+        The report; ``view.results["policy_change"]`` is used.
+    change_date : str
+        The change's day (``YYYY-MM-DD``, one of :func:`policy_dates`).
+
+    Returns
+    -------
+    list of str
+        Markdown paragraphs: the median length of coaching and the share
+        still in the programme; the share in employment at the six-month
+        point before and after with its difference in points, its 95%
+        Newcombe interval and whether it shows a rise, a fall or cannot tell
+        (:func:`classify_change`), and the share of known situations; the
+        change per dimension whose before/after difference is clear (or that
+        none is); always, last, the caution that a before/after comparison
+        mixes the policy with everything else that changed at the same time.
+        A suppressed row (a side under 5) is said too small, never shown.
+    """
+    tr = view.tr
+    rows = _policy(view, change_date)
+    months = outcome_months(view)
+    out = []
+    # length of coaching
+    days = _policy_row(rows, "coaching_days", "median")
+    still = _policy_row(rows, "in_programme", "share")
+    if (days is not None and not bool(days["suppressed"]) and np.isfinite(days["before"])
+            and np.isfinite(days["after"]) and still is not None and not bool(still["suppressed"])):
+        out.append(tr.html("outcomes.policy_length", days_before=tr.number(days["before"], 0),
+                           days_after=tr.number(days["after"], 0),
+                           pct_in=tr.percent(still["after"])))
+    # the funder's number
+    share = _policy_row(rows, "employment_6m", "share")
+    known = _policy_row(rows, "employment_6m", "known_share")
+    if share is not None:
+        if bool(share["suppressed"]) or not np.isfinite(share["difference"]):
+            out.append(tr.html("outcomes.policy_employment_hidden", months=months,
+                               n_after=int(share["n_after"])))
+        else:
+            kind = classify_change(share["ci_low"], share["ci_high"])
+            verdict = {"improved": "policy_rise", "worsened": "policy_fall",
+                       "unclear": "policy_unclear"}[kind]
+            known_ok = known is not None and not bool(known["suppressed"])
+            out.append(tr.html(
+                "outcomes.policy_employment", months=months, pct_before=tr.percent(share["before"]),
+                pct_after=tr.percent(share["after"]), n_before=int(share["n_before"]),
+                n_after=int(share["n_after"]), diff=_signed_points(view, share["difference"]),
+                diff_low=_signed_points(view, share["ci_low"]),
+                diff_high=_signed_points(view, share["ci_high"]),
+                pct_known_before=tr.percent(known["before"]) if known_ok else "–",
+                pct_known_after=tr.percent(known["after"]) if known_ok else "–")
+                + " " + tr.html(f"outcomes.{verdict}"))
+    # the change measured
+    change = rows[(rows["measure"] == "change") & ~rows["suppressed"].astype(bool)]
+    if len(change):
+        clear = [r for r in change.itertuples() if classify_change(r.ci_low, r.ci_high) != "unclear"]
+        if clear:
+            items = [tr.t("outcomes.policy_progress_item", dimension=str(r.variable),
+                          difference=_signed(view, r.difference), ci_low=tr.number(r.ci_low, 2),
+                          ci_high=tr.number(r.ci_high, 2)) for r in clear]
+            out.append(tr.html("outcomes.policy_progress_clear",
+                               list=_list_separator(view).join(items)))
+        else:
+            out.append(tr.html("outcomes.policy_progress_unclear"))
+    out.append(tr.html("outcomes.policy_caution"))
+    return out
+
+
+def policy_profile_table(view, change_date: str) -> pd.DataFrame:
+    """Profile at entry before and after a change of policy (display).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``measure`` (``Niveau de diplôme : Supérieur``, ``Score à l'entrée :
+        Confiance en soi``), ``before``, ``after`` (shares in percent, mean
+        scores with 2 decimals) and ``smd`` (standardized difference, after
+        minus before); ``moins de 5`` in a suppressed row.
+    """
+    tr = view.tr
+    rows = _policy(view, change_date)
+    rows = rows[rows["measure"].isin(["baseline_share", "baseline_score"])]
+    out = []
+    for r in rows.itertuples():
+        share = r.measure == "baseline_share"
+        name = (tr.t("outcomes.measure.baseline_share", variable=str(r.variable), level=str(r.level))
+                if share else tr.t("outcomes.measure.baseline_score", dimension=str(r.variable)))
+        if bool(r.suppressed):
+            cells = dict.fromkeys(["before", "after", "smd"], tr.t("common.suppressed"))
+        else:
+            value = (lambda v: tr.percent(v)) if share else (lambda v: tr.number(v, 2))
+            cells = {"before": value(r.before), "after": value(r.after),
+                     "smd": tr.number(r.smd, 2) if np.isfinite(r.smd) else "–"}
+        out.append({"measure": name, **cells})
+    return pd.DataFrame(out, columns=["measure", "before", "after", "smd"])
+
+
+def policy_outcome_table(view, change_date: str) -> pd.DataFrame:
+    """Entrants, length of coaching, employment and change before and after (display).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``measure``, ``before``, ``after``, ``difference`` (after minus
+        before) and ``interval`` (95%; Newcombe for shares, in percentage
+        points; Welch for the change): entrants a month, median days of
+        coaching, share still in the programme, share of known situations,
+        share in employment, then the change per dimension; ``moins de 5``
+        in a suppressed row, ``–`` where there is no interval.
+    """
+    tr = view.tr
+    rows = _policy(view, change_date)
+    months = outcome_months(view)
+    out = []
+
+    def add(name, r, kind):
+        if r is None:
+            return
+        if bool(r["suppressed"]):
+            out.append({"measure": name, **dict.fromkeys(
+                ["before", "after", "difference", "interval"], tr.t("common.suppressed"))})
+            return
+        if kind == "share":
+            cells = {"before": tr.percent(r["before"]), "after": tr.percent(r["after"]),
+                     "difference": tr.t("outcomes.points",
+                                        diff=_signed_points(view, r["difference"])),
+                     "interval": (f"[{_signed_points(view, r['ci_low'])}{_sep(view)}"
+                                  f"{_signed_points(view, r['ci_high'])}]")
+                     if np.isfinite(r["ci_low"]) and np.isfinite(r["ci_high"]) else "–"}
+        else:
+            digits = {"rate": 1, "days": 0, "change": 2}[kind]
+
+            def num(v, signed=False):
+                if not np.isfinite(v):
+                    return "–"
+                return _signed(view, v, digits) if signed else tr.number(v, digits)
+
+            cells = {"before": num(r["before"]), "after": num(r["after"]),
+                     "difference": num(r["difference"], signed=True),
+                     "interval": interval(view, r["ci_low"], r["ci_high"])}
+        out.append({"measure": name, **cells})
+
+    add(tr.t("outcomes.measure.entrants"), _policy_row(rows, "entrants"), "rate")
+    add(tr.t("outcomes.measure.coaching_days"), _policy_row(rows, "coaching_days"), "days")
+    add(tr.t("outcomes.measure.in_programme"), _policy_row(rows, "in_programme"), "share")
+    add(tr.t("outcomes.measure.known_share", months=months),
+        _policy_row(rows, "employment_6m", "known_share"), "share")
+    add(tr.t("outcomes.measure.employment", months=months),
+        _policy_row(rows, "employment_6m", "share"), "share")
+    for _, r in rows[rows["measure"] == "change"].iterrows():
+        add(tr.t("outcomes.measure.change", dimension=str(r["variable"])), r, "change")
+    return pd.DataFrame(out, columns=["measure", "before", "after", "difference", "interval"])
+
+
+def _sep(view) -> str:
+    return " ; " if view.tr.lang == "fr" else ", "
+
+
+def outcomes_synthesis(view) -> str:
+    """The synthesis's paragraph on outcomes: the funder's number beside the change measured.
+
+    Parameters
+    ----------
+    view : impactlib.report.notebook.ReportView
+        The report; ``outcomes`` (its ``all`` row), ``soft_hard`` and
+        ``employment_model`` (which dimension is the job-search one), and
+        ``policy_change`` are used.
+
+    Returns
+    -------
+    str
+        Markdown (``outcomes.synthesis``): the share in employment with its
+        95% interval, the target and whether it is met (or that the sample
+        cannot tell), and how many situations are unknown; then how the
+        candidates in employment progressed in the job-search dimension
+        compared with the others (as an association); then, with a policy
+        change, the share in employment before and after the latest one
+        with the reminder that a before/after comparison mixes it with
+        everything else. Without outcomes, ``outcomes.synthesis_none``
+        (where to add them).
+    """
+    tr = view.tr
+    r = _overall(view)
+    if r is None:
+        return tr.html("outcomes.synthesis_none")
+    months = outcome_months(view)
+    parts = []
+    if int(r["n_exited"]) == 0:
+        parts.append(tr.t("outcomes.none_exited", months=months))
+    elif bool(r["suppressed"]) or not np.isfinite(r["share"]):
+        parts.append(tr.t("outcomes.synthesis_suppressed", months=months))
+    else:
+        fields = {**_share_ci(view, r["share"], r["ci_low"], r["ci_high"]), "months": months,
+                  "n_unknown": int(r["n_unknown"])}
+        target = float(r["target"]) if pd.notna(r["target"]) else np.nan
+        verdict = target_verdict(r["share"], r["ci_low"], r["ci_high"], target)
+        if verdict == "none":
+            parts.append(tr.t("outcomes.synthesis_share", **fields))
+        else:
+            short = {"met": "synthesis_met", "not_met": "synthesis_not_met"}.get(
+                verdict, "synthesis_unclear")
+            parts.append(tr.t("outcomes.synthesis_share_target", target=tr.percent(target),
+                              verdict=tr.t(f"outcomes.{short}"), **fields))
+    model = view.results.get("employment_model")
+    soft = view.results.get("soft_hard")
+    if model is not None and not model.empty and soft is not None and not soft.empty \
+            and pd.notna(model["dimension"].iloc[0]):
+        dim = str(model["dimension"].iloc[0])
+        row = soft[(soft["dimension"].astype(str) == dim) & ~soft["suppressed"].astype(bool)]
+        if len(row):
+            s = row.iloc[0]
+            kind = classify_change(s["ci_low"], s["ci_high"])
+            key = {"improved": "synthesis_soft_higher", "worsened": "synthesis_soft_lower",
+                   "unclear": "synthesis_soft_unclear"}[kind]
+            diff = (tr.number(s["difference"], 2) if kind == "improved"
+                    else _signed(view, s["difference"]))
+            parts.append(tr.t(f"outcomes.{key}", dimension=dim, difference=diff,
+                              ci_low=tr.number(s["ci_low"], 2), ci_high=tr.number(s["ci_high"], 2)))
+    dates = policy_dates(view)
+    if dates:
+        rows = _policy(view, dates[-1])
+        share = _policy_row(rows, "employment_6m", "share")
+        if share is not None and not bool(share["suppressed"]) and np.isfinite(share["difference"]):
+            parts.append(tr.t("outcomes.synthesis_policy", date=tr.date(dates[-1]),
+                              label=str(share["label"]), pct_before=tr.percent(share["before"]),
+                              pct_after=tr.percent(share["after"]),
+                              diff=_signed_points(view, share["difference"]),
+                              diff_low=_signed_points(view, share["ci_low"]),
+                              diff_high=_signed_points(view, share["ci_high"])))
+    return tr.html("outcomes.synthesis", text=" ".join(parts))
