@@ -161,7 +161,12 @@ def norm_id(text: str) -> str:
 
 
 def workbook_cell(text: str) -> str:
-    """What a workbook reader gives for a text cell: a whole number loses ``.0``."""
+    """What a workbook reader gives for a text cell: a whole number loses ``.0``;
+    a text of XML white space only (space, tab, line ends; not a no-break
+    space) is empty (openpyxl writes it without ``xml:space="preserve"``, and
+    calamine, as XML allows, drops it)."""
+    if not text.strip(" \t\r\n"):
+        return ""
     return re.sub(r"^(-?\d+)\.0$", r"\1", text)
 
 

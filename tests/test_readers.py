@@ -268,3 +268,144 @@ def test_workbook_ids_are_read_as_excel_shows_them(tmp_path):
     assert data["N° dossier"].tolist() == ["00101", "02345", "12345678", "ABC"]
     assert data["Score"].tolist() == ["3", "4", "5", "1"]      # no format: unchanged
     assert data["Code"].tolist() == ["42", "7", "1234", "x"]       # the value, unpadded
+
+
+# Workbooks read by python-calamine (issue 14): the text of each cell is the one
+# openpyxl gave before. The expected values are what Excel shows (or, for dates
+# and durations, Python's str of the value openpyxl returned), written by hand.
+
+def test_workbook_cell_types_read_as_text(tmp_path):
+    import datetime as dt
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    ws = book.active
+    ws.title = "Réponses"
+    ws.append(["id", "date", "moment", "heure", "durée", "n", "x", "ok", "texte", "grand",
+               "petit", "erreur", "formule"])
+    ws.append([101, dt.date(2024, 1, 5), dt.datetime(2024, 1, 5, 10, 30, 15), dt.time(9, 45),
+               dt.timedelta(hours=30, minutes=5), 3, 2.5, True, "007", 12345678901234, 1e-7,
+               "#DIV/0!", "=1+1"])
+    ws.append([102, dt.datetime(2024, 2, 29), None, None, None, 3.0, -0.5, False, " 4 ", 1e20,
+               None, "#N/A", None])
+    ws.append([None] * 13)                     # a blank row inside: counted, skipped
+    ws.append(["x", "2024-01-05", "05/01/2024", None, None, "3,5", None, None, "'12"])
+    ws["D2"].number_format = "hh:mm"
+    assert ws["L2"].data_type == "e" and ws["L3"].data_type == "e"   # real error cells
+    path = tmp_path / "wave.xlsx"
+    book.save(path)
+    table = read_table(path)
+    assert table.lines.tolist() == [2, 3, 5] and table.meta["blank_rows"] == 1
+    assert table.data.to_dict("list") == {
+        "id": ["101", "102", "x"],
+        "date": ["2024-01-05 00:00:00", "2024-02-29 00:00:00", "2024-01-05"],  # text stays text
+        "moment": ["2024-01-05 10:30:15", "", "05/01/2024"],
+        "heure": ["09:45:00", "", ""],
+        "durée": ["1 day, 6:05:00", "", ""],
+        "n": ["3", "3", "3,5"],
+        "x": ["2.5", "-0.5", ""],
+        "ok": ["True", "False", ""],
+        "texte": ["007", " 4 ", "'12"],          # numbers stored as text are kept as typed
+        "grand": ["12345678901234", "100000000000000000000", ""],
+        "petit": ["1e-07", "", ""],
+        "erreur": ["", "", ""],                  # error cells are empty, as with openpyxl
+        "formule": ["", "", ""],                 # a formula never calculated has no value
+    }
+
+
+def test_workbook_header_below_a_merged_title_and_merged_cells(tmp_path):
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    ws = book.active
+    ws["C3"] = "Suivi des questionnaires"
+    ws.merge_cells("C3:F3")
+    ws["B5"], ws["C5"], ws["D5"] = "id", "Q1", "Q2"
+    ws["B6"], ws["C6"], ws["D6"] = "A", 1, 2
+    ws["B7"], ws["C7"] = "B", 3
+    ws.merge_cells("C7:D7")                      # the value is in C7 only
+    ws["B9"], ws["C9"], ws["D9"] = "C", 4, 5
+    ws["H20"].font = Font(bold=True)             # formatted, empty: not a column
+    ws.cell(2, 10).font = Font(italic=True)
+    path = tmp_path / "wave.xlsx"
+    book.save(path)
+    table = read_table(path)
+    # The first non-blank row (the merged title, row 3) is the header, as before;
+    # column A, empty, is kept so that columns stay where Excel shows them.
+    assert list(table.data.columns) == ["Unnamed: 0", "Unnamed: 1", "Suivi des questionnaires",
+                                        "Unnamed: 3"]
+    assert table.lines.tolist() == [5, 6, 7, 9] and table.meta["blank_rows"] == 2
+    assert table.data.iloc[:, 1:].values.tolist() == [["id", "Q1", "Q2"], ["A", "1", "2"],
+                                                      ["B", "3", ""], ["C", "4", "5"]]
+
+
+def test_workbook_very_hidden_and_visible_sheets(tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for title, state in [("ancien", "hidden"), ("calculs", "veryHidden"), ("Réponses", "visible")]:
+        ws = book.active if title == "ancien" else book.create_sheet(title)
+        ws.title = title
+        ws.append(["id"])
+        ws.append([title])
+        ws.sheet_state = state
+    path = tmp_path / "wave.xlsx"
+    book.save(path)
+    assert read_table(path).data["id"].tolist() == ["Réponses"]
+    assert read_table(path, "calculs").data["id"].tolist() == ["calculs"]
+    for ws in book.worksheets:
+        ws.sheet_state = "hidden" if ws.title != "ancien" else "visible"
+    book.active = 0
+    book.save(path)
+    assert read_table(path).meta["sheet"] == "ancien"
+
+
+def test_workbook_escapes_are_decoded_as_excel_shows_them(tmp_path):
+    """Excel writes a carriage return in cell text as ``_x000D_``: the text is
+    read as Excel shows it (openpyxl left the escape in the text)."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["id", "Remarque"])
+    book.active.append(["A", "ligne 1_x000D_\nligne 2"])
+    path = tmp_path / "wave.xlsx"
+    book.save(path)
+    assert read_table(path).data["Remarque"].tolist() == ["ligne 1\r\nligne 2"]
+
+
+def test_number_formats_are_read_only_when_the_workbook_has_a_zero_format(tmp_path, monkeypatch):
+    from openpyxl import Workbook
+
+    from impactlib.intake import readers
+
+    book = Workbook()
+    book.active.append(["id", "Q1"])
+    book.active.append([101, 3])
+    plain = tmp_path / "plain.xlsx"
+    book.save(plain)
+    book.active["A2"].number_format = "00000"
+    padded = tmp_path / "padded.xlsx"
+    book.save(padded)
+    assert not readers._zero_formats(plain) and readers._zero_formats(padded)
+    assert read_table(padded).data["id"].tolist() == ["00101"]
+    import openpyxl
+
+    opened = []
+    real = openpyxl.load_workbook
+    monkeypatch.setattr(openpyxl, "load_workbook", lambda *a, **k: opened.append(a) or real(*a, **k))
+    assert read_table(plain).data["id"].tolist() == ["101"]
+    assert opened == []                          # openpyxl is not opened for the plain one
+    assert read_table(padded).data["id"].tolist() == ["00101"] and len(opened) == 1
+
+
+def test_ctrl_c_while_reading_a_workbook_is_not_a_damaged_workbook(tmp_path, monkeypatch):
+    path = tmp_path / "wave.xlsx"
+    pd.DataFrame({"id": ["A"]}).to_excel(path, index=False)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(pd, "read_excel", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        read_table(path)
