@@ -637,3 +637,129 @@ def test_demo_collection_trend(demo_results):
     again = F.collection_trend(built["collection_cohorts"], FR, built["collection_changes"],
                                wave_labels=WAVE_LABELS, waves=["T1", "T2", "T3"])
     assert F.to_png_bytes(fig) == F.to_png_bytes(again)
+
+
+# ---------------------------------------------------------------------------
+# Employment and social impact (issue 13)
+# ---------------------------------------------------------------------------
+
+
+def outcomes_table(target=0.5):
+    """A hand-made outcomes table: the whole study, three counted exit cohorts (the third with
+    3 known situations: suppressed) and one whose candidates all left less than 6 months ago."""
+    rows = [("all", None, 70, 52, 30, 0.5769, 0.4428, 0.7007, 0.6286, 0.4286, 20, False),
+            ("2024-01-01", "2024-03-31", 36, 28, 17, 0.6071, 0.4240, 0.7643, 0.6944, 0.4722, 0,
+             False),
+            ("2024-04-01", "2024-06-30", 30, 21, 11, 0.5238, 0.3240, 0.7166, 0.6667, 0.3667, 0,
+             False),
+            ("2024-07-01", "2024-09-30", 4, 3, 2, np.nan, np.nan, np.nan, np.nan, np.nan, 6, True),
+            ("2024-10-01", "2024-12-31", 0, 0, 0, np.nan, np.nan, np.nan, np.nan, np.nan, 14, True)]
+    t = pd.DataFrame(rows, columns=["cohort", "cohort_end", "n_exited", "n_known", "n_employed",
+                                    "share", "ci_low", "ci_high", "share_if_unknown_employed",
+                                    "share_if_unknown_not_employed", "n_pending", "suppressed"])
+    return t.assign(target=target, months=6,
+                    period=["all"] + ["quarter"] * 4)
+
+
+def test_employment_trend_draws_shares_bounds_and_the_target():
+    table = outcomes_table()
+    fig = F.employment_trend(table, FR)
+    draws(fig)
+    assert title(fig) == "À l'emploi 6 mois après la sortie"
+    (subtitle,) = [t.get_text() for t in fig.findobj(Text) if t.get_gid() == "subtitle"]
+    assert "par trimestre de sortie" in subtitle.replace("\n", " ")
+    # the whole study then the two cohorts with a share; the suppressed one and the one not
+    # counted yet have no point, no bar, no band
+    shown = table[~table["suppressed"]]
+    np.testing.assert_allclose(collection(fig, "share").get_offsets()[:, 1], shown["share"])
+    segments = collection(fig, "ci").get_segments()
+    assert [(s[0][1], s[1][1]) for s in segments] == list(zip(shown["ci_low"], shown["ci_high"]))
+    bands = by_gid(fig, "bounds:")
+    assert [b.get_gid() for b in bands] == ["bounds:all", "bounds:2024-01-01", "bounds:2024-04-01"]
+    for band, (_, r) in zip(bands, shown.iterrows()):
+        assert band.get_y() == pytest.approx(r["share_if_unknown_not_employed"])
+        assert band.get_y() + band.get_height() == pytest.approx(r["share_if_unknown_employed"])
+    assert not by_gid(fig, "bounds:2024-07-01") and by_gid(fig, "hidden:2024-07-01")
+    assert not by_gid(fig, "hidden:2024-10-01")                  # not drawn at all
+    # the target: a dashed line at 50 %, labelled
+    (line,) = by_gid(fig, "target")
+    assert line.get_linestyle() == "--" and list(line.get_ydata()) == [0.5, 0.5]
+    assert "Objectif : 50\u00a0%" in texts(fig)
+    ticks = [t.get_text() for t in line.axes.get_xticklabels()]
+    assert ticks == ["Ensemble", "janv.\n2024", "avr.\n2024", "juil.\n2024"]
+    assert any("20 autres le seront" in t for t in texts(fig))
+
+
+def test_employment_trend_without_target_english_and_no_data():
+    fig = F.employment_trend(outcomes_table(target=np.nan), EN)
+    assert not by_gid(fig, "target") and title(fig) == "In employment 6 months after exit"
+    assert n_points(fig, "share") == 3
+    hidden = outcomes_table().assign(suppressed=True, share=np.nan)
+    for table in (hidden, pd.DataFrame(), None):
+        assert is_no_data(F.employment_trend(table, FR))
+
+
+def soft_hard_table():
+    return pd.DataFrame({"dimension": ["Confiance", "Recherche d'emploi", "Bien-être"],
+                         "difference": [0.16, 0.47, np.nan], "ci_low": [-0.09, 0.25, np.nan],
+                         "ci_high": [0.41, 0.69, np.nan], "n_employed": [53, 53, 4],
+                         "n_not_employed": [33, 33, 33], "suppressed": [False, False, True]})
+
+
+def test_soft_hard_figure_draws_shown_dimensions_only():
+    fig = F.soft_hard_figure(soft_hard_table(), FR)
+    draws(fig)
+    assert title(fig) == "Progression mesurée : candidats à l'emploi et les autres"
+    (subtitle,) = [t.get_text() for t in fig.findobj(Text) if t.get_gid() == "subtitle"]
+    assert "Une association, pas la preuve d'un effet." in subtitle.replace("\n", " ")
+    offsets = collection(fig, "difference").get_offsets()
+    np.testing.assert_allclose(offsets[:, 0], [0.16, 0.47])
+    np.testing.assert_allclose(offsets[:, 1], [0, 1])          # Bien-être (row 2) not drawn
+    assert [(s[0][0], s[1][0]) for s in collection(fig, "ci").get_segments()] == \
+        [(-0.09, 0.41), (0.25, 0.69)]
+    labels = [t.get_text() for t in offsets_axes(fig).get_yticklabels()]
+    assert labels == ["Confiance", "Recherche d'emploi", "Bien-être (moins de 5)"]
+    assert is_no_data(F.soft_hard_figure(soft_hard_table().assign(suppressed=True), FR))
+
+
+def offsets_axes(fig):
+    return collection(fig, "difference").axes
+
+
+def test_policy_profile_draws_the_smd_of_shown_rows():
+    t = pd.DataFrame({
+        "change_date": "2024-01-01", "label": "Fin de la sélection", "kind": "selection",
+        "measure": ["entrants", "baseline_share", "baseline_share", "baseline_share",
+                    "baseline_score", "baseline_score", "change"],
+        "variable": ["per_month", "Diplôme", "Diplôme", "Genre", "Confiance", "Recherche",
+                     "Confiance"],
+        "level": [None, "Primaire", "Supérieur", "Autre", None, None, None],
+        "smd": [np.nan, 0.23, -0.30, np.nan, -0.63, -0.69, np.nan],
+        "suppressed": [False, False, False, True, False, False, False]})
+    fig = F.policy_profile(t, FR, "2024-01-01")
+    draws(fig)
+    assert title(fig) == "Profil à l'entrée, avant et après le 1er janvier 2024"
+    offsets = collection(fig, "smd").get_offsets()
+    np.testing.assert_allclose(offsets[:, 0], [0.23, -0.30, -0.63, -0.69])
+    # rows: the three levels (the suppressed one labelled, no point), a gap, the two scores
+    labels = [x.get_text() for x in collection(fig, "smd").axes.get_yticklabels()]
+    assert labels == ["Diplôme : Primaire", "Diplôme : Supérieur", "Genre : Autre", "Confiance",
+                      "Recherche"]
+    assert 2.0 not in offsets[:, 1]
+    assert by_gid(fig, "small") and "Scores à l'entrée" in texts(fig)
+    assert is_no_data(F.policy_profile(t[t["measure"] == "entrants"], FR))
+
+
+def test_demo_outcome_figures(demo_results):
+    res, built = demo_results
+    out = res["outcomes"]
+    fig = F.employment_trend(out, FR)
+    shown = out[~out["suppressed"] & (out["n_exited"] > 0)]
+    assert n_points(fig, "share") == len(shown) > 3 and len(by_gid(fig, "target")) == 1
+    again = F.employment_trend(built["outcomes"], FR)
+    assert F.to_png_bytes(fig) == F.to_png_bytes(again)
+    for name, draw in (("soft_hard", lambda t: F.soft_hard_figure(t, FR)),
+                       ("policy_change", lambda t: F.policy_profile(t, FR))):
+        assert F.to_png_bytes(draw(res[name])) == F.to_png_bytes(draw(built[name]))
+    assert n_points(F.soft_hard_figure(res["soft_hard"], FR), "difference") \
+        == int((~res["soft_hard"]["suppressed"]).sum())

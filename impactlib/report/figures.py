@@ -26,6 +26,11 @@ pyplot's global state is not used).
 * :func:`power_curve` -- minimum detectable effect by number of pairs.
 * :func:`collection_trend` -- response rate per wave by cohort of entry, with the
   changes to collection marked.
+* :func:`employment_trend` -- the funder's number per exit cohort: share in
+  employment with its interval, the bounds for the unknowns, the target.
+* :func:`soft_hard_figure` -- change per dimension, employed against not employed.
+* :func:`policy_profile` -- profile at entry before and after a policy change
+  (standardized differences).
 * :func:`to_svg_bytes` -- deterministic SVG (text as text) for the HTML report.
 * :func:`to_png_bytes`, :func:`save_png` -- deterministic PNG output.
 
@@ -70,6 +75,9 @@ __all__ = [
     "sensitivity_figure",
     "power_curve",
     "collection_trend",
+    "employment_trend",
+    "soft_hard_figure",
+    "policy_profile",
     "to_svg_bytes",
     "to_png_bytes",
     "save_png",
@@ -1334,6 +1342,289 @@ def collection_trend(cohorts: pd.DataFrame, tr, changes: pd.DataFrame | None = N
                         [_esc(tr.date(t, "month_short")).replace(" ", "\n", 1) for t in ticks])
     axes[-1].set_xlabel(tr.t("figures.collection.xlabel", unit=unit))
     body.supylabel(tr.t("figures.collection.ylabel"), fontsize=9)
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# Employment and social impact (issue 13)
+# ---------------------------------------------------------------------------
+
+
+def _cohort_tick(tr, start) -> str:
+    """An exit cohort's first month on two lines (``avr.`` over ``2023``), as the
+    cohort trend of :func:`collection_trend` labels its cohorts."""
+    return _esc(tr.date(start, "month_short")).replace(" ", "\n", 1)
+
+
+@_styled
+def employment_trend(outcomes: pd.DataFrame, tr) -> Figure:
+    """The funder's number: share in employment months after exit, overall and per exit cohort.
+
+    Parameters
+    ----------
+    outcomes : pandas.DataFrame
+        The ``outcomes`` results table (``cohort``, ``cohort_end``,
+        ``period``, ``months``, ``n_exited``, ``share``, ``ci_low``,
+        ``ci_high``, ``share_if_unknown_employed``,
+        ``share_if_unknown_not_employed``, ``target``, ``n_pending``,
+        ``suppressed``; the ``all`` row first).
+    tr : impactlib.report.i18n.Translator
+        Language of the texts.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The whole study (left, set apart by a thin line), then one column per
+        exit cohort with candidates counted: a light band from the share if
+        no unknown were in employment to the share if every one were
+        (patches with gid ``bounds:<cohort>``), the 95% Wilson interval as a
+        bar (gid ``ci``) and the share among the known situations as a point
+        (gid ``share``), in that order from left to right. A suppressed share
+        (fewer than 5 known situations) has no band, bar or point, only
+        ``<5`` (gid ``hidden:<cohort>``); cohorts whose candidates all left
+        less than ``months`` ago are not drawn (the footnote counts them).
+        The funder's target is a dashed horizontal line (gid ``target``)
+        labelled with its value; none without a target.
+    """
+    months = (int(outcomes["months"].iloc[0]) if _usable(outcomes, ["months"])
+              and not _isna(outcomes["months"].iloc[0]) else 6)
+    title = tr.t("figures.outcomes.employment.title", months=months)
+    if not _usable(outcomes, ["cohort", "n_exited", "share", "ci_low", "ci_high"]):
+        return _no_data(tr, title)
+    table = outcomes.reset_index(drop=True)
+    is_all = (table["cohort"].astype(str) == "all").to_numpy()
+    hidden = ((table["suppressed"].astype(bool).to_numpy() if "suppressed" in table.columns
+               else np.zeros(len(table), dtype=bool)) | table["share"].isna().to_numpy())
+    counted = table["n_exited"].fillna(0).to_numpy() > 0
+    rows = table.loc[(is_all | ~is_all) & counted].index.tolist()
+    rows = [i for i in rows if is_all[i]] + [i for i in rows if not is_all[i]]
+    if not rows or all(hidden[i] for i in rows):
+        return _no_data(tr, title)
+    periods = table.loc[~is_all, "period"].dropna().astype(str) if "period" in table.columns \
+        else pd.Series(dtype=str)
+    period = periods.iloc[0] if len(periods) else "quarter"
+    unit = tr.t(f"dates.cohort.{period}") if f"dates.cohort.{period}" in tr.strings else period
+    overall = table.loc[is_all]
+    pending = int(overall["n_pending"].iloc[0]) if len(overall) and "n_pending" in table.columns \
+        else 0
+    note = (tr.t("figures.outcomes.employment.note", months=months, n_pending=tr.number(pending))
+            if pending else None)
+    fig, body = _frame(WIDTH, 2.9, title,
+                       tr.t("figures.outcomes.employment.subtitle", unit=unit), note)
+    ax = body.add_subplot()
+    xs, ticks = [], []
+    pos = 0.0
+    for i in rows:
+        if not is_all[i] and xs and is_all[rows[0]] and pos == 1.0:
+            pos = 1.4                                   # a gap after the whole study
+        xs.append(pos)
+        r = table.loc[i]
+        ticks.append(_esc(tr.t("figures.outcomes.employment.all")) if is_all[i]
+                     else _cohort_tick(tr, r["cohort"]))
+        pos += 1.0
+    xs = np.asarray(xs)
+    shown = [k for k, i in enumerate(rows) if not hidden[i]]
+    band = mpl.colors.to_rgba(OKABE_ITO["sky_blue"], 0.35)
+    for k in shown:
+        r = table.loc[rows[k]]
+        low, high = r.get("share_if_unknown_not_employed"), r.get("share_if_unknown_employed")
+        if _isna(low) or _isna(high):
+            continue
+        patch = Rectangle((xs[k] - 0.3, float(low)), 0.6, float(high) - float(low),
+                          facecolor=band, edgecolor="none", zorder=1)
+        patch.set_gid(f"bounds:{r['cohort']}")
+        ax.add_patch(patch)
+    sel = [rows[k] for k in shown]
+    bars = ax.vlines(xs[shown], table.loc[sel, "ci_low"].to_numpy(dtype=float),
+                     table.loc[sel, "ci_high"].to_numpy(dtype=float), color=OKABE_ITO["blue"],
+                     linewidth=1.6, zorder=2)
+    bars.set_gid("ci")
+    colours = [OKABE_ITO["black"] if is_all[i] else OKABE_ITO["blue"] for i in sel]
+    points = ax.scatter(xs[shown], table.loc[sel, "share"].to_numpy(dtype=float), s=30,
+                        color=colours, edgecolor="white", linewidth=0.6, zorder=3)
+    points.set_gid("share")
+    for k, i in enumerate(rows):
+        if hidden[i]:
+            ax.text(xs[k], 0.04, _esc(tr.t("figures.outcomes.employment.hidden")), ha="center",
+                    va="bottom", fontsize=8, color=DARK_GREY,
+                    gid=f"hidden:{table.loc[i, 'cohort']}")
+    if is_all[rows[0]] and len(rows) > 1:
+        ax.axvline(0.7, color=GREY, linewidth=0.6, zorder=0)
+    handles = [Line2D([], [], color=OKABE_ITO["blue"], marker="o", markeredgecolor="white",
+                      markersize=6, linewidth=1.6,
+                      label=tr.t("figures.outcomes.employment.legend_share")),
+               Patch(facecolor=band, edgecolor="none",
+                     label=tr.t("figures.outcomes.employment.legend_bounds"))]
+    target = table["target"].dropna() if "target" in table.columns else pd.Series(dtype=float)
+    if len(target):
+        value = float(target.iloc[0])
+        line = ax.axhline(value, color=OKABE_ITO["vermillion"], linewidth=1.1, linestyle="--",
+                          zorder=1.5)
+        line.set_gid("target")
+        ax.annotate(_esc(tr.t("figures.outcomes.employment.target", target=tr.percent(value))),
+                    xy=(1.0, value), xycoords=("axes fraction", "data"), xytext=(3, 0),
+                    textcoords="offset points", ha="left", va="center", fontsize=8,
+                    color=OKABE_ITO["vermillion"], gid="label:target")
+        handles.append(Line2D([], [], color=OKABE_ITO["vermillion"], linestyle="--",
+                              linewidth=1.1, label=tr.t("figures.outcomes.employment.legend_target")))
+    ax.set_xlim(xs.min() - 0.6, xs.max() + 0.6)
+    ax.set_xticks(xs, ticks)
+    ax.tick_params(axis="x", length=0)
+    ax.set_ylim(0, 1.0)
+    ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: tr.percent(v)))
+    ax.set_ylabel(tr.t("figures.outcomes.employment.ylabel"))
+    ax.set_xlabel(tr.t("figures.outcomes.employment.xlabel", unit=unit))
+    ax.grid(axis="y", color="#EFEFEF", linewidth=0.6)
+    ax.set_axisbelow(True)
+    _legend(body, handles, 1)
+    return fig
+
+
+@_styled
+def soft_hard_figure(soft_hard: pd.DataFrame, tr, months: int = 6) -> Figure:
+    """Change measured, employed against not employed: a forest plot per dimension.
+
+    Parameters
+    ----------
+    soft_hard : pandas.DataFrame
+        The ``soft_hard`` results table (``dimension``, ``difference``,
+        ``ci_low``, ``ci_high``, ``suppressed``).
+    tr : impactlib.report.i18n.Translator
+        Language of the texts.
+    months : int
+        Months after exit at which employment is judged (the ``outcomes``
+        table's ``months``), for the subtitle.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One row per dimension in table order: the difference of mean change
+        (employed minus not employed) as a point (gid ``difference``) with
+        its 95% Welch interval (gid ``ci``), blue when the interval excludes
+        zero, grey otherwise; a zero line (gid ``zero``). A suppressed
+        dimension (a group under 5) keeps its row label, marked, with no
+        point and no bar.
+    """
+    title = tr.t("figures.outcomes.soft_hard.title")
+    if not _usable(soft_hard, ["dimension", "difference", "ci_low", "ci_high"]):
+        return _no_data(tr, title)
+    t = soft_hard.reset_index(drop=True)
+    hidden = ((t["suppressed"].astype(bool).to_numpy() if "suppressed" in t.columns
+               else np.zeros(len(t), dtype=bool)) | t["difference"].isna().to_numpy())
+    if hidden.all():
+        return _no_data(tr, title)
+    fig, body = _frame(WIDTH, 0.8 + 0.32 * len(t), title,
+                       tr.t("figures.outcomes.soft_hard.subtitle", months=months))
+    ax = body.add_subplot()
+    shown = np.flatnonzero(~hidden)
+    low = t["ci_low"].to_numpy(dtype=float)
+    high = t["ci_high"].to_numpy(dtype=float)
+    clear = (low > 0) | (high < 0)
+    colours = [OKABE_ITO["blue"] if clear[i] else DARK_GREY for i in shown]
+    ok = [i for i in shown if np.isfinite(low[i]) and np.isfinite(high[i])]
+    bars = ax.hlines(ok, low[ok], high[ok], colors=[OKABE_ITO["blue"] if clear[i] else DARK_GREY
+                                                    for i in ok], linewidth=1.6)
+    bars.set_gid("ci")
+    points = ax.scatter(t.loc[shown, "difference"].to_numpy(dtype=float), shown, s=32,
+                        color=colours, edgecolor="white", linewidth=0.5, zorder=3)
+    points.set_gid("difference")
+    zero = ax.axvline(0, color="black", linewidth=0.8, zorder=1)
+    zero.set_gid("zero")
+    labels = [_wrap(tr.t("figures.outcomes.soft_hard.hidden", dimension=d) if hidden[i] else d, 26)
+              for i, d in enumerate(t["dimension"].astype(str))]
+    ax.set_yticks(range(len(t)), labels)
+    ax.tick_params(axis="y", length=0)
+    ax.set_ylim(len(t) - 0.5, -0.5)
+    values = np.concatenate([[0.0], low[ok], high[ok], t.loc[shown, "difference"].to_numpy(float)])
+    values = values[np.isfinite(values)]
+    span = max(float(np.abs(values).max()), 0.1)
+    ax.set_xlim(min(values.min(), 0) - 0.08 * span, max(values.max(), 0) + 0.08 * span)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: tr.number(v, 1)))
+    ax.set_xlabel(tr.t("figures.outcomes.soft_hard.xlabel"))
+    ax.grid(axis="x", color="#EFEFEF", linewidth=0.6)
+    ax.set_axisbelow(True)
+    return fig
+
+
+@_styled
+def policy_profile(policy_change: pd.DataFrame, tr, change_date=None) -> Figure:
+    """Profile at entry before and after a change of policy: standardized differences.
+
+    Parameters
+    ----------
+    policy_change : pandas.DataFrame
+        The ``policy_change`` results table (``change_date``, ``measure``,
+        ``variable``, ``level``, ``smd``, ``suppressed``).
+    tr : impactlib.report.i18n.Translator
+        Language of the texts.
+    change_date : date-like, optional
+        Which change (default: the first in the table).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One row per covariate level (``baseline_share``), then, under a
+        heading, one per dimension's entry score (``baseline_score``): the
+        standardized difference (after minus before) as a point (gid
+        ``smd``; vermillion beyond the notable threshold
+        :data:`impactlib.report.narrative.SMD_NOTABLE`, blue within), a light
+        zone from minus to plus the threshold (gid ``small``) and a zero
+        line. A suppressed row (a side under 5) keeps its label and has no
+        point.
+    """
+    from impactlib.report.narrative import SMD_NOTABLE
+
+    if not _usable(policy_change, ["change_date", "measure", "variable", "smd"]):
+        return _no_data(tr, tr.t("figures.outcomes.policy.title", date="–"))
+    days = pd.to_datetime(policy_change["change_date"])
+    when = pd.Timestamp(change_date) if change_date is not None else days.min()
+    title = tr.t("figures.outcomes.policy.title", date=tr.date(when))
+    t = policy_change.loc[(days == when).to_numpy(dtype=bool)
+                          & policy_change["measure"].isin(["baseline_share", "baseline_score"])
+                          .to_numpy(dtype=bool)]
+    t = pd.concat([t[t["measure"] == "baseline_share"], t[t["measure"] == "baseline_score"]])
+    t = t.reset_index(drop=True)
+    if t.empty:
+        return _no_data(tr, title)
+    hidden = ((t["suppressed"].astype(bool).to_numpy() if "suppressed" in t.columns
+               else np.zeros(len(t), dtype=bool)) | t["smd"].isna().to_numpy())
+    if hidden.all():
+        return _no_data(tr, title)
+    n_shares = int((t["measure"] == "baseline_share").sum())
+    gap = 0.8 if 0 < n_shares < len(t) else 0.0                 # room for the scores' heading
+    y = np.arange(len(t), dtype=float) + np.where(np.arange(len(t)) >= n_shares, gap, 0.0)
+    threshold = tr.number(SMD_NOTABLE, 1)
+    fig, body = _frame(WIDTH, 0.7 + 0.2 * (len(t) + gap), title,
+                       tr.t("figures.outcomes.policy.subtitle", threshold=threshold))
+    ax = body.add_subplot()
+    zone = ax.axvspan(-SMD_NOTABLE, SMD_NOTABLE, color="#EEEEEE", zorder=0)
+    zone.set_gid("small")
+    ax.axvline(0, color="black", linewidth=0.8, zorder=1)
+    shown = np.flatnonzero(~hidden)
+    smd = t["smd"].to_numpy(dtype=float)
+    colours = [OKABE_ITO["vermillion"] if abs(smd[i]) >= SMD_NOTABLE else OKABE_ITO["blue"]
+               for i in shown]
+    points = ax.scatter(smd[shown], y[shown], s=24, color=colours, edgecolor="white",
+                        linewidth=0.5, zorder=3)
+    points.set_gid("smd")
+    labels = []
+    for r in t.itertuples():
+        text = (tr.t("figures.outcomes.policy.level", variable=r.variable, level=r.level)
+                if r.measure == "baseline_share" else str(r.variable))
+        labels.append(_wrap(text, 44))
+    ax.set_yticks(y, labels, fontsize=7.5)
+    ax.tick_params(axis="y", length=0)
+    if gap:
+        ax.text(0.0, y[n_shares] - 0.75, _esc(tr.t("figures.outcomes.policy.scores")),
+                transform=_left_of_axis(ax), ha="right", va="center", fontsize=8,
+                fontweight="bold", gid="scores-heading")
+    ax.set_ylim(y.max() + 0.6, -0.6)
+    span = max(float(np.nanmax(np.abs(smd[shown]))), SMD_NOTABLE) * 1.15
+    ax.set_xlim(-span, span)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: tr.number(v, 1)))
+    ax.set_xlabel(tr.t("figures.outcomes.policy.xlabel"))
+    ax.grid(axis="x", color="#F3F3F3", linewidth=0.6)
     return fig
 
 
