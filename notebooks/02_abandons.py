@@ -75,3 +75,4 @@ if pair:
             report.fig(figures.sensitivity_figure(
                 report.results["dimension_model"], report.results["completers_change"],
                 imputed, report.tr, *pair, wave_labels=report.wave_labels)))
+    display(report.text(narrative.imputation_text(report, *pair)))

@@ -149,6 +149,9 @@ EDGE_VALUES = {
     **{name: (lambda tr: [tr.number(v, 2) for v in DECIMALS])
        for name in ("estimate", "ci_low", "ci_high", "mdes", "smd", "chi2", "d", "se", "critical")},
     "p": lambda tr: [tr.p(p) for p in P_VALUES],
+    # fractions of missing information of an imputation (issue 15)
+    **{name: (lambda tr: [tr.number(v, 2) for v in (0.0, 0.05, 0.5, 0.87, 1.0)])
+       for name in ("fmi_low", "fmi_high")},
     "alpha": lambda tr: [tr.number(0.05, 2), tr.percent(0.05)],
     "power": lambda tr: [tr.percent(0.8)],
     # scale ends (numbers) in change_intro and n_range, answer labels in reverse_note

@@ -371,6 +371,28 @@ def test_pool_rubin_matches_hand_and_mice():
     assert (out["ci_low"], out["ci_high"]) == pytest.approx((0.3165008335, 0.7754991665), abs=1e-9)
 
 
+def test_fraction_of_missing_information_by_hand_on_two_imputations():
+    # m = 2, Q = (1, 2), U = (0.5, 0.5), by hand in fractions:
+    #   Qbar = 3/2, Ubar = 1/2, B = ((1 - 3/2)^2 + (2 - 3/2)^2) / 1 = 1/2,
+    #   T = 1/2 + (1 + 1/2) 1/2 = 5/4, r = (3/2)(1/2) / (1/2) = 3/2,
+    #   lambda = (3/2)(1/2) / (5/4) = 3/5, nu_old = (m - 1) / lambda^2 = 25/9.
+    # Large sample (nu_com infinite): nu = 25/9,
+    #   FMI = (r + 2/(nu + 3)) / (r + 1) = (3/2 + 18/52) / (5/2) = 48/65.
+    # nu_com = 10 (Barnard-Rubin): nu_obs = (11/13) 10 (1 - 3/5) = 44/13,
+    #   nu = (25/9)(44/13) / (25/9 + 44/13) = 1100/721,
+    #   FMI = (3/2 + 2/(1100/721 + 3)) / (5/2) = 12673/16315.
+    out = pool_rubin([1.0, 2.0], [0.5, 0.5])
+    assert out["lambda"] == pytest.approx(3 / 5, abs=1e-12)
+    assert out["df"] == pytest.approx(25 / 9, abs=1e-12)
+    assert out["fmi"] == pytest.approx(48 / 65, abs=1e-12)
+    out = pool_rubin([1.0, 2.0], [0.5, 0.5], df_complete=10)
+    assert out["df"] == pytest.approx(1100 / 721, abs=1e-12)
+    assert out["fmi"] == pytest.approx(12673 / 16315, abs=1e-12)
+    # the FMI column of imputed_change is the pooled fmi (its contract says which one)
+    from impactlib.report.contract import SCHEMAS
+    assert "Barnard-Rubin" in SCHEMAS["imputed_change"].columns["fmi"].description
+
+
 def test_pool_rubin_degenerate():
     out = no_warnings(pool_rubin, [1.0], [0.1])  # m = 1
     assert out["m"] == 1 and out[["estimate", "se", "df"]].isna().all()

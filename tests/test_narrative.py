@@ -821,6 +821,10 @@ RANDOM_ALLOWED = {
     "synthesis.caveat_attrition_similar": {"fr": "ne montre pas que les abandons sont dus au hasard",
                                            "en": "does not show that dropout is random"},
     "workbook.columns.seed": {"fr": "Graine aléatoire", "en": "Random seed"},
+    "synthesis.caveat_imputation_model": {"fr": "C'est une hypothèse, pas un constat.",
+                                          "en": "This is an assumption, not a finding."},
+    "attrition.imputation_fmi_high": {"fr": "C'est une hypothèse, pas un constat.",
+                                      "en": "This is an assumption, not a finding."},
 }
 MISSING_AT_RANDOM = re.compile(r"(?i)hasard|random|al[ée]atoire|ignorable|manqu\w* au hasard"
                                r"|missing at random|(?-i:\bM[CN]?AR\b)")
@@ -837,3 +841,44 @@ def test_no_locale_string_says_data_are_missing_at_random(lang):
     assert MISSING_AT_RANDOM.search("Rien n'indique que les réponses manquent autrement qu'au hasard.")
     assert MISSING_AT_RANDOM.search("Answers are not missing at random")
     assert MISSING_AT_RANDOM.search("Test MCAR") and not MISSING_AT_RANDOM.search("Jan Feb Mar")
+
+
+def _imputed_view(fmi, lang="fr"):
+    """The main pair T1-T2 (power table) with a hand-made imputed_change."""
+    imputed = pd.DataFrame({"dimension": [f"D{i}" for i in range(len(fmi))], "from_wave": "T1",
+                            "to_wave": "T2", "n": 309, "n_observed": 38,
+                            "n_imputed": [271] + [270] * (len(fmi) - 1),
+                            "estimate": 0.5, "ci_low": 0.3, "ci_high": 0.7, "fmi": fmi})
+    results = _results()
+    results["imputed_change"] = imputed
+    return _view(results, lang)
+
+
+def test_imputation_above_half_missing_information_says_it_reflects_the_model():
+    # FMI 0.79 and 0.87 (as the demo's entry-to-exit change): both above 0.5
+    view = _imputed_view([0.79, 0.87])
+    text = _nbsp(narrative.imputation_text(view, "T1", "T2"))
+    assert "de 0,79 à 0,87 selon la dimension" in text
+    assert "score imputé pour 271 candidats sur 309 au plus" in text
+    assert "Au-delà de 0,5 (2 dimensions sur 2), l'estimation imputée reflète surtout le modèle " \
+           "d'imputation" in text and "C'est une hypothèse, pas un constat." in text
+    caveats = _nbsp(" ".join(narrative.caveats(view)))
+    assert "l'estimation par imputation multiple reflète surtout le modèle d'imputation " \
+           "(part d'information manquante jusqu'à 0,87)" in caveats
+    en = _nbsp(narrative.imputation_text(_imputed_view([0.79, 0.87], "en"), "T1", "T2"))
+    assert "Above 0.5 (2 of 2 dimensions), the imputed estimate mostly reflects the imputation " \
+           "model" in en and "(missing at random given that information). This is an " \
+           "assumption, not a finding." in en
+    # one of three above 0.5 (0.5 itself is not above)
+    text = _nbsp(narrative.imputation_text(_imputed_view([0.2, 0.5, 0.51]), "T1", "T2"))
+    assert "(1 dimension sur 3)" in text
+
+
+def test_imputation_below_half_rests_on_observed_answers_and_no_synthesis_caveat():
+    view = _imputed_view([0.2, 0.47])
+    text = _nbsp(narrative.imputation_text(view, "T1", "T2"))
+    assert "de 0,20 à 0,47" in text and "repose surtout sur les réponses observées" in text
+    assert "reflète surtout" not in text and "hasard" not in text
+    assert "modèle d'imputation" not in " ".join(narrative.caveats(view))
+    assert narrative.imputation_text(_imputed_view([np.nan]), "T1", "T2") == ""
+    assert narrative.imputation_text(view, "T1", "T3") == ""

@@ -449,7 +449,11 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "se": number("pooled standard error", pa.Check.ge(0)),
             **_ci("the pooled change"),
             "df": number("Barnard-Rubin degrees of freedom", pa.Check.ge(0)),
-            "fmi": number("fraction of missing information"),
+            "fmi": number("fraction of missing information, (r + 2/(df + 3)) / (r + 1) with r the "
+                          "relative increase in variance and df the Barnard-Rubin degrees of "
+                          "freedom (as R mice::pool.scalar); above 0.5 the estimate mostly "
+                          "reflects the imputation model (missing at random given the earlier "
+                          "answers and covariates: an assumption)", pa.Check.in_range(0, 1)),
             "m": count("imputed data sets"),
             "seed": count("seed of the random draws"),
         }, unique=["dimension", "from_wave", "to_wave"]),

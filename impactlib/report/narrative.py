@@ -24,6 +24,8 @@ __all__ = ["main_pair", "funnel_text", "change_table", "change_sentences", "samp
            "policy_profile_table", "policy_outcome_table", "outcomes_synthesis"]
 
 SMD_NOTABLE = 0.2  # a standardized mean difference beyond this is "notable" (Cohen's small)
+FMI_HIGH = 0.5  # above this fraction of missing information, an imputed estimate mostly
+#                reflects the imputation model (issue 15)
 
 
 def classify_change(ci_low: float, ci_high: float) -> str:
@@ -280,8 +282,11 @@ def caveats(view) -> list[str]:
 
     Always: no comparison group, self-reported answers, small groups hidden.
     When known: the retention at the last wave with whether those who stayed
-    scored like the others at the start (:func:`dropout_caveat`), and whether
-    the conclusions depend on the method (:func:`sensitivity_disagreements`).
+    scored like the others at the start (:func:`dropout_caveat`), whether
+    the conclusions depend on the method (:func:`sensitivity_disagreements`),
+    and, when a fraction of missing information of the main pair's imputation
+    exceeds :data:`FMI_HIGH`, that the imputed estimate mostly reflects the
+    imputation model (an assumption, not a finding).
 
     Parameters
     ----------
@@ -307,6 +312,13 @@ def caveats(view) -> list[str]:
     if differs is not None:
         out.append(tr.html("synthesis.caveat_sensitivity_differs", n=differs) if differs
                    else tr.html("synthesis.caveat_sensitivity_same"))
+    pair = main_pair(view)
+    imputed = view.results.get("imputed_change")
+    if pair is not None and imputed is not None and "fmi" in imputed:
+        fmi = _pair(imputed, *pair)["fmi"].astype(float).dropna()
+        if len(fmi) and fmi.max() > FMI_HIGH:
+            out.append(tr.html("synthesis.caveat_imputation_model", from_label=view.label(pair[0]),
+                               to_label=view.label(pair[1]), fmi_high=tr.number(fmi.max(), 2)))
     out += [tr.html("synthesis.caveat_self_report"), tr.html("synthesis.caveat_small_groups")]
     return out
 
@@ -359,6 +371,52 @@ def dropout_caveat(view) -> str:
     if m is not None and not m.empty:
         text += " " + tr.t("synthesis.caveat_attrition_little", wave=view.label(m["wave"].iloc[0]))
     return text
+
+
+def imputation_text(view, from_wave: str, to_wave: str) -> str:
+    """How much of the multiple-imputation estimate comes from the imputation model.
+
+    The fraction of missing information (``fmi`` of ``imputed_change``, Rubin's
+    rules with the Barnard-Rubin degrees of freedom, see
+    :func:`impactlib.stats.dimension_change.pool_rubin`) is given as its range
+    over the dimensions of the pair. Above :data:`FMI_HIGH` (0.5) the sentence
+    says that the imputed estimate mostly reflects the imputation model, which
+    assumes the missing answers missing at random given the earlier answers
+    and covariates: an assumption, not a finding (issue 15). Below, it says the
+    estimate rests mostly on the observed answers, under the same assumption.
+
+    Parameters
+    ----------
+    view : impactlib.report.notebook.ReportView
+        The report; ``view.results["imputed_change"]``
+        (:func:`impactlib.stats.dimension_change.imputed_change`: ``fmi``,
+        ``n``, ``n_imputed``) is used.
+    from_wave, to_wave : str
+        The pair of waves.
+
+    Returns
+    -------
+    str
+        Markdown (locale key ``attrition.imputation_fmi``); ``""`` when the
+        pair has no finite fraction of missing information.
+    """
+    tr = view.tr
+    imputed = view.results.get("imputed_change")
+    if imputed is None or "fmi" not in imputed:
+        return ""
+    rows = _pair(imputed, from_wave, to_wave)
+    rows = rows[np.isfinite(rows["fmi"].astype(float))]
+    if rows.empty:
+        return ""
+    fmi = rows["fmi"].astype(float)
+    widest = rows.loc[rows["n_imputed"].astype(float).idxmax()]
+    n_high = int((fmi > FMI_HIGH).sum())
+    verdict = (tr.t("attrition.imputation_fmi_high", n_high=n_high, n_dimensions=len(fmi))
+               if n_high else tr.t("attrition.imputation_fmi_low"))
+    return tr.html("attrition.imputation_fmi", from_label=view.label(from_wave),
+                   to_label=view.label(to_wave), fmi_low=tr.number(fmi.min(), 2),
+                   fmi_high=tr.number(fmi.max(), 2), n_imputed=int(widest["n_imputed"]),
+                   n=int(widest["n"]), verdict=verdict)
 
 
 def sensitivity_disagreements(view) -> int | None:
