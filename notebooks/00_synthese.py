@@ -52,6 +52,8 @@ if pair:
                       from_label=report.label(pair[0]), to_label=report.label(pair[1])),
             report.bullets(narrative.change_sentences(report, *pair)),
             report.table_of(narrative.change_table(report, *pair), "synthesis.columns"))
+# the funder's number beside the change measured (or where to record outcomes)
+display(report.text(narrative.outcomes_synthesis(report)))
 
 # %%
 if pair:

@@ -33,7 +33,7 @@ from conftest import TEST_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ["00_synthese", "01_qualite", "02_abandons", "03_questions", "04_dimensions",
-             "05_echantillon", "06_collecte"]
+             "05_echantillon", "06_collecte", "07_emploi"]
 PARAMS = "study = None\nprocessed = None\nresults = None\nsince = None\nuntil = None\nlang = None"
 # What an executed notebook holds and a source must not: an image, its base64
 # (a PNG's first bytes, b64-encoded, begin "iVBORw0KGgo"), an output, a count.

@@ -12,7 +12,7 @@ import pytest
 from impactlib.report.build import ReportError, run_report
 
 NOTEBOOKS = ["00_synthese", "01_qualite", "02_abandons", "03_questions", "04_dimensions",
-             "05_echantillon", "06_collecte"]
+             "05_echantillon", "06_collecte", "07_emploi"]
 
 
 def _html(folder, name):
