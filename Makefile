@@ -3,10 +3,10 @@
 # Python 3.11 when it is on PATH, python3 otherwise (tasks.py says if too old).
 PYTHON ?= $(if $(wildcard $(addsuffix /python3.11,$(subst :, ,$(PATH)))),python3.11,python3)
 
-TASKS := setup report test lab fuzz browser sync-notebooks clean-reports
+TASKS := setup report test lab fuzz browser sync-notebooks clean-reports bench
 
 .PHONY: $(TASKS)
 
-# Extra arguments for pytest: make test ARGS="-k report -x"
+# Extra arguments for pytest: make test ARGS="-k report -x"; make bench ARGS=--full
 $(TASKS):
 	$(PYTHON) tasks.py $@ $(ARGS)

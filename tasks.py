@@ -33,6 +33,10 @@ sync-notebooks
     setup (which syncs the notebooks), for after editing a notebook's ``.py``.
 clean-reports
     Delete the report folders under ``reports/``.
+bench
+    setup, then ``benchmarks/pipeline.py``: ingestion against a reading
+    floor, the statistics table by table, growth between sizes (a
+    benchmark, not a test; further arguments go to it, e.g. ``--full``).
 
 Options (anywhere before ``--``)
 --------------------------------
@@ -311,6 +315,13 @@ class Tasks:
         self.run([self.python, "-m", "pytest", "tests/test_properties.py", "-q", *args],
                  "pytest", env={"HYPOTHESIS_PROFILE": "fuzz"})
 
+    def bench(self, args: list[str]) -> None:
+        """The pipeline benchmark (benchmarks/pipeline.py), printed as a table."""
+        self.setup()
+        self.say("bench", "benchmark of the pipeline (minutes; --full adds 100,000 candidates)")
+        self.run([self.python, str(self.root / "benchmarks" / "pipeline.py"), *args],
+                 "benchmarks/pipeline.py")
+
     def lab(self) -> None:
         """JupyterLab on the notebooks (their default study is the demo)."""
         self.demo()
@@ -355,6 +366,7 @@ TASKS = {
     "fuzz": (True, "setup, the property tests with many more examples"),
     "sync-notebooks": (False, "pair each notebooks/*.py with its .ipynb (part of setup)"),
     "clean-reports": (False, "delete the report folders under reports/"),
+    "bench": (True, "setup, the pipeline benchmark (extra arguments go to benchmarks/pipeline.py)"),
 }
 
 USAGE = ("usage: python tasks.py [--dry-run] [--no-venv] TASK [ARGS...]\n\ntasks:\n"
@@ -388,7 +400,7 @@ def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
     no_venv = "--no-venv" in options or os.environ.get("IMPACTLIB_NO_VENV", "") not in ("", "0")
     tasks = Tasks(root, dry_run="--dry-run" in options, no_venv=no_venv)
     try:
-        if task in ("test", "fuzz"):
+        if task in ("test", "fuzz", "bench"):
             getattr(tasks, task)(extra)
         else:
             getattr(tasks, task.replace("-", "_"))()

@@ -1,273 +1,395 @@
-"""Benchmark of the pipeline: cleaning and every result table, by study size.
+"""Benchmark of the pipeline, by study size: ingestion, statistics, growth.
 
-For each size, a synthetic demo study is written (:func:`impactlib.intake.demo.write_demo`),
-cleaned (:func:`impactlib.intake.processed.clean_study`), written and read back
-(:func:`impactlib.intake.processed.load_processed`, as ``impactlib clean`` then the
-analysis do), and every table of :func:`impactlib.report.results.build_results` is
-timed on its own, with the study's settings (covariates, due days, seed), as
-:func:`impactlib.report.results.study_results` calls it. Then ``build_results`` itself
-is run once, its total time reported, and its tables compared with the ones
-timed step by step, so that the steps below cannot drift from what
-``build_results`` does without the benchmark saying so (exit status 1).
+A measurement, not a test: nothing is asserted about the times; where a
+target of issue 14 is missed, the table says by how much. For each size a
+synthetic demo study is written (:func:`impactlib.intake.demo.write_demo`),
+then:
 
-Times are wall-clock (:func:`time.perf_counter`), the best of ``--repeats``
-runs (default: 5 under 2,000 candidates, 3 up to 5,000, else 1). Nothing is
-asserted about them: this is a measurement, not a test.
+1. **Ingestion.** ``impactlib clean`` as a whole process (start-up, imports,
+   reading, checks, writing Parquet) against a *floor* process
+   (``benchmarks/floor.py``) that only reads the same files with the fastest
+   readers (pandas' pyarrow engine for CSV, python-calamine for workbooks)
+   and writes what it read to Parquet. The two are run in turn (clean, floor,
+   clean, floor...; ``--runs`` pairs), and the ratio is the median of the
+   ratios of each pair, so that a slow moment of a shared machine falls on
+   both. Peak memory is the child's peak resident set size: on POSIX from
+   ``os.wait4`` (the rusage of that one child; ``RUSAGE_CHILDREN`` would give
+   the largest of all children so far), elsewhere by polling psutil every
+   20 ms (a lower bound), or "n/a" without psutil.
+2. **Statistics.** :func:`impactlib.report.results.study_results` on the
+   processed tables that ``impactlib clean`` wrote. Each table's time is
+   taken inside ``build_results`` itself: a tracer on that one function's
+   frame notes when each table lands in its ``out`` dict (so the steps can
+   never drift from what ``build_results`` does; inputs computed between two
+   tables count with the next one; tables that land together are one step;
+   ``contract.conform`` at the end is a step of its own). Best of
+   ``--repeats`` runs. The peak of each step is the peak of memory
+   allocations traced by :mod:`tracemalloc` during that step, in a separate
+   run (tracemalloc slows the code, so it never runs during the timed runs).
+   The total is also taken in a fresh process (load the processed tables,
+   ``study_results``): its seconds and the process's peak resident set size.
+3. **Growth exponents** between consecutive sizes, ``log(t2/t1) /
+   log(n2/n1)``: 1 is linear; n log n gives slightly more than 1 (printed
+   beside them).
 
-    python benchmarks/pipeline.py                       # 309, 5000, 20000 candidates
-    python benchmarks/pipeline.py --sizes 309 2000 --out bench.csv
-    python benchmarks/pipeline.py --sizes 20000 --only dimension_model imputed_change
+    python benchmarks/pipeline.py                  # 1,000 and 10,000 candidates (minutes)
+    python benchmarks/pipeline.py --full           # and 100,000 (about 15 minutes more)
+    python benchmarks/pipeline.py --sizes 2000 --runs 5 --out bench.csv
 
-The CSV (``--out``) is long: one row per size x step, with the columns
-``candidates``, ``step``, ``seconds``, ``repeats``, ``rows`` (rows of the
-output table) and ``scores`` (rows of the long ``scores`` table).
+``--out FILE.csv`` writes every measure in long form (``candidates``,
+``part``, ``step``, ``seconds``, ``peak_mb``, ``ratio``). ``python tasks.py
+bench`` (or ``make bench``) runs it with the project's environment.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import os
+import platform
+import statistics
+import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable
+import tracemalloc
 from pathlib import Path
 
 import pandas as pd
 
-from impactlib.stats import attrition
-from impactlib.stats import item_change as change
-from impactlib.stats import dimension_change as models
-from impactlib.stats import power
-from impactlib.stats import reliability
-from impactlib.intake.demo import write_demo
-from impactlib.intake.processed import Processed, clean_study, load_processed
-from impactlib.report.results import (
-    MIN_GROUP,
-    REGISTRY_COLUMNS,
-    SUBGROUP_COLUMNS,
-    QUALITY_COLUMNS,
-    _per_pair,
-    study_results,
-    study_seed,
-)
-from impactlib.intake.study import Study, load_study
-from impactlib.report import contract
+HERE = Path(__file__).resolve().parent
+DEFAULT_SIZES = (1000, 10000)
+FULL_SIZE = 100000
+KEY = "benchmark-key-not-secret"  # never the user's pseudonymization key
+SEED = 20240601
+MB = 1024 * 1024
 
-DEFAULT_SIZES = (309, 5000, 20000)
-KEY = b"benchmark-key-not-secret"  # never the user's pseudonymization key
-WARM_UP = 60  # candidates of the untimed warm-up study
+#: Targets of issue 14 (2-core machine).
+TARGET_INGEST_RATIO = {10000: 2.0, 100000: 1.5}
+TARGET_STATS_SECONDS = {100000: 15.0}
+TARGET_PEAK_MB = {100000: 1024.0}
 
 
-def default_repeats(candidates: int) -> int:
-    if candidates < 2000:
-        return 5
-    if candidates <= 5000:
-        return 3
-    return 1
+# -- child processes ---------------------------------------------------------
+
+def _poll_peak(pid: int, stop: threading.Event, out: list) -> None:
+    try:
+        import psutil
+    except ImportError:
+        return
+    try:
+        proc = psutil.Process(pid)
+        peak = 0
+        while not stop.is_set():
+            peak = max(peak, proc.memory_info().rss)
+            stop.wait(0.02)
+        out.append(peak)
+    except psutil.Error:
+        out.append(None)
 
 
-def best_of(func: Callable[[], object], repeats: int) -> tuple[float, object]:
-    """Smallest wall-clock time of ``repeats`` calls, and the last result."""
-    best, result = float("inf"), None
-    for _ in range(max(1, repeats)):
-        start = time.perf_counter()
-        result = func()
-        best = min(best, time.perf_counter() - start)
-    return best, result
+def run_child(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float | None, str]:
+    """Run ``cmd``; return its wall seconds, its peak RSS in MB (None: unknown), its stdout.
 
-
-def table_steps(processed: Processed, study: Study) -> list[tuple]:
-    """The tables of :func:`build_results`, in its order: ``(name, func[, prepare])``.
-
-    ``func()`` returns the table; ``prepare()``, when given, computes an
-    input of it that is not part of its time.
-
-    Mirrors ``impactlib/results.py`` (``build_results`` called by
-    ``study_results``) statement by statement; :func:`check_same` verifies
-    that the outputs are identical.
+    Exits with the child's error output when it fails: a benchmark of a
+    failing command means nothing.
     """
-    covariates = study.covariates
-    due_days = study.due_days
-    seed = study_seed(study)
-    imputations = 20
-    waves = processed.waves
-    cand = processed.candidates
-    answered = cand[cand["n_waves"] > 0].reset_index(drop=True)
-    q, r, s = processed.questionnaires, processed.responses, processed.scores
-    covariates = [c for c in covariates if c in cand.columns]
-    groups = covariates + (["exit_status"] if "exit_status" in cand.columns else [])
-
-    def quality():
-        table = processed.quality
-        return table[QUALITY_COLUMNS + [c for c in table.columns if c not in QUALITY_COLUMNS]]
-
-    def attrition_rates():
-        status = attrition.wave_status(cand, q, waves=waves, as_of=q["date"].max(),
-                                       due_days=due_days or None)
-        return attrition.attrition_rates(status, waves=waves)
-
-    def subgroups():
-        if not groups:
-            return pd.DataFrame(columns=SUBGROUP_COLUMNS)
-        return pd.concat(
-            [models.subgroup_change(s, answered, by=g, waves=waves, min_n=MIN_GROUP)
-             .rename(columns={g: "group"}).assign(variable=g) for g in groups],
-            ignore_index=True)
-
-    dist = {}
-
-    def item_shares_input():  # the counts are an input of the shares, not timed with them
-        if "table" not in dist:
-            dist["table"] = change.response_distribution(r, labels=processed.scales, waves=waves)
-
-    def item_shares():
-        return change.distribution_shares(dist["table"], items=processed.items, scales=processed.scales)
-
-    def reliability_table():
-        return reliability.cronbach_alpha_by(r, waves=waves)
-
-    rel = {}
-
-    def rci_input():  # the reliability table is an input of rci, not timed with it
-        if "table" not in rel:
-            rel["table"] = reliability_table()
-
-    def rci():
-        return reliability.reliable_change(s, rel["table"], waves=waves)
-
-    steps = [
-        ("quality", quality),
-        ("patterns", lambda: attrition.pattern_counts(answered, waves=waves)[["pattern", "n_candidates"]]),
-        ("funnel", lambda: attrition.funnel(q, waves=waves)),
-        ("timing", lambda: attrition.days_between_waves(q, waves=waves)),
-    ]
-    if all(c in cand.columns for c in REGISTRY_COLUMNS):
-        steps.append(("attrition_rates", attrition_rates))
-    steps += [
-        ("attrition", lambda: attrition.attrition_table(s, answered, waves=waves, covariates=covariates,
-                                                        min_group=MIN_GROUP)),
-        ("dropout_model", lambda: _per_pair(lambda a, b: attrition.dropout_model(s, answered, a, b),
-                                            zip(waves, waves[1:]))),
-        ("mcar", lambda: attrition.little_mcar(attrition.item_matrix(r, waves[0])).assign(wave=waves[0])),
-        ("item_change", lambda: change.item_change(r, waves=waves)),
-        ("item_distribution", lambda: change.response_distribution(r, labels=processed.scales, waves=waves)),
-        ("item_shares", item_shares, item_shares_input),
-        ("item_transitions", lambda: change.transition_table(r, waves=waves)),
-        ("reliability", reliability_table),
-        ("rci", rci, rci_input),
-        ("dimension_model", lambda: models.dimension_model(s, waves=waves)),
-        ("completers_change", lambda: models.completers_change(s, waves=waves)),
-        ("imputed_change", lambda: models.imputed_change(s, waves=waves, m=imputations, seed=seed)),
-        ("subgroups", subgroups),
-        ("power", lambda: power.power_table(q, waves=waves)),
-    ]
-    return steps
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        child = subprocess.Popen(cmd, stdout=out, stderr=err, env={**os.environ, **(env or {})})
+        peak: float | None = None
+        if hasattr(os, "wait4"):
+            _, status, usage = os.wait4(child.pid, 0)
+            seconds = time.perf_counter() - start
+            child.returncode = os.waitstatus_to_exitcode(status)
+            # ru_maxrss: kilobytes on Linux, bytes on macOS
+            peak = usage.ru_maxrss / (MB if sys.platform == "darwin" else 1024)
+        else:
+            stop, found = threading.Event(), []
+            poller = threading.Thread(target=_poll_peak, args=(child.pid, stop, found), daemon=True)
+            poller.start()
+            child.wait()
+            seconds = time.perf_counter() - start
+            stop.set()
+            poller.join()
+            peak = found[0] / MB if found and found[0] else None
+        out.seek(0)
+        err.seek(0)
+        if child.returncode != 0:
+            sys.exit(f"benchmark: {' '.join(cmd[:4])}... failed (exit {child.returncode}):\n"
+                     + err.read().decode(errors="replace")[-2000:])
+        return seconds, peak, out.read().decode(errors="replace")
 
 
-def check_same(steps: dict[str, pd.DataFrame], whole: dict[str, pd.DataFrame]) -> list[str]:
-    """Tables that differ between the timed steps and ``build_results`` (empty: none)."""
-    problems = []
-    if set(steps) != set(whole):
-        problems.append(f"tables {sorted(set(steps) ^ set(whole))} are in only one of the two")
-    for name in sorted(set(steps) & set(whole)):
-        try:  # build_results gives each table in the dtypes of its contract
-            pd.testing.assert_frame_equal(contract.conform(name, steps[name]), whole[name],
-                                          check_exact=False, rtol=1e-12, atol=0)
-        except AssertionError as err:
-            problems.append(f"{name}: {str(err).splitlines()[0]}")
-    return problems
+def ingestion(study: Path, work: Path, runs: int) -> dict:
+    """``impactlib clean`` and the floor, ``runs`` pairs in turn; medians and peaks."""
+    clean_cmd = [sys.executable, "-m", "impactlib", "-q", "clean", str(study),
+                 "--out", str(work / "processed")]
+    floor_cmd = [sys.executable, str(HERE / "floor.py"), str(study), str(work / "floor")]
+    env = {"IMPACTLIB_KEY": KEY}
+    pairs = []
+    for _ in range(runs):
+        pairs.append((run_child(clean_cmd, env), run_child(floor_cmd)))
+    clean = [c for c, _ in pairs]
+    floor = [f for _, f in pairs]
+    peak = lambda runs_: max((r[1] for r in runs_ if r[1] is not None), default=None)  # noqa: E731
+    return {"clean_s": statistics.median(r[0] for r in clean),
+            "floor_s": statistics.median(r[0] for r in floor),
+            "ratio": statistics.median(c[0] / f[0] for c, f in pairs),
+            "clean_mb": peak(clean), "floor_mb": peak(floor),
+            "processed": work / "processed"}
 
 
-def bench_size(candidates: int, repeats: int, only: set[str] | None, total: bool, workdir: Path,
-               seed: int, quiet: bool = False) -> tuple[list[dict], list[str]]:
-    rows: list[dict] = []
-    folder = workdir / f"demo-{candidates}"
-    study_path = write_demo(folder / "raw", candidates=candidates, seed=seed)
+# -- statistics ----------------------------------------------------------------
+
+class StepClock:
+    """Time (or traced memory peak) of each table as ``build_results`` makes it.
+
+    A tracer on the frames of ``build_results`` only (other frames are not
+    traced, so the cost is a few microseconds per line of that function):
+    at each of its lines, the keys of its local ``out`` are compared with the
+    ones seen; new keys close a step.
+    """
+
+    def __init__(self, memory: bool = False):
+        self.memory = memory
+        self.steps: list[tuple[str, float]] = []
+
+    def _mark(self, names: list[str]) -> None:
+        now = tracemalloc.get_traced_memory()[1] / MB if self.memory else time.perf_counter()
+        value = now if self.memory else now - self._since
+        self.steps.append(("+".join(names), value))
+        if self.memory:
+            tracemalloc.reset_peak()
+        self._since = time.perf_counter()
+
+    def _local(self, frame, event, arg):
+        if event in ("line", "return"):
+            out = frame.f_locals.get("out")
+            if isinstance(out, dict) and len(out) > len(self._seen):
+                new = [k for k in out if k not in self._seen]
+                self._seen.update(new)
+                self._mark(new)
+            if event == "return":
+                self._mark(["(conform to the contract)"])
+        return self._local
+
+    def _global(self, frame, event, arg):
+        if event == "call" and frame.f_code is self._code:
+            return self._local
+        return None
+
+    def run(self, func, *args, **kwargs):
+        from impactlib.report import results
+
+        self._code = results.build_results.__code__
+        self._seen: set[str] = set()
+        self.steps = []
+        if self.memory:
+            tracemalloc.start()
+            tracemalloc.reset_peak()
+        self._since = time.perf_counter()
+        sys.settrace(self._global)
+        try:
+            value = func(*args, **kwargs)
+        finally:
+            sys.settrace(None)
+            if self.memory:
+                tracemalloc.stop()
+        return value
+
+
+def statistics_steps(study_path: Path, processed_dir: Path, repeats: int,
+                     memory: bool) -> tuple[dict[str, float], dict[str, float]]:
+    """Seconds (best of ``repeats``) and traced peak MB of each step of build_results."""
+    from impactlib.intake.processed import load_processed
+    from impactlib.intake.study import load_study
+    from impactlib.report.results import study_results
+
     study = load_study(study_path)
+    processed = load_processed(processed_dir)
+    clock = StepClock()
+    best: dict[str, float] = {}
+    for _ in range(max(1, repeats)):
+        clock.run(study_results, study, processed)
+        for name, seconds in clock.steps:
+            best[name] = min(best.get(name, math.inf), seconds)
+    peaks: dict[str, float] = {}
+    if memory:
+        clock = StepClock(memory=True)
+        clock.run(study_results, study, processed)
+        peaks = dict(clock.steps)
+    return best, peaks
 
-    def record(step: str, seconds: float, n_rows: int | None, reps: int) -> None:
-        rows.append({"candidates": candidates, "step": step, "seconds": seconds, "repeats": reps,
-                     "rows": n_rows})
-        if not quiet:
-            print(f"  {step:<20} {seconds:10.3f} s", file=sys.stderr, flush=True)
 
-    if only is None or "clean_study" in only:
-        seconds, processed = best_of(lambda: clean_study(study, key=KEY), repeats)
-        record("clean_study", seconds, len(processed.scores), repeats)
-    else:
-        processed = clean_study(study, key=KEY)
-    processed.write(folder / "processed")
-    processed = load_processed(folder / "processed")
-    n_scores = len(processed.scores)
+def statistics_child(study_path: Path, processed_dir: Path) -> None:
+    """In a fresh process: load, then time ``study_results`` (printed)."""
+    from impactlib.intake.processed import load_processed
+    from impactlib.intake.study import load_study
+    from impactlib.report.results import study_results
 
-    tables: dict[str, pd.DataFrame] = {}
-    for name, func, *prepare in table_steps(processed, study):
-        if only is not None and name not in only:
-            continue
-        for step in prepare:
-            step()
-        seconds, table = best_of(func, repeats)
-        tables[name] = table
-        record(name, seconds, len(table), repeats)
-    if only is None:
-        record("sum of tables", sum(r["seconds"] for r in rows if r["step"] != "clean_study"), None, repeats)
+    study = load_study(study_path)
+    processed = load_processed(processed_dir)
+    start = time.perf_counter()
+    study_results(study, processed)
+    print(f"{time.perf_counter() - start:.6f}")
 
-    problems: list[str] = []
-    if total:
-        seconds, whole = best_of(lambda: study_results(study, processed), 1)
-        record("build_results", seconds, None, 1)
-        if only is None:
-            problems = check_same(tables, whole)
-    for row in rows:
-        row["scores"] = n_scores
-    return rows, [f"{candidates} candidates: {p}" for p in problems]
+
+# -- report --------------------------------------------------------------------
+
+def growth(n1: int, t1: float, n2: int, t2: float) -> float:
+    """Exponent k of t = c n^k between two sizes."""
+    if not (t1 > 0 and t2 > 0):
+        return math.nan
+    return math.log(t2 / t1) / math.log(n2 / n1)
+
+
+def nlogn_exponent(n1: int, n2: int) -> float:
+    """The growth exponent of n log n between n1 and n2."""
+    return growth(n1, n1 * math.log(n1), n2, n2 * math.log(n2))
+
+
+def _fmt(value, digits=2, unit="") -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    return f"{value:.{digits}f}{unit}"
+
+
+def print_report(sizes: list[int], ingest: dict[int, dict], steps: dict[int, dict],
+                 peaks: dict[int, dict], totals: dict[int, tuple]) -> list[dict]:
+    rows: list[dict] = []
+    print(f"\nmachine: {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"pandas {pd.__version__}, {platform.system()} {platform.machine()}")
+    print("\n1. Ingestion: `impactlib clean` (process) vs the floor (read with pyarrow/"
+          "calamine, write Parquet); median of paired ratios\n")
+    print("| candidates | clean s | floor s | ratio | target | clean peak MB | floor peak MB |")
+    print("|---|---|---|---|---|---|---|")
+    for n in sizes:
+        g = ingest[n]
+        target = TARGET_INGEST_RATIO.get(n)
+        verdict = "" if target is None else (
+            f"<= {target} met" if g["ratio"] <= target else
+            f"<= {target} missed by {g['ratio'] / target:.2f}x")
+        if n in TARGET_PEAK_MB and g["clean_mb"] is not None:
+            verdict += (f"; peak < {TARGET_PEAK_MB[n]:.0f} MB "
+                        + ("met" if g["clean_mb"] < TARGET_PEAK_MB[n]
+                           else f"missed by {g['clean_mb'] / TARGET_PEAK_MB[n]:.2f}x"))
+        print(f"| {n} | {g['clean_s']:.2f} | {g['floor_s']:.2f} | {g['ratio']:.2f} | {verdict or '-'} "
+              f"| {_fmt(g['clean_mb'], 0)} | {_fmt(g['floor_mb'], 0)} |")
+        rows += [{"candidates": n, "part": "ingestion", "step": "impactlib clean",
+                  "seconds": g["clean_s"], "peak_mb": g["clean_mb"], "ratio": g["ratio"]},
+                 {"candidates": n, "part": "ingestion", "step": "floor",
+                  "seconds": g["floor_s"], "peak_mb": g["floor_mb"], "ratio": None}]
+
+    print("\n2. Statistics: each step of build_results (seconds, best of the runs; "
+          "peak MB traced by tracemalloc), and the total in a fresh process "
+          "(seconds of study_results, peak RSS of the process)\n")
+    names = list(dict.fromkeys(name for n in sizes for name in steps[n]))
+    print("| step | " + " | ".join(f"{n} s | {n} MB" for n in sizes) + " |")
+    print("|---|" + "---|---|" * len(sizes))
+    for name in names:
+        cells = []
+        for n in sizes:
+            cells += [_fmt(steps[n].get(name), 3), _fmt(peaks[n].get(name), 0)]
+            rows.append({"candidates": n, "part": "statistics", "step": name,
+                         "seconds": steps[n].get(name), "peak_mb": peaks[n].get(name),
+                         "ratio": None})
+        print(f"| {name} | " + " | ".join(cells) + " |")
+    cells = []
+    for n in sizes:
+        cells += [f"**{_fmt(sum(steps[n].values()), 3)}**", "-"]
+    print("| **sum of steps** | " + " | ".join(cells) + " |")
+    cells = []
+    for n in sizes:
+        seconds, peak = totals[n]
+        cells += [f"**{_fmt(seconds, 3)}**", f"**{_fmt(peak, 0)}** (RSS)"]
+        rows.append({"candidates": n, "part": "statistics", "step": "study_results (process)",
+                     "seconds": seconds, "peak_mb": peak, "ratio": None})
+    print("| **study_results, fresh process** | " + " | ".join(cells) + " |")
+    for n in sizes:
+        if n in TARGET_STATS_SECONDS:
+            seconds, peak = totals[n]
+            t, m = TARGET_STATS_SECONDS[n], TARGET_PEAK_MB[n]
+            print(f"\ntarget at {n}: < {t:.0f} s "
+                  + ("met" if seconds < t else f"missed by {seconds / t:.2f}x")
+                  + f", peak < {m:.0f} MB "
+                  + ("n/a" if peak is None else "met" if peak < m else f"missed by {peak / m:.2f}x"))
+
+    if len(sizes) > 1:
+        print("\n3. Growth exponents log(t2/t1)/log(n2/n1) (1 = linear)\n")
+        pairs = list(zip(sizes, sizes[1:]))
+        print("| what | " + " | ".join(f"{a}->{b}" for a, b in pairs) + " |")
+        print("|---|" + "---|" * len(pairs))
+        print("| n log n | " + " | ".join(f"{nlogn_exponent(a, b):.2f}" for a, b in pairs) + " |")
+        series = {"impactlib clean": {n: ingest[n]["clean_s"] for n in sizes},
+                  "floor": {n: ingest[n]["floor_s"] for n in sizes},
+                  "study_results (process)": {n: totals[n][0] for n in sizes}}
+        for name in names:
+            series[name] = {n: steps[n].get(name, math.nan) for n in sizes}
+        faster = []
+        for name, t in series.items():
+            exps = [growth(a, t[a], b, t[b]) for a, b in pairs]
+            print(f"| {name} | " + " | ".join(_fmt(e) for e in exps) + " |")
+            # steps under 50 ms at the larger size are start-up and noise
+            faster += [f"{name} ({a}->{b}: {e:.2f})" for (a, b), e in zip(pairs, exps)
+                       if e > nlogn_exponent(a, b) + 0.15 and t[b] >= 0.05]
+        print("\ngrowing faster than n log n (exponent above it by more than 0.15, "
+              "steps over 50 ms): " + (", ".join(faster) if faster else "none"))
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--sizes", type=int, nargs="+", default=list(DEFAULT_SIZES),
-                   help="numbers of candidates (default: 309 5000 20000)")
-    p.add_argument("--repeats", type=int, help="runs per step, best kept (default: 5/3/1 by size)")
-    p.add_argument("--only", nargs="+", help="time only these steps (e.g. clean_study dimension_model)")
-    p.add_argument("--no-total", action="store_true",
-                   help="skip the whole build_results run and the comparison of its tables")
-    p.add_argument("--seed", type=int, default=20240601, help="seed of the demo studies")
-    p.add_argument("--out", type=Path, help="write the timings to this CSV file")
-    p.add_argument("--keep", type=Path, help="write the demo studies here instead of a temporary folder")
+                   help="numbers of candidates (default: 1000 10000)")
+    p.add_argument("--full", action="store_true", help=f"add {FULL_SIZE} candidates")
+    p.add_argument("--runs", type=int, default=3,
+                   help="pairs of ingestion runs, clean and floor in turn (default 3)")
+    p.add_argument("--repeats", type=int,
+                   help="runs of the statistics, best kept (default: 3, 1 from 50,000)")
+    p.add_argument("--no-memory", action="store_true",
+                   help="skip the tracemalloc run of the statistics")
+    p.add_argument("--seed", type=int, default=SEED, help="seed of the demo studies")
+    p.add_argument("--out", type=Path, help="write every measure to this CSV file")
+    p.add_argument("--keep", type=Path, help="write the studies here instead of a temporary folder")
+    p.add_argument("--stats-child", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.stats_child:
+        statistics_child(*args.stats_child)
+        return 0
 
-    only = set(args.only) if args.only else None
-    all_rows: list[dict] = []
-    problems: list[str] = []
+    from impactlib.intake.demo import write_demo
+
+    sizes = sorted(set(args.sizes + ([FULL_SIZE] if args.full else [])))
+    print(f"benchmark: {', '.join(map(str, sizes))} candidates on {os.cpu_count()} cores; "
+          "numbers from a shared machine are noisy", file=sys.stderr, flush=True)
+    ingest, steps, peaks, totals = {}, {}, {}, {}
     with tempfile.TemporaryDirectory(prefix="impactlib-bench-") as tmp:
-        workdir = args.keep or Path(tmp)
-        # Warm-up on a small study: imports and first-call costs are not timed.
-        print("warm-up", file=sys.stderr, flush=True)
-        warm, _ = bench_size(WARM_UP, 1, None, False, Path(tmp), args.seed, quiet=True)
-        known = [r["step"] for r in warm if r["step"] != "sum of tables"]
-        if only is not None and not only <= set(known):
-            p.error(f"unknown step(s) {sorted(only - set(known))}; the steps are {known}")
-        for n in args.sizes:
-            repeats = args.repeats or default_repeats(n)
-            print(f"{n} candidates (best of {repeats})", file=sys.stderr, flush=True)
-            rows, bad = bench_size(n, repeats, only, not args.no_total and only is None, workdir, args.seed)
-            all_rows += rows
-            problems += bad
-
-    long = pd.DataFrame(all_rows, columns=["candidates", "step", "seconds", "repeats", "rows", "scores"])
-    long["rows"] = long["rows"].astype("Int64")
+        root = args.keep or Path(tmp)
+        # Warm-up: the first run of a process pays for cold caches (files, imports).
+        warm = write_demo(root / "warm-up" / "raw", candidates=60, seed=args.seed)
+        ingestion(warm, root / "warm-up", 1)
+        for n in sizes:
+            print(f"{n} candidates: writing the study", file=sys.stderr, flush=True)
+            work = root / f"demo-{n}"
+            study = write_demo(work / "raw", candidates=n, seed=args.seed)
+            print(f"{n} candidates: ingestion, {args.runs} pairs", file=sys.stderr, flush=True)
+            ingest[n] = ingestion(study, work, args.runs)
+            repeats = args.repeats or (3 if n < 50000 else 1)
+            print(f"{n} candidates: statistics, best of {repeats}"
+                  + ("" if args.no_memory else ", then traced"), file=sys.stderr, flush=True)
+            steps[n], peaks[n] = statistics_steps(study, ingest[n]["processed"], repeats,
+                                                  not args.no_memory)
+            seconds, peak, out = run_child([sys.executable, str(Path(__file__).resolve()),
+                                            "--stats-child", str(study),
+                                            str(ingest[n]["processed"])])
+            totals[n] = (float(out.strip().splitlines()[-1]), peak)
+    rows = print_report(sizes, ingest, steps, peaks, totals)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        long.to_csv(args.out, index=False, float_format="%.4f", lineterminator="\n")
-    wide = long.pivot(index="step", columns="candidates", values="seconds")
-    wide = wide.reindex(list(dict.fromkeys(long["step"])))[list(dict.fromkeys(long["candidates"]))]
-    wide.columns = [f"{c} cand. (s)" for c in wide.columns]
-    print(wide.to_string(float_format=lambda v: f"{v:.3f}", na_rep="-"))
-    scores = long.groupby("candidates", sort=False)["scores"].first()
-    print("rows of scores: " + ", ".join(f"{c} cand. -> {s}" for c, s in scores.items()))
-    for problem in problems:
-        print(f"WARNING: the timed steps differ from build_results: {problem}", file=sys.stderr)
-    return 1 if problems else 0
+        pd.DataFrame(rows).to_csv(args.out, index=False, float_format="%.4f", lineterminator="\n")
+    return 0
 
 
 if __name__ == "__main__":
