@@ -19,6 +19,7 @@ from impactlib.stats.attrition import (
     funnel,
     item_matrix,
     little_mcar,
+    score_matrix,
     pattern_counts,
     wave_status,
 )
@@ -656,6 +657,31 @@ def test_little_mcar_dataframe_and_item_matrix():
     out = little_mcar(wide)
     # scaling every item by 10 leaves d2 unchanged: R value 24.1614770711267
     assert out.loc[0, "chi2"] == pytest.approx(24.1614770711267, abs=1e-6)
+
+
+def test_little_mcar_on_wave_dropout_score_matrix():
+    # LITTLE_X read as 2 waves x 2 dimensions of scores (columns T1:A, T1:B, T2:A, T2:B), one
+    # tidy row per observed score, shuffled: score_matrix rebuilds the same matrix (row 6,
+    # never scored, is absent), so Little's test gives the R value above (base R, d2
+    # 24.1614770711267, df 19, p 0.190031058522378, n 29)
+    n = len(LITTLE_X)
+    cand = np.repeat([f"c{i:02d}" for i in range(n)], 4)
+    wave = np.tile(["T1", "T1", "T2", "T2"], n)
+    dim = np.tile(["A", "B", "A", "B"], n)
+    vals = LITTLE_X.ravel()
+    keep = ~np.isnan(vals)
+    scores = pd.DataFrame({"candidate": cand[keep], "wave": wave[keep], "dimension": dim[keep],
+                           "score": vals[keep]}).sample(frac=1.0, random_state=3)
+    wide = score_matrix(scores, waves=["T1", "T2"])
+    assert list(wide.columns) == ["T1:A", "T1:B", "T2:A", "T2:B"] and len(wide) == 29
+    expected = np.delete(LITTLE_X, 5, axis=0)
+    assert np.array_equal(wide.sort_index().to_numpy(), expected, equal_nan=True)
+    row = little_mcar(wide).iloc[0]
+    assert row["chi2"] == pytest.approx(24.1614770711267, abs=1e-6) and row["df"] == 19
+    assert row["p_value"] == pytest.approx(0.190031058522378, abs=1e-6) and row["n"] == 29
+    # wave order from the argument, dimensions from the categorical order
+    scores["dimension"] = pd.Categorical(scores["dimension"], categories=["B", "A"])
+    assert list(score_matrix(scores, waves=["T2", "T1"]).columns) == ["T2:B", "T2:A", "T1:B", "T1:A"]
 
 
 def test_little_mcar_edges():

@@ -882,3 +882,28 @@ def test_imputation_below_half_rests_on_observed_answers_and_no_synthesis_caveat
     assert "modèle d'imputation" not in " ".join(narrative.caveats(view))
     assert narrative.imputation_text(_imputed_view([np.nan]), "T1", "T2") == ""
     assert narrative.imputation_text(view, "T1", "T3") == ""
+
+
+def test_little_tests_are_written_side_by_side_each_with_its_question():
+    # item-level test p = 0.8 (no link), wave-dropout test p = 0.0004 (a link)
+    mcar = pd.DataFrame({"wave": ["T1", "T1"], "chi2": [12.3, 80.2], "df": [14, 20],
+                         "p_value": [0.8, 0.0004], "note": [None, None],
+                         "question": ["item_nonresponse", "wave_dropout"]})
+    fr = _nbsp(narrative.mcar_text(_view({"mcar": mcar})))
+    items, dropout = fr.split("\n\n")
+    assert items.startswith("Test de Little sur les cases laissées vides du questionnaire Entrée "
+                            "(question : les cases vides à l'intérieur de ce questionnaire "
+                            "sont-elles liées aux réponses données ?)")
+    assert "p = 0,8" in items and "ne trouve pas de lien" in items
+    assert dropout.startswith("Test de Little sur les abandons (scores des dimensions à chaque "
+                              "questionnaire, un candidat par ligne ; question : avoir un score à "
+                              "un questionnaire est-il lié aux scores observés ?)")
+    assert "p < 0,001" in dropout and "les questionnaires manqués dépendent des scores" in dropout
+    # no link on dropout: said as not proving there is none; never "at random"
+    en = _nbsp(narrative.mcar_text(_view({"mcar": mcar.assign(p_value=[0.01, 0.6])}, "en")))
+    items, dropout = en.split("\n\n")
+    assert "found a link" in items and "does not prove there is none" in dropout
+    assert not RANDOM_CLAIM["en"].search(en)
+    # a table of the old shape (one row, no question) is the item-level test
+    old = mcar.iloc[:1].drop(columns="question")
+    assert _nbsp(narrative.mcar_text(_view({"mcar": old}))).startswith("Test de Little sur les cases")

@@ -235,8 +235,11 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "note": text("why the model could not be fitted (missing when it was)"),
         }, unique=["from_wave", "to_wave", "term"]),
     "mcar": _table(
-        "Little's test that the first wave's item answers are missing completely at random (one "
-        "row).",
+        "Little's test, two rows, each labelled with the question it answers: "
+        "item_nonresponse (are the blanks inside the first questionnaire related to the "
+        "answers? candidates x items of the first wave) and wave_dropout (is having a score at "
+        "a wave related to the scores observed? candidates x (wave, dimension) scores). "
+        "Neither shows that data are missing at random.",
         {
             "chi2": number("Little's d-squared statistic", pa.Check.ge(0)),
             "df": number("degrees of freedom (whole number; NaN when the test cannot be computed)",
@@ -249,7 +252,9 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "em_converged": flag("EM converged"),
             "note": text("why the test could not be computed, or a warning"),
             "wave": key("wave key of the first wave"),
-        }),
+            "question": text("`item_nonresponse` or `wave_dropout`: which question the row answers",
+                             pa.Check.isin(["item_nonresponse", "wave_dropout"]), nullable=False),
+        }, unique=["question"]),
     "item_change": _table(
         "One row per item and ordered wave pair: change of the answers of the candidates who "
         "answered the item at both waves (answers recoded: higher is better).",

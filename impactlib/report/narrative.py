@@ -642,6 +642,9 @@ def mcar_text(view) -> str:
     The test is run on the item non-response inside one questionnaire: it
     answers "are the blanks inside this questionnaire related to the
     answers?", not "is dropout random?" (issue 15), and the sentence says so.
+    The test on wave dropout (dimension scores of every wave, candidates as
+    rows) is written beside it, labelled with its own question; neither
+    sentence says that data are missing at random.
     Whether those who stay differ from those who leave is said by
     :func:`dropout_caveat`, from the dropout comparison.
 
@@ -649,12 +652,15 @@ def mcar_text(view) -> str:
     ----------
     view : impactlib.report.notebook.ReportView
         The report; ``view.results["mcar"]``
-        (:func:`impactlib.stats.attrition.little_mcar`, one row) is used.
+        (:func:`impactlib.stats.attrition.little_mcar`, one row per
+        ``question``: ``item_nonresponse``, ``wave_dropout``; a table without
+        ``question`` is read as the item-level test) is used.
 
     Returns
     -------
     str
-        Markdown (locale key ``attrition.mcar``) with chi-square, degrees of
+        Markdown, one paragraph per test (locale keys ``attrition.mcar``,
+        ``attrition.mcar_dropout``), each labelled with its question, with chi-square, degrees of
         freedom, p-value (``p = 0,049``, ``p < 0,001``) and the verdict (no link
         found between blanks and answers at p >= 0.05, a link below, or why the
         test could not be computed); ``""`` when there is no test result.
@@ -662,17 +668,29 @@ def mcar_text(view) -> str:
     m = view.results.get("mcar")
     if m is None or m.empty:
         return ""
-    r = m.iloc[0]
+    if "question" not in m:
+        m = m.assign(question="item_nonresponse")
     tr = view.tr
-    if not np.isfinite(r["p_value"]):
-        verdict = tr.t("attrition.mcar_na", note=r.get("note") or "–")
-    else:
-        verdict = tr.t("attrition.mcar_random" if r["p_value"] >= 0.05 else "attrition.mcar_not_random")
-    return tr.html("attrition.mcar", wave=view.label(r["wave"]),
-                   chi2=tr.number(r["chi2"], 1) if np.isfinite(r["chi2"]) else "–",
-                   df=int(r["df"]) if np.isfinite(r["df"]) else "–",
-                   p=tr.p(float(r["p_value"])),
-                   verdict=verdict)
+    out = []
+    for question, key, no_link, link in (
+            ("item_nonresponse", "attrition.mcar", "attrition.mcar_random",
+             "attrition.mcar_not_random"),
+            ("wave_dropout", "attrition.mcar_dropout", "attrition.mcar_dropout_no_link",
+             "attrition.mcar_dropout_link")):
+        rows = m[m["question"] == question]
+        if rows.empty:
+            continue
+        r = rows.iloc[0]
+        if not np.isfinite(r["p_value"]):
+            verdict = tr.t("attrition.mcar_na", note=r.get("note") or "–")
+        else:
+            verdict = tr.t(no_link if r["p_value"] >= 0.05 else link)
+        out.append(tr.html(key, wave=view.label(r["wave"]),
+                           chi2=tr.number(r["chi2"], 1) if np.isfinite(r["chi2"]) else "–",
+                           df=int(r["df"]) if np.isfinite(r["df"]) else "–",
+                           p=tr.p(float(r["p_value"])),
+                           verdict=verdict))
+    return "\n\n".join(out)
 
 
 def item_pairs(view) -> list[tuple[str, str, int | str]]:

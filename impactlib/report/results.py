@@ -21,7 +21,7 @@ file                     content
 ``attrition_rates``      due / answered / missed / not yet due per wave (registry)
 ``attrition``            who drops out: baseline scores and covariates, SMD, tests
 ``dropout_model``        logistic regression of coming back on baseline scores
-``mcar``                 Little's MCAR test over the first wave's item matrix
+``mcar``                 Little's test: first wave's items, and wave dropout
 ``item_change``          per item and wave pair: Wilcoxon, BH, rank-biserial, CI
 ``item_ordinal``         per item and wave pair: ordinal mixed model (clmm) on all answers
 ``item_distribution``    answers per label, same candidates at both waves
@@ -151,7 +151,13 @@ def build_results(processed: Processed, covariates=(), due_days: dict | None = N
                                                  min_group=MIN_GROUP)
     out["dropout_model"] = _per_pair(
         lambda a, b: attrition.dropout_model(s, answered, a, b), zip(waves, waves[1:]))
-    out["mcar"] = attrition.little_mcar(attrition.item_matrix(r, waves[0])).assign(wave=waves[0])
+    # Little's test asked two questions (issue 15), each row says which: the blanks inside
+    # the first questionnaire, and wave dropout (dimension scores of every wave)
+    out["mcar"] = pd.concat([
+        attrition.little_mcar(attrition.item_matrix(r, waves[0])).assign(
+            wave=waves[0], question="item_nonresponse"),
+        attrition.little_mcar(attrition.score_matrix(s, waves=waves)).assign(
+            wave=waves[0], question="wave_dropout")], ignore_index=True)
 
     out["item_change"] = change.item_change(r, waves=waves)
     out["item_ordinal"] = ordinal.item_ordinal(

@@ -43,6 +43,7 @@ __all__ = [
     "dropout_comparison",
     "dropout_model",
     "item_matrix",
+    "score_matrix",
     "little_mcar",
     "attrition_table",
 ]
@@ -1214,6 +1215,54 @@ def item_matrix(responses: pd.DataFrame, wave, value: str = "value") -> pd.DataF
         .unstack("item")
         .reindex(columns=items)
     )
+    wide.columns.name = None
+    return wide
+
+
+def score_matrix(scores: pd.DataFrame, waves: Sequence | None = None) -> pd.DataFrame:
+    """Candidates x (wave, dimension) matrix of dimension scores, NaN where not scored.
+
+    The matrix on which Little's test asks the question of *wave dropout*: is
+    whether a candidate has a score at a later wave related to the scores
+    observed? (:func:`item_matrix` asks it of the blanks inside one
+    questionnaire.)
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        ``scores`` table (``candidate``, ``wave``, ``dimension``, ``score``).
+    waves : sequence of str, optional
+        Wave order (default: categorical order of ``scores.wave``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``candidate`` (every candidate scored at some wave), one float
+        column per wave and dimension, named ``"wave:dimension"``, waves in
+        order, dimensions in order of appearance (their categorical order
+        when categorical).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from impactlib.stats.attrition import score_matrix
+    >>> s = pd.DataFrame({"candidate": ["a", "a", "b"], "wave": ["T1", "T2", "T1"],
+    ...                   "dimension": "D", "score": [3.0, 4.0, 2.5]})
+    >>> m = score_matrix(s, waves=["T1", "T2"])
+    >>> list(m.columns), list(m.index), m.to_numpy().tolist()
+    (['T1:D', 'T2:D'], ['a', 'b'], [[3.0, 4.0], [2.5, nan]])
+    """
+    waves = [str(w) for w in level_order(scores["wave"], waves)]
+    dim = scores["dimension"]
+    dims = ([str(d) for d in dim.cat.categories] if isinstance(dim.dtype, pd.CategoricalDtype)
+            else [str(d) for d in pd.unique(dim.astype(object))])
+    frame = pd.DataFrame({"candidate": scores["candidate"].to_numpy(),
+                          "column": (scores["wave"].astype(str) + ":"
+                                     + dim.astype(str)).to_numpy(),
+                          "score": pd.to_numeric(scores["score"], errors="coerce")
+                          .astype("float64").to_numpy()})
+    wide = frame.groupby(["candidate", "column"], sort=False)["score"].mean().unstack("column")
+    wide = wide.reindex(columns=[f"{w}:{d}" for w in waves for d in dims])
     wide.columns.name = None
     return wide
 
