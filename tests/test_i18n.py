@@ -167,7 +167,7 @@ EDGE_VALUES = {
     "note": lambda tr: ["matrice singulière"],
     "verdict": lambda tr: [tr.t("attrition.mcar_random"), tr.t("attrition.mcar_not_random")],
     "detail": lambda tr: [tr.t(f"synthesis.caveat_attrition_{k}", smd=tr.number(0.37, 2), n_notable=n,
-                               n_dimensions=4) for k, n in (("higher", 1), ("mixed", 2), ("similar", 0))],
+                               n_compared=4) for k, n in (("higher", 1), ("mixed", 2), ("similar", 0))],
     "rest": lambda tr: ["", tr.t("synthesis.funnel_wave", n=1, label="Évaluation",
                                  pct=tr.percent(0.5)) + "."],
     "file": lambda tr: ["exports/T2_mi-parcours.xlsx"],

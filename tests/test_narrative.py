@@ -71,7 +71,7 @@ def test_caveats_name_attrition_and_fragile_conclusions():
     # retention 50 %; dimension SMDs 0.3 and 0.5, both >= 0.2 and positive (the covariate's
     # 2.0 is not a score): those who stay differ, higher, 2 of 2, the largest 0.50
     assert "Seuls 50\u00a0% des entrants" in text and "Ceux qui restent diffèrent" in text
-    assert "scores plus élevés (2 dimensions sur 2" in text and "le plus grand : 0,50" in text
+    assert "scores plus élevés (2 comparaisons sur 2, une par dimension" in text and "le plus grand : 0,50" in text
     # C is "unclear" by the mixed model and "improved" among completers: 1 dimension differs
     assert "Pour 1 dimension, la conclusion change selon la méthode" in text
     assert "ce résultat est fragile" in text
@@ -781,7 +781,7 @@ def test_dropout_with_a_large_difference_says_they_differ_whatever_little_says(l
     view = _dropout_view([0.6, 0.1], 0.8, lang)
     text = _nbsp(" ".join(narrative.caveats(view)))
     assert differ in text and higher in text
-    assert ("1 dimension sur 2" if lang == "fr" else "1 of 2 dimensions") in text
+    assert ("1 comparaison sur 2" if lang == "fr" else "1 of 2 comparisons") in text
     assert ("0,60" if lang == "fr" else "0.60") in text
     assert "Little" in text                                  # labelled: another question
     little = _nbsp(narrative.mcar_text(view))

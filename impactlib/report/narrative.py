@@ -330,8 +330,9 @@ def dropout_caveat(view) -> str:
     at random. The dropout comparison decides the sentence: when any shown
     dimension row of ``attrition`` (not suppressed) has ``|smd| >=``
     :data:`SMD_NOTABLE` (0.2), the sentence says that those who stay differ
-    from those who leave, with the number of such dimensions and the largest
-    standardized difference, whatever Little's test says. Otherwise it says
+    from those who leave, with the number of such rows (one per dimension and
+    consecutive wave pair) and the largest standardized difference, whatever
+    Little's test says. Otherwise it says
     that no large difference was found on the measured scores, and that this
     does not show dropout to be random. When Little's test was run
     (``mcar``), a sentence says that it answers another question (are the
@@ -366,7 +367,7 @@ def dropout_caveat(view) -> str:
         key = ("caveat_attrition_higher" if (notable > 0).all()
                else "caveat_attrition_lower" if (notable < 0).all() else "caveat_attrition_mixed")
     text = tr.t(f"synthesis.{key}", smd=tr.number(largest, 2), n_notable=len(notable),
-                n_dimensions=len(smd))
+                n_compared=len(smd))
     m = view.results.get("mcar")
     if m is not None and not m.empty:
         text += " " + tr.t("synthesis.caveat_attrition_little", wave=view.label(m["wave"].iloc[0]))
