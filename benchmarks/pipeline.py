@@ -13,9 +13,10 @@ then:
    clean, floor...; ``--runs`` pairs), and the ratio is the median of the
    ratios of each pair, so that a slow moment of a shared machine falls on
    both. Peak memory is the child's peak resident set size: on POSIX from
-   ``os.wait4`` (the rusage of that one child; ``RUSAGE_CHILDREN`` would give
-   the largest of all children so far), elsewhere by polling psutil every
-   20 ms (a lower bound), or "n/a" without psutil.
+   ``os.wait4`` in a small launcher process (the rusage of that one child;
+   ``RUSAGE_CHILDREN`` would give the largest of all children so far, and a
+   child forked from the benchmark itself inherits its peak), elsewhere by
+   polling psutil every 20 ms (a lower bound), or "n/a" without psutil.
 2. **Statistics.** :func:`impactlib.report.results.study_results` on the
    processed tables that ``impactlib clean`` wrote. Each table's time is
    taken inside ``build_results`` itself: a tracer on that one function's
@@ -89,23 +90,47 @@ def _poll_peak(pid: int, stop: threading.Event, out: list) -> None:
         out.append(None)
 
 
+#: Run by a small launcher process: the command, its wall time and its peak RSS
+#: (``os.wait4``), written to the file named first. Measured from a fresh, small
+#: process because Linux gives a child the peak RSS of the process it was forked
+#: from (the benchmark's own, hundreds of MB once a study is loaded).
+LAUNCHER = """
+import os, subprocess, sys, time
+start = time.perf_counter()
+child = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(child.pid, 0)
+seconds = time.perf_counter() - start
+with open(sys.argv[1], "w") as f:
+    f.write(f"{seconds} {usage.ru_maxrss}")
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run_child(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float | None, str]:
     """Run ``cmd``; return its wall seconds, its peak RSS in MB (None: unknown), its stdout.
 
-    Exits with the child's error output when it fails: a benchmark of a
-    failing command means nothing.
+    POSIX: through :data:`LAUNCHER`, whose ``os.wait4`` gives the rusage of
+    that one child (``RUSAGE_CHILDREN`` would give the largest of all children
+    so far). Elsewhere: psutil polled every 20 ms (a lower bound), or None
+    without psutil. Exits with the child's error output when it fails: a
+    benchmark of a failing command means nothing.
     """
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        child = subprocess.Popen(cmd, stdout=out, stderr=err, env={**os.environ, **(env or {})})
-        peak: float | None = None
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, **(env or {})}
         if hasattr(os, "wait4"):
-            _, status, usage = os.wait4(child.pid, 0)
-            seconds = time.perf_counter() - start
-            child.returncode = os.waitstatus_to_exitcode(status)
-            # ru_maxrss: kilobytes on Linux, bytes on macOS
-            peak = usage.ru_maxrss / (MB if sys.platform == "darwin" else 1024)
+            usage_file = Path(tmp) / "usage"
+            child = subprocess.Popen([sys.executable, "-c", LAUNCHER, str(usage_file), *cmd],
+                                     stdout=out, stderr=err, env=env)
+            child.wait()
+            if child.returncode == 0:
+                seconds, maxrss = usage_file.read_text().split()
+                seconds = float(seconds)
+                # ru_maxrss: kilobytes on Linux, bytes on macOS
+                peak = int(maxrss) / (MB if sys.platform == "darwin" else 1024)
         else:
+            start = time.perf_counter()
+            child = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
             stop, found = threading.Event(), []
             poller = threading.Thread(target=_poll_peak, args=(child.pid, stop, found), daemon=True)
             poller.start()
@@ -259,6 +284,7 @@ def _fmt(value, digits=2, unit="") -> str:
 def print_report(sizes: list[int], ingest: dict[int, dict], steps: dict[int, dict],
                  peaks: dict[int, dict], totals: dict[int, tuple]) -> list[dict]:
     rows: list[dict] = []
+    with_stats = bool(totals)
     print(f"\nmachine: {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"pandas {pd.__version__}, {platform.system()} {platform.machine()}")
     print("\n1. Ingestion: `impactlib clean` (process) vs the floor (read with pyarrow/"
@@ -282,6 +308,8 @@ def print_report(sizes: list[int], ingest: dict[int, dict], steps: dict[int, dic
                  {"candidates": n, "part": "ingestion", "step": "floor",
                   "seconds": g["floor_s"], "peak_mb": g["floor_mb"], "ratio": None}]
 
+    if not with_stats:
+        return rows
     print("\n2. Statistics: each step of build_results (seconds, best of the runs; "
           "peak MB traced by tracemalloc), and the total in a fresh process "
           "(seconds of study_results, peak RSS of the process)\n")
@@ -350,6 +378,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="runs of the statistics, best kept (default: 3, 1 from 50,000)")
     p.add_argument("--no-memory", action="store_true",
                    help="skip the tracemalloc run of the statistics")
+    p.add_argument("--ingestion-only", action="store_true",
+                   help="only part 1 (e.g. to compare two versions of the readers)")
     p.add_argument("--seed", type=int, default=SEED, help="seed of the demo studies")
     p.add_argument("--out", type=Path, help="write every measure to this CSV file")
     p.add_argument("--keep", type=Path, help="write the studies here instead of a temporary folder")
@@ -376,6 +406,8 @@ def main(argv: list[str] | None = None) -> int:
             study = write_demo(work / "raw", candidates=n, seed=args.seed)
             print(f"{n} candidates: ingestion, {args.runs} pairs", file=sys.stderr, flush=True)
             ingest[n] = ingestion(study, work, args.runs)
+            if args.ingestion_only:
+                continue
             repeats = args.repeats or (3 if n < 50000 else 1)
             print(f"{n} candidates: statistics, best of {repeats}"
                   + ("" if args.no_memory else ", then traced"), file=sys.stderr, flush=True)
