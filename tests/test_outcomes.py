@@ -459,7 +459,7 @@ def _registry_study(make_study, registry: str = REGISTRY, extra: str = ""):
 
 def test_registry_outcomes_are_read_and_bad_cells_recorded(make_study, caplog):
     path = _registry_study(make_study)
-    with caplog.at_level(logging.WARNING):
+    with caplog.at_level(logging.INFO):
         p = clean_study(path)
     cand = p.candidates.set_index(p.candidates["candidate"].map(
         dict(zip(p.pseudonyms["candidate"], p.pseudonyms["id"]))))

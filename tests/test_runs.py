@@ -321,7 +321,8 @@ def test_a_file_open_elsewhere_is_one_line(small, tmp_path, monkeypatch, capsys)
     monkeypatch.setattr(processed_module, "write_csv", denied)
     assert main(["-q", "clean", str(study), "--out", str(processed)]) == 2
     line = _one_line(capsys)
-    assert "quality.csv" in line and "close it (in Excel, say) and run again" in line
+    assert "quality.csv" in line and "in Excel (or any program that has it open) and run " \
+        "again" in line
     assert _snapshot(processed) == before
     assert _leftovers(tmp_path) == []
 
@@ -367,7 +368,7 @@ def test_each_system_error_says_what_to_do():
     in_use = PermissionError(13, "The process cannot access the file because it is being "
                                  "used by another process", r"C:\r\results\funnel.csv")
     in_use.winerror = 32                       # what Windows sets on a file open in Excel
-    assert "close it (in Excel, say) and run again" in _os_error_line(in_use)
+    assert "in Excel (or any program that has it open) and run again" in _os_error_line(in_use)
     assert r"C:\r\results\funnel.csv" in _os_error_line(in_use)
     assert "free disk space" in _os_error_line(OSError(errno.ENOSPC, "No space", "/x"))
     assert "choose another folder" in _os_error_line(

@@ -257,8 +257,10 @@ def _read_registry(study: Study) -> tuple[pd.DataFrame, pd.DataFrame]:
     (every due date depends on them). An unreadable outcome cell
     (``employment_6m``, ``job_start_date``, ``outcome_date``) is a cell
     problem, as an unreadable answer is: the value is made missing and the
-    cell recorded (``invalid_cells.csv``, with no wave), counted in a warning
-    and in ``n_unreadable`` of ``results/outcomes.csv``. An outcome column the
+    cell recorded (``invalid_cells.csv``, with no wave), counted in a log line
+    (shown unless ``-q``, as the unreadable answers of a wave are counted in
+    ``quality.csv`` without a warning) and in ``n_unreadable`` of
+    ``results/outcomes.csv``, which the report shows. An outcome column the
     registry does not have is not added.
     """
     table = read_table(study.registry)
@@ -322,7 +324,7 @@ def _read_registry(study: Study) -> tuple[pd.DataFrame, pd.DataFrame]:
                                                                  kind="stable")
                .reset_index(drop=True) if invalid else None)
     if invalid is not None:
-        log.warning("%s: %d outcome cell(s) could not be read and are left missing "
+        log.info("%s: %d outcome cell(s) could not be read and are left missing "
                     "(invalid_cells.csv lists them)", shown_file, len(invalid))
     for cov in study.covariates:
         col = cols.get(normalize_key(pd.Series([cov])).iloc[0])
