@@ -1613,7 +1613,7 @@ def policy_profile(policy_change: pd.DataFrame, tr, change_date=None) -> Figure:
         text = (tr.t("figures.outcomes.policy.level", variable=r.variable, level=r.level)
                 if r.measure == "baseline_share" else str(r.variable))
         labels.append(_wrap(text, 44))
-    ax.set_yticks(y, labels, fontsize=7.5)
+    ax.set_yticks(y, labels, fontsize=8)
     ax.tick_params(axis="y", length=0)
     if gap:
         ax.text(0.0, y[n_shares] - 0.75, _esc(tr.t("figures.outcomes.policy.scores")),
