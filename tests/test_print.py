@@ -256,7 +256,15 @@ def test_demo_report_is_light_and_fetches_nothing(demo_report):
     assert len(svgs) >= 20 and not list((html / "figures").glob("*.png"))
     rapport = (html / "rapport.html").read_text(encoding="utf-8")
     assert {m for m in re.findall(r'src="figures/([^"]+)"', rapport)} == {p.name for p in svgs}
+    sizes = {}
     for page in html.glob("*.html"):
         text = page.read_text(encoding="utf-8")
         assert "data:image" not in text and "<style" not in text, page.name
-        assert len(text.encode("utf-8")) < 100_000, page.name        # 257 KB of CSS before
+        sizes[page.name] = len(text.encode("utf-8"))
+    rapport_size = sizes.pop("rapport.html")
+    for name, size in sizes.items():
+        assert size < 100_000, name                                  # 257 KB of CSS before
+    # the printable report gathers the pages: it weighs no more than they do, plus
+    # its table of contents (it grows with the pages, not with anything of its own)
+    gathered = sum(size for name, size in sizes.items() if name != "index.html")
+    assert rapport_size < gathered + 10_000, (rapport_size, gathered)
