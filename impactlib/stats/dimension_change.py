@@ -641,6 +641,53 @@ def _seed_sequence(seed) -> tuple[np.random.SeedSequence, object]:
     return ss, (seed if seed is not None else ss.entropy)
 
 
+def _imputation_draws(scores, candidates, covariates, dv, within, subject, dimension, waves,
+                      m: int, seed, ridge: float):
+    """The completed data sets behind :func:`imputed_change` (same draws, same seed).
+
+    Returns ``(waves, reported_seed, draws)`` where ``draws`` is an iterator
+    (one dimension in memory at a time) giving, per dimension in the order of
+    :func:`imputed_change`, ``(dimension, observed, completed)``:
+    ``observed`` is the n x waves boolean matrix of the scores observed for
+    the sample (candidates scored at the first wave, in candidate order),
+    ``completed`` the m x n x waves array of the scores after each
+    imputation (NaN where a wave could not be imputed). Used by
+    :mod:`impactlib.stats.sensitivity` to shift the imputed scores.
+    """
+    waves = wave_order(scores, within, waves)
+    wide = wide_scores(scores, dv, within, subject, dimension, waves)
+    ss, reported_seed = _seed_sequence(seed)
+    children = ss.spawn(len(wide))
+    return waves, reported_seed, _draws(wide, children, waves, candidates, covariates, subject,
+                                        m, ridge)
+
+
+def _draws(wide, children, waves, candidates, covariates, subject, m, ridge):
+    """Generator of :func:`_imputation_draws`: ``(dimension, observed, completed)``."""
+    for (dim, w), child in zip(wide.items(), children):
+        rng = np.random.default_rng(child)
+        sample = w[w[waves[0]].notna()] if waves else w
+        y = sample.to_numpy(dtype=float)
+        n = y.shape[0]
+        z = _covariate_design(candidates, covariates, subject, sample.index)
+        observed = ~np.isnan(y)
+        completed = []
+        for _ in range(m):
+            yc = y.copy()
+            usable = [0]  # waves usable as predictors (complete after imputation)
+            for t in range(1, len(waves)):
+                obs, mis = observed[:, t], ~observed[:, t]
+                if mis.any():
+                    x = np.column_stack([np.ones(n), yc[:, usable], z])
+                    if obs.sum() >= x.shape[1] + 1:
+                        yc[mis, t] = _norm_draw(x[obs], yc[obs, t], x[mis], rng, ridge)
+                if not np.isnan(yc[:, t]).any():
+                    usable.append(t)
+            completed.append(yc)
+        completed = np.stack(completed) if completed else np.empty((0, n, len(waves)))
+        yield dim, observed, completed
+
+
 def imputed_change(
     scores: pd.DataFrame,
     candidates: pd.DataFrame | None = None,
@@ -754,35 +801,14 @@ def imputed_change(
     if int(m) < 2:
         raise ValueError("m must be at least 2")
     m = int(m)
-    waves = wave_order(scores, within, waves)
+    waves, reported_seed, draws = _imputation_draws(
+        scores, candidates, covariates, dv, within, subject, dimension, waves, m, seed, ridge)
     pairs = wave_pairs(waves, pairs)
-    wide = wide_scores(scores, dv, within, subject, dimension, waves)
-    ss, reported_seed = _seed_sequence(seed)
-    children = ss.spawn(len(wide))
     pos = {w: i for i, w in enumerate(waves)}
 
     rows = []
-    for (dim, w), child in zip(wide.items(), children):
-        rng = np.random.default_rng(child)
-        sample = w[w[waves[0]].notna()] if waves else w
-        y = sample.to_numpy(dtype=float)
-        n = y.shape[0]
-        z = _covariate_design(candidates, covariates, subject, sample.index)
-        observed = ~np.isnan(y)
-        completed = []
-        for _ in range(m):
-            yc = y.copy()
-            usable = [0]  # waves usable as predictors (complete after imputation)
-            for t in range(1, len(waves)):
-                obs, mis = observed[:, t], ~observed[:, t]
-                if mis.any():
-                    x = np.column_stack([np.ones(n), yc[:, usable], z])
-                    if obs.sum() >= x.shape[1] + 1:
-                        yc[mis, t] = _norm_draw(x[obs], yc[obs, t], x[mis], rng, ridge)
-                if not np.isnan(yc[:, t]).any():
-                    usable.append(t)
-            completed.append(yc)
-        completed = np.stack(completed) if completed else np.empty((0, n, len(waves)))
+    for dim, observed, completed in draws:
+        n = observed.shape[0]
         for a, b in pairs:
             ia, ib = pos[a], pos[b]
             both_obs = observed[:, ia] & observed[:, ib]
