@@ -1297,6 +1297,29 @@ class _Patterns:
             self.blocks.append((int(k), pats, obs, mis, rows, position[inverse[rows]]))
 
 
+def _pattern_sums(X: np.ndarray, pat: _Patterns) -> tuple[np.ndarray, np.ndarray]:
+    """Per pattern: the sums of the rows and of their cross-products (missing taken as 0).
+
+    ``S1[j] = sum_r x_r`` and ``S2[j] = sum_r x_r x_r'`` over the rows ``r`` of
+    pattern ``j``; built once, by chunks of rows sorted by pattern (the
+    outer products of at most about 2 million numbers at a time).
+    """
+    n, p = X.shape
+    J = len(pat.counts)
+    X0 = np.nan_to_num(X, nan=0.0)
+    order = np.argsort(pat.inverse, kind="stable")
+    xs, ps = X0[order], pat.inverse[order]
+    s1 = np.zeros((J, p))
+    s2 = np.zeros((J, p, p))
+    step = max(1, 2 ** 21 // (p * p))
+    for a in range(0, n, step):  # chunks of rows, not rows
+        x, pid = xs[a:a + step], ps[a:a + step]
+        starts = np.flatnonzero(np.r_[True, pid[1:] != pid[:-1]])
+        s1[pid[starts]] += np.add.reduceat(x, starts, axis=0)
+        s2[pid[starts]] += np.add.reduceat(x[:, :, None] * x[:, None, :], starts, axis=0)
+    return s1, s2
+
+
 def _em_mvn(X: np.ndarray, pat: _Patterns, max_iter: int, tol: float):
     """EM for the mean and covariance (ML, divisor n) of a multivariate normal.
 
@@ -1304,28 +1327,55 @@ def _em_mvn(X: np.ndarray, pat: _Patterns, max_iter: int, tol: float):
     ``x_m = mu_m + (x_o - mu_o) S_oo^-1 S_om`` and the conditional covariance
     ``S_mm - S_mo S_oo^-1 S_om`` added to the cross-products, all patterns
     of a block of :class:`_Patterns` at once.
+
+    The imputed ``x_m`` is affine in ``x_o`` (``x_m = mu_m + B'(x_o - mu_o)``,
+    ``B = S_oo^-1 S_om``), so the sums the M step needs over the ``n_j`` rows
+    of a pattern come from the pattern's sums ``s1 = sum x_o`` and
+    ``s2 = sum x_o x_o'`` (computed once, :func:`_pattern_sums`):
+    ``sum x_m = n_j mu_m + B'd`` with ``d = s1 - n_j mu_o``;
+    ``sum x_o x_m' = s1 mu_m' + (s2 - s1 mu_o') B``;
+    ``sum x_m x_m' = n_j mu_m mu_m' + mu_m (B'd)' + (B'd) mu_m' + B' M B`` with
+    ``M = sum (x_o - mu_o)(x_o - mu_o)' = s2 - s1 mu_o' - mu_o s1' + n_j mu_o mu_o'``.
+    The same iterates as imputing every row (up to the order of the
+    floating-point sums), at a cost per iteration that grows with the
+    patterns, not with the rows.
     """
     n, p = X.shape
     mu = np.nanmean(X, axis=0)
     sigma = np.diag(np.nanvar(X, axis=0))
     converged = False
     it = 0
-    Xh = X.copy()
+    s1, s2 = _pattern_sums(X, pat)
+    t1_obs = s1.sum(axis=0)                # observed values: the same at every iteration
+    t2_obs = s2.sum(axis=0)
+    blocks = []
+    for k, pats, obs, mis, _, _ in pat.blocks:
+        if k == 0:
+            continue
+        blocks.append((obs, mis, pat.counts[pats].astype(float), s1[pats[:, None], obs],
+                       s2[pats[:, None, None], obs[:, :, None], obs[:, None, :]]))
     for it in range(1, max_iter + 1):
-        extra = np.zeros((p, p))
-        for k, pats, obs, mis, rows, where in pat.blocks:
-            if k == 0:
-                continue
+        T1 = t1_obs.copy()
+        T2 = t2_obs.copy()
+        for obs, mis, nj, s1o, s2oo in blocks:
             s_oo = sigma[obs[:, :, None], obs[:, None, :]]
             s_om = sigma[obs[:, :, None], mis[:, None, :]]
             B = np.linalg.solve(s_oo, s_om)  # patterns x |o| x |m|
             C = sigma[mis[:, :, None], mis[:, None, :]] - np.swapaxes(s_om, 1, 2) @ B
-            o, m = obs[where], mis[where]
-            centred = X[rows[:, None], o] - mu[o]
-            Xh[rows[:, None], m] = mu[m] + np.einsum("ro,rom->rm", centred, B[where])
-            np.add.at(extra, (mis[:, :, None], mis[:, None, :]), pat.counts[pats][:, None, None] * C)
-        T1 = Xh.sum(axis=0)
-        T2 = Xh.T @ Xh + extra
+            mu_o, mu_m = mu[obs], mu[mis]
+            n3 = nj[:, None, None]
+            btd = np.einsum("jom,jo->jm", B, s1o - nj[:, None] * mu_o)
+            np.add.at(T1, mis, nj[:, None] * mu_m + btd)
+            cross = s2oo - s1o[:, :, None] * mu_o[:, None, :]          # s2 - s1 mu_o'
+            om = s1o[:, :, None] * mu_m[:, None, :] + cross @ B
+            centred = cross - mu_o[:, :, None] * s1o[:, None, :] \
+                + n3 * mu_o[:, :, None] * mu_o[:, None, :]
+            mm = (n3 * mu_m[:, :, None] * mu_m[:, None, :]
+                  + mu_m[:, :, None] * btd[:, None, :] + btd[:, :, None] * mu_m[:, None, :]
+                  + np.swapaxes(B, 1, 2) @ centred @ B + n3 * C)
+            np.add.at(T2, (obs[:, :, None], mis[:, None, :]), om)
+            np.add.at(T2, (mis[:, :, None], obs[:, None, :]), np.swapaxes(om, 1, 2))
+            np.add.at(T2, (mis[:, :, None], mis[:, None, :]), mm)
         new_mu = T1 / n
         new_sigma = T2 / n - np.outer(new_mu, new_mu)
         change = max(np.max(np.abs(new_mu - mu)), np.max(np.abs(new_sigma - sigma)))
