@@ -17,6 +17,7 @@ EXPECTED_TABLES = {
     "dropout_model", "mcar", "item_change", "item_ordinal", "item_distribution",
     "item_transitions",
     "reliability", "rci", "dimension_model", "completers_change", "imputed_change",
+    "change_sensitivity",
     "subgroups", "power", "item_shares", "collection_cohorts", "collection_changes",
     "collection_projection", "collection_followup", "outcomes", "exit_status", "soft_hard",
     "employment_model", "policy_change"}

@@ -462,6 +462,39 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "m": count("imputed data sets"),
             "seed": count("seed of the random draws"),
         }, unique=["dimension", "from_wave", "to_wave"]),
+    "change_sensitivity": _table(
+        "Sensitivity of the change from the first wave to the last to scores missing not at "
+        "random (delta adjustment, pattern mixture): one row per dimension and shift `delta`. "
+        "The later-wave scores imputed by `imputed_change` (the same draws: same seed and "
+        "number of imputations) are shifted by `delta` scale points (negative: those without a "
+        "score did worse than missing at random assumes), then pooled again with Rubin's "
+        "rules. The tipping point is repeated on the rows of its dimension.",
+        {
+            "dimension": key("dimension"),
+            **_pair("the first wave", "the last wave"),
+            "delta": number("shift added to every imputed to_wave score, in scale points (0: "
+                            "the imputed_change estimate)", nullable=False),
+            "estimate": number("pooled mean change after the shift: the estimate at delta 0 + "
+                               "delta x n_imputed / n_candidates"),
+            "se": number("pooled standard error (grows with the size of delta: only the imputed are "
+                         "shifted)", pa.Check.ge(0)),
+            **_ci("the pooled change (Barnard-Rubin t)"),
+            "p_value": p_value("pooled t test of no change (NaN when it cannot be computed)"),
+            "df": number("Barnard-Rubin degrees of freedom", pa.Check.ge(0)),
+            "n_candidates": count("candidates with a first-wave score (the analysed sample)"),
+            "n_imputed": count("of them, without a to_wave score: their imputed score is shifted"),
+            "m": count("imputed data sets"),
+            "tipping_delta": number("the smallest shift at which the 95% interval reaches 0 "
+                                    "(negative for an improvement, positive for a decline); NaN "
+                                    "unless tipping is `found`"),
+            "tipping": text("`found`; `not_needed` (the interval holds 0 at delta 0: no change "
+                            "shown, nothing to overturn); `beyond_range` (the conclusion holds "
+                            "for every shift up to the span of the observed scores); "
+                            "`none_imputed` (no score imputed: delta changes nothing); "
+                            "`undefined` (no interval at delta 0)",
+                            pa.Check.isin(["found", "not_needed", "beyond_range", "none_imputed",
+                                           "undefined"]), nullable=False),
+        }, unique=["dimension", "from_wave", "to_wave", "delta"]),
     "subgroups": _table(
         "Change per covariate group and exit status (completers of each pair); groups under 5 "
         "suppressed. Empty, with these columns, when the study has no covariate and no "

@@ -32,6 +32,7 @@ file                     content
 ``dimension_model``      mixed model score ~ wave + (1 | candidate), REML
 ``completers_change``    paired comparison on completers only
 ``imputed_change``       multiple-imputation sensitivity estimate
+``change_sensitivity``   first to last wave with the imputed scores shifted (tipping point)
 ``subgroups``            change by covariate and exit status (under 5: suppressed)
 ``power``                detectable effect and pairs/entrants needed
 ``outcomes``             the funder's number: employment months after exit (registry)
@@ -58,6 +59,7 @@ from impactlib.stats import ordinal
 from impactlib.stats import dimension_change as models
 from impactlib.stats import power
 from impactlib.stats import reliability
+from impactlib.stats import sensitivity
 from impactlib.intake.processed import Processed
 from impactlib.safe_csv import write_csv
 
@@ -173,6 +175,9 @@ def build_results(processed: Processed, covariates=(), due_days: dict | None = N
     out["dimension_model"] = models.dimension_model(s, waves=waves)
     out["completers_change"] = models.completers_change(s, waves=waves)
     out["imputed_change"] = models.imputed_change(s, waves=waves, m=imputations, seed=seed)
+    # the same draws (seed, m) with the imputed last-wave scores shifted (issue 15)
+    out["change_sensitivity"] = sensitivity.delta_adjusted_change(s, waves=waves, m=imputations,
+                                                                  seed=seed)
     groups = covariates + (["exit_status"] if "exit_status" in cand.columns else [])
     out["subgroups"] = pd.concat(
         [models.subgroup_change(s, answered, by=g, waves=waves, min_n=MIN_GROUP)
