@@ -101,14 +101,30 @@ def map_cells(cells: np.ndarray, scales: np.ndarray, codebook: Codebook) -> pd.D
     -------
     DataFrame
         ``raw_value`` (Int64), ``status`` (answered, dont_know, missing,
-        invalid), ``label`` (canonical label or <NA>), ``reason`` (for invalid
-        cells). Distinct (scale, text) pairs are resolved once.
+        invalid; categorical), ``label`` (canonical label or <NA>;
+        categorical, the codebook's labels as categories), ``reason`` (for
+        invalid cells). Distinct (scale, text) pairs are resolved once.
     """
-    pairs = pd.MultiIndex.from_arrays([pd.Index(scales, dtype=object),
-                                       pd.Index(cells, dtype=object)])
-    codes, uniq = pairs.factorize()
-    u = pd.DataFrame({"scale": uniq.get_level_values(0).astype(object),
-                      "text": uniq.get_level_values(1).astype(object)})
+    codes, scales, texts = _distinct_pairs(scales, cells)
+    return _map_pairs(scales, texts, codebook).iloc[codes].reset_index(drop=True)
+
+
+def _distinct_pairs(scales, texts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Codes of the distinct (scale, text) pairs, and the scale and text of each pair."""
+    scale_codes, scale_values = pd.factorize(np.asarray(scales, dtype=object),
+                                             use_na_sentinel=False)
+    text_codes, text_values = pd.factorize(np.asarray(texts, dtype=object),
+                                           use_na_sentinel=False)
+    width = max(len(text_values), 1)
+    codes, pairs = pd.factorize(scale_codes.astype(np.int64) * width + text_codes)
+    return (codes, np.asarray(scale_values, dtype=object)[pairs // width],
+            np.asarray(text_values, dtype=object)[pairs % width])
+
+
+def _map_pairs(scales: np.ndarray, texts: np.ndarray, codebook: Codebook) -> pd.DataFrame:
+    """:func:`map_cells` for distinct (scale, text) pairs, one row each, in their order."""
+    u = pd.DataFrame({"scale": pd.Series(scales, dtype=object),
+                      "text": pd.Series(texts, dtype=object)})
     u["key"] = normalize_key(u["text"])
     sc = codebook.scales[["scale", "key", "value", "label"]]
     by_label = u.merge(sc, on=["scale", "key"], how="left")
@@ -124,13 +140,15 @@ def map_cells(cells: np.ndarray, scales: np.ndarray, codebook: Codebook) -> pd.D
     out = pd.DataFrame(index=u.index)
     out["raw_value"] = pd.array(np.where(label_hit, by_label["value"], by_value["value"]),
                                 dtype="Int64")
-    out["label"] = np.where(label_hit, by_label["label"],
-                            np.where(value_hit, by_value["label"], None))
+    labels = list(dict.fromkeys(codebook.scales["label"]))
+    out["label"] = pd.Categorical(np.where(label_hit, by_label["label"],
+                                           np.where(value_hit, by_value["label"], None)),
+                                  categories=labels)
     status = np.full(len(u), "invalid", dtype=object)
     status[label_hit | value_hit] = "answered"
     status[label_hit & by_label["value"].isna().to_numpy()] = "dont_know"
     status[empty] = "missing"
-    out["status"] = status
+    out["status"] = pd.Categorical(status, categories=STATUSES)
     bounds = codebook.scales[codebook.scales["value"].notna()].groupby("scale")["value"]
     lo, hi = u["scale"].map(bounds.min()), u["scale"].map(bounds.max())
     reason = np.where(u["number"].notna(),
@@ -138,7 +156,7 @@ def map_cells(cells: np.ndarray, scales: np.ndarray, codebook: Codebook) -> pd.D
                       + lo.astype(str) + " to " + hi.astype(str) + ")",
                       "unknown label")
     out["reason"] = np.where(status == "invalid", reason, None)
-    return out.iloc[codes].reset_index(drop=True)
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -317,7 +335,7 @@ def read_wave(study: Study, wave: Wave, codebook: Codebook) -> WaveData:
     columns = _locate_columns(study, wave, codebook, table, exported_name, shown_file)
     raw, lines = table.data, table.lines
     ids = normalize_ids(raw[columns.id])
-    texts, cells, n_answered = _map_items(raw, columns.items, codebook)
+    codes, pairs, n_answered = _map_items(raw, columns.items, codebook)
     dates = (parse_dates(raw[columns.date], timezone=study.timezone) if columns.date
              else pd.Series(pd.NaT, index=raw.index))
 
@@ -337,11 +355,12 @@ def read_wave(study: Study, wave: Wave, codebook: Codebook) -> WaveData:
     reason[conflict] = REASON_CONFLICT + kept_line[conflict].astype(str).to_numpy(dtype=object)
     keep = ~(aside | empty_id | duplicate | unanswered | conflict)
 
-    invalid = _invalid_cells(wave, shown_file, raw, lines, ids, texts, cells, keep,
+    invalid = _invalid_cells(wave, shown_file, raw, lines, ids, codes, pairs, keep,
                              columns, codebook, dates, exported_name)
     rejected = _rejected_rows(wave, shown_file, raw, exported, lines, reason, columns.id)
     kept = _kept_rows(wave, shown_file, raw, lines, ids, dates, n_answered, keep, columns)
-    kept_cells = cells[np.repeat(keep, len(columns.items))].reset_index(drop=True)
+    kept_cells = (pairs[["raw_value", "status", "label"]].iloc[codes[keep].ravel()]
+                  .reset_index(drop=True))
     k, found = len(columns.items), sum(c is not None for c in columns.items)
     quality = {
         "wave": wave.key, "file": shown_file,
@@ -497,38 +516,56 @@ def _locate_columns(study: Study, wave: Wave, codebook: Codebook, table: RawTabl
 
 
 def _map_items(raw: pd.DataFrame, item_cols: list, codebook: Codebook):
-    """Every item cell of every row mapped to its scale (:func:`map_cells`).
+    """Every item cell of every row mapped to its scale (as :func:`map_cells` does).
 
-    Returns the texts (rows x items, "" for an absent item), the mapped cells
-    row-major (row i, item j at ``i * k + j``) and the items answered per row.
+    Returns the mapped cells as codes (rows x items) into a table with one
+    row per distinct (scale, text) pair (``text``, ``raw_value``, ``status``,
+    ``label``, ``reason``), and the items answered per row. Each item column
+    is factorized on its own (a few distinct texts each), so no rows x items
+    table of texts is built.
     """
     n, k = len(raw), len(item_cols)
-    texts = np.full((n, k), "", dtype=object)
+    scale_of = codebook.items["scale"].to_numpy(dtype=object)
+    codes = np.zeros((n, k), dtype=np.int64)
+    scales, texts, start = [], [], 0
     for j, col in enumerate(item_cols):  # loop over items, not rows
-        if col is not None:
-            texts[:, j] = raw[col].to_numpy(dtype=object)
-    scale_of = np.tile(codebook.items["scale"].to_numpy(dtype=object), n)
-    cells = map_cells(texts.ravel(), scale_of, codebook)
-    n_answered = (cells["status"].to_numpy() == "answered").reshape(n, k).sum(axis=1)
-    return texts, cells, n_answered
+        if col is None:
+            column_codes, values = np.zeros(n, dtype=np.int64), np.array([""], dtype=object)
+        else:
+            column_codes, values = pd.factorize(raw[col], use_na_sentinel=False)
+            values = np.asarray(values, dtype=object)
+        codes[:, j] = column_codes + start
+        scales.append(np.full(len(values), scale_of[j], dtype=object))
+        texts.append(values)
+        start += len(values)
+    scales = np.concatenate(scales) if scales else np.array([], dtype=object)
+    texts = np.concatenate(texts) if texts else np.array([], dtype=object)
+    # The same text of the same scale in several columns: resolved once.
+    pair_codes, scales, texts = _distinct_pairs(scales, texts)
+    table = _map_pairs(scales, texts, codebook)
+    table["text"] = texts
+    codes = pair_codes[codes]
+    answered = (table["status"] == "answered").to_numpy()
+    n_answered = answered[codes].sum(axis=1) if n else np.zeros(0, dtype=np.int64)
+    return codes, table, n_answered
 
 
 def _invalid_cells(wave: Wave, shown_file: str, raw: pd.DataFrame, lines: np.ndarray,
-                   ids: pd.Series, texts: np.ndarray, cells: pd.DataFrame, keep: np.ndarray,
+                   ids: pd.Series, codes: np.ndarray, table: pd.DataFrame, keep: np.ndarray,
                    columns: _Columns, codebook: Codebook, dates: pd.Series,
                    exported_name: dict) -> pd.DataFrame:
     """Invalid item cells and unreadable dates of the kept rows, by line then column."""
-    n, k = texts.shape
-    status = cells["status"].to_numpy().reshape(n, k)
-    bad_r, bad_j = np.nonzero((status == "invalid") & keep[:, None])
+    invalid_pair = (table["status"] == "invalid").to_numpy()
+    bad_r, bad_j = np.nonzero(invalid_pair[codes] & keep[:, None])
+    bad = codes[bad_r, bad_j]
     # Named as the export names it (before rename); one name per item, not per cell.
     shown_column = np.array([exported_name.get(c, c) for c in columns.items], dtype=object)
     invalid = pd.DataFrame({
         "wave": wave.key, "file": shown_file, "line": lines[bad_r],
         "column": shown_column[bad_j] if len(bad_j) else [],
         "item": codebook.items["item"].to_numpy()[bad_j],
-        "raw_value": texts[bad_r, bad_j],
-        "reason": cells["reason"].to_numpy().reshape(n, k)[bad_r, bad_j],
+        "raw_value": table["text"].to_numpy(dtype=object)[bad],
+        "reason": table["reason"].to_numpy(dtype=object)[bad],
         "id_key": ids.to_numpy()[bad_r]})
     date_col = columns.date
     if date_col:

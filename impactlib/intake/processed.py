@@ -210,29 +210,41 @@ def _text_columns(table: pd.DataFrame) -> None:
 
 def _responses(waves: list[WaveData], kept: pd.DataFrame, codebook: Codebook,
                keys: list[str]) -> pd.DataFrame:
-    """One row per kept questionnaire x codebook item."""
+    """One row per kept questionnaire x codebook item, by wave, candidate and item.
+
+    Built in that order: the questionnaires are ordered (at most one per
+    candidate and wave), then each gives its items in codebook order, so the
+    long table is never sorted, and its text and category columns are taken
+    from codes, not built from repeated texts.
+    """
     items = codebook.items
-    k = len(items)
+    k, n = len(items), len(kept)
+    wave = pd.Categorical(kept["wave"], categories=keys, ordered=True)
+    cand_codes, cands = pd.factorize(kept["candidate"], sort=True)
+    order = np.lexsort((cand_codes, wave.codes))
+    rows = (order[:, None] * k + np.arange(k)).ravel()
     cells = pd.concat([w.cells for w in waves], ignore_index=True)
-    raw_value = cells["raw_value"].astype("Int64")
-    reverse = np.tile(items["reverse"].to_numpy(), len(kept))
-    lo = np.tile(items["min"].to_numpy(), len(kept))
-    hi = np.tile(items["max"].to_numpy(), len(kept))
-    value = raw_value.where(~reverse, lo + hi - raw_value)
+    raw_value = cells["raw_value"].array.take(rows)
+    reverse = np.tile(items["reverse"].to_numpy(dtype=bool), n)
+    lo = np.tile(items["min"].to_numpy(), n)
+    hi = np.tile(items["max"].to_numpy(), n)
+    value = pd.Series(raw_value).where(~reverse, lo + hi - pd.Series(raw_value))
+    dimensions = list(dict.fromkeys(items["dimension"]))
+    dimension_codes = pd.Categorical(items["dimension"], categories=dimensions).codes
     labels = list(dict.fromkeys(codebook.scales["label"]))
     out = pd.DataFrame({
-        "candidate": np.repeat(kept["candidate"].to_numpy(), k),
-        "wave": _wave_categorical(np.repeat(kept["wave"].to_numpy(), k), keys),
-        "item": pd.Categorical(np.tile(items["item"].to_numpy(), len(kept)),
-                               categories=list(items["item"])),
-        "dimension": pd.Categorical(np.tile(items["dimension"].to_numpy(), len(kept)),
-                                    categories=list(dict.fromkeys(items["dimension"]))),
+        "candidate": pd.Series(cands).take(np.repeat(cand_codes[order], k)).reset_index(drop=True),
+        "wave": pd.Categorical.from_codes(np.repeat(wave.codes[order], k), dtype=wave.dtype),
+        "item": pd.Categorical.from_codes(np.tile(np.arange(k), n),
+                                          categories=list(items["item"])),
+        "dimension": pd.Categorical.from_codes(np.tile(dimension_codes, n),
+                                               categories=dimensions),
         "raw_value": raw_value,
-        "value": value.astype("Int64"),
-        "status": pd.Categorical(cells["status"], categories=STATUSES),
-        "label": pd.Categorical(cells["label"], categories=labels),
+        "value": value.astype("Int64").array,
+        "status": pd.Categorical(cells["status"], categories=STATUSES).take(rows),
+        "label": pd.Categorical(cells["label"], categories=labels).take(rows),
     })
-    return out.sort_values(["wave", "candidate", "item"], kind="stable").reset_index(drop=True)
+    return out
 
 
 #: Outcome columns of the registry (all optional): the six-month employment
@@ -407,14 +419,16 @@ def restrict_period(processed: Processed, since=None, until=None) -> Processed:
 def _candidates(study: Study, waves: list[WaveData], kept: pd.DataFrame,
                 registry: pd.DataFrame | None, pseudo: dict, keys: list[str]) -> pd.DataFrame:
     """One row per candidate: pattern, presence per wave, covariates, registry."""
-    presence = pd.crosstab(kept["candidate"], pd.Categorical(kept["wave"], categories=keys),
-                           dropna=False).reindex(columns=keys, fill_value=0) > 0
+    # Candidates (sorted) x waves: who answered which wave. Set from integer
+    # codes: a crosstab of text ids aggregated group by group in Python.
+    index = pd.Index(pd.unique(kept["candidate"])).sort_values()
     if registry is not None:
-        reg_cands = registry["id_key"].map(pseudo)
-        presence = presence.reindex(presence.index.union(pd.Index(reg_cands)), fill_value=False)
-    presence.index.name = "candidate"
-    out = pd.DataFrame({"candidate": presence.index})
-    out = pd.concat([out, _presence_columns(presence.to_numpy(), keys)], axis=1)
+        index = index.union(pd.Index(registry["id_key"].map(pseudo)))
+    flags = np.zeros((len(index), len(keys)), dtype=bool)
+    flags[index.get_indexer(kept["candidate"]),
+          pd.Categorical(kept["wave"], categories=keys).codes] = True
+    out = pd.DataFrame({"candidate": index.rename("candidate")})
+    out = pd.concat([out, _presence_columns(flags, keys)], axis=1)
     first = kept.assign(order=kept["wave"].map({k: i for i, k in enumerate(keys)}))
     first = first.sort_values(["candidate", "order"], kind="stable")
     for cov in study.covariates:
