@@ -10,7 +10,8 @@ T3 exports with labels, T2 with numeric codes) is cleaned with
 compared with ``tests/r_reference/expected/*.csv``, written by
 ``tests/r_reference/reference.R`` from the RAW exports and codebook (R's
 ``wilcox.test``, ``p.adjust``, ``t.test``, ``psych::alpha``/``omega``, ``qf``,
-``lme4::lmer``, ``confint``, ``power.t.test``), never from impactlib's outputs.
+``lme4::lmer``, ``confint``, ``lmerTest::contest`` (Satterthwaite df and
+p-values of every wave pair), ``power.t.test``), never from impactlib's outputs.
 
 Tolerances (absolute): item_change, reliability, rci 1e-6; dimension_model
 1e-4; power 1e-3. Counts, labels and flags are compared exactly.
@@ -21,7 +22,7 @@ them (after a deliberate change of the generator or of a definition)::
     python tests/r_reference/make_study.py DIR
     Rscript tests/r_reference/reference.R DIR tests/r_reference/expected
 
-(R >= 4.2 with lme4, psych and yaml). ``reference.R`` also records the md5 of
+(R >= 4.2 with lme4, lmerTest, psych and yaml). ``reference.R`` also records the md5 of
 every input file in ``expected/inputs.md5``; the first test checks that the
 generator still writes those exact bytes, so a drift of the generator (or of
 numpy's random streams) is reported as such instead of as wrong statistics.

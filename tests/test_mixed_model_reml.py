@@ -9,7 +9,11 @@ These tests compare it with
   study: same estimates at 1e-4, and a REML log-likelihood at least as high,
 * lme4 (the stored R results of tests/r_reference), at 1e-6, tighter than
   the 1e-4 of tests/test_against_r.py,
-* ordinary least squares when the candidate variance is on the boundary.
+* ordinary least squares when the candidate variance is on the boundary,
+* for the Satterthwaite degrees of freedom: lmerTest's own recipe redone with
+  dense matrices and numerical derivatives, lmerTest's stored results (1e-6
+  relative), and balanced designs where the df are known in closed form
+  (paired t test, repeated-measures ANOVA).
 """
 
 from __future__ import annotations
@@ -106,9 +110,13 @@ def test_matches_statsmodels_on_a_larger_simulated_study(seed):
     # Through dimension_model, with several dimensions.
     other = simulate(300, 0.2, 0.4, seed=seed + 10).assign(dimension="A")
     out = dimension_model(pd.concat([other, scores], ignore_index=True))
-    d = out[out["dimension"] == "D"]
+    d = out[(out["dimension"] == "D") & (out["from_wave"] == "T1")]
     np.testing.assert_allclose(d["estimate"], beta[1:], rtol=0, atol=1e-12)
     np.testing.assert_allclose(d["se"], np.sqrt(np.diag(cov))[1:], rtol=0, atol=1e-12)
+    # T3 vs T2 from the same fit: beta_T3 - beta_T2, var = C22 + C33 - 2 C23.
+    t32 = out[(out["dimension"] == "D") & (out["term"] == "T3 vs T2")].iloc[0]
+    assert t32["estimate"] == pytest.approx(beta[2] - beta[1], abs=1e-12)
+    assert t32["se"] == pytest.approx(np.sqrt(cov[1, 1] + cov[2, 2] - 2 * cov[1, 2]), abs=1e-12)
 
 
 def test_matches_lme4_at_1e6(tmp_path):
@@ -126,6 +134,9 @@ def test_matches_lme4_at_1e6(tmp_path):
         np.testing.assert_allclose(merged[f"{column}_py"], merged[f"{column}_r"], rtol=0, atol=1e-6,
                                    err_msg=column)
     np.testing.assert_allclose(merged["p_value_py"], merged["p_value_r"], rtol=1e-5)
+    # lmerTest::contest(fit, L, joint = FALSE): numerical derivatives there, exact here.
+    np.testing.assert_allclose(merged["df_satterthwaite_py"], merged["df_satterthwaite_r"], rtol=1e-6)
+    np.testing.assert_allclose(merged["p_satterthwaite_py"], merged["p_satterthwaite_r"], rtol=1e-5)
 
 
 def test_boundary_fit_is_ordinary_least_squares():
@@ -175,3 +186,117 @@ def test_unidentifiable_and_exact_fits_are_reported_without_warnings():
                              "score": [1.0, 2.0]})
         row = dimension_model(tiny).iloc[0]
         assert np.isnan(row["estimate"]) and not row["converged"]
+
+
+# ---------------------------------------------------------------------------
+# Satterthwaite degrees of freedom
+# ---------------------------------------------------------------------------
+
+
+def dense_satterthwaite(y, x, groups, tau2, sigma2, contrasts, h=1e-4):
+    """lmerTest's recipe (as_lmerModLT + contest1D) with dense matrices and central differences.
+
+    varpar = (theta, sigma); D(varpar) = REML deviance (lmerTest:::devfun_vp: the
+    GLS beta at theta); C(varpar) = sigma^2 (X'H^-1 X)^-1; A = 2 * inverse of the
+    Hessian of D (eigenvalues > 1e-8); df = 2 (l'Cl)^2 / (g'Ag), g = l' dC/dvarpar l.
+    """
+    z = (groups[:, None] == np.unique(groups)[None, :]).astype(float)
+    zz = z @ z.T
+    n, p = x.shape
+
+    def dev(v):
+        theta, sigma = v
+        hm = np.eye(n) + theta ** 2 * zz
+        hinv = np.linalg.inv(hm)
+        a = x.T @ hinv @ x
+        beta = np.linalg.solve(a, x.T @ hinv @ y)
+        r = y - x @ beta
+        return (np.linalg.slogdet(hm)[1] + r @ hinv @ r / sigma ** 2 + (n - p) * np.log(sigma ** 2)
+                + np.linalg.slogdet(a)[1])
+
+    def covbeta(v):
+        theta, sigma = v
+        hinv = np.linalg.inv(np.eye(n) + theta ** 2 * zz)
+        return sigma ** 2 * np.linalg.inv(x.T @ hinv @ x)
+
+    v0 = np.array([np.sqrt(tau2 / sigma2), np.sqrt(sigma2)])
+    e = np.eye(2) * h
+    hess = np.array([[(dev(v0 + e[i] + e[j]) - dev(v0 + e[i] - e[j]) - dev(v0 - e[i] + e[j])
+                       + dev(v0 - e[i] - e[j])) / (4 * h * h) for j in range(2)] for i in range(2)])
+    values, vectors = np.linalg.eigh(hess)
+    keep = values > 1e-8
+    a_vp = 2 * (vectors[:, keep] / values[keep]) @ vectors[:, keep].T
+    jac = [(covbeta(v0 + e[k]) - covbeta(v0 - e[k])) / (2 * h) for k in range(2)]
+    c = covbeta(v0)
+    out = []
+    for l in contrasts:
+        g = np.array([l @ j @ l for j in jac])
+        out.append(2 * (l @ c @ l) ** 2 / (g @ a_vp @ g))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_satterthwaite_equals_lmertest_recipe_with_dense_matrices(seed):
+    scores = simulate(60, 0.3, 0.25, seed=seed)
+    y, x, groups = design(scores)
+    _, _, tau2, sigma2, converged, _ = _fit_random_intercept(y, x, groups)
+    assert converged and tau2 > 0
+    contrasts = np.array([[0.0, 1, 0], [0, 0, 1], [0, -1, 1]])
+    want = dense_satterthwaite(y, x, groups, tau2, sigma2, contrasts)
+    got = dimension_model(scores)
+    np.testing.assert_allclose(got["df_satterthwaite"], want, rtol=1e-5)
+
+
+def test_satterthwaite_balanced_two_waves_is_the_paired_t_test():
+    # Every candidate at T1 and T2, candidate variance inside (0, inf): REML = ANOVA,
+    # var(T2 - T1) = 2 sigma2 / n with sigma2 on n - 1 df, so df = n - 1 and the t
+    # test is the paired t test (scipy.stats.ttest_rel, computed outside impactlib).
+    from scipy import stats
+
+    rng = np.random.default_rng(21)
+    n = 25
+    u = rng.normal(0, 0.7, n)
+    t1 = 3 + u + rng.normal(0, 0.4, n)
+    t2 = 3.2 + u + rng.normal(0, 0.4, n)
+    scores = pd.DataFrame({"candidate": [f"c{i}" for i in range(n)] * 2, "wave": ["T1"] * n + ["T2"] * n,
+                           "dimension": "D", "score": np.r_[t1, t2]})
+    row = dimension_model(scores).iloc[0]
+    assert row["var_candidate"] > 0
+    paired = stats.ttest_rel(t2, t1)
+    assert row["df_satterthwaite"] == pytest.approx(n - 1, abs=1e-6)
+    assert row["p_satterthwaite"] == pytest.approx(paired.pvalue, rel=1e-6)
+    assert row["estimate"] / row["se"] == pytest.approx(paired.statistic, rel=1e-6)
+
+
+def test_satterthwaite_balanced_three_waves_is_the_repeated_measures_anova():
+    # Complete n x 3 table: every pair's df = (n - 1)(3 - 1), the error df of the
+    # two-way ANOVA (candidate + wave), and t = diff / sqrt(2 MSE / n), MSE its
+    # residual mean square, computed by hand below.
+    from scipy import stats
+
+    rng = np.random.default_rng(8)
+    n, k = 20, 3
+    y = 3 + rng.normal(0, 0.6, (n, 1)) + np.array([0.0, 0.3, 0.45]) + rng.normal(0, 0.35, (n, k))
+    resid = y - y.mean(axis=1, keepdims=True) - y.mean(axis=0, keepdims=True) + y.mean()
+    mse = (resid ** 2).sum() / ((n - 1) * (k - 1))
+    scores = pd.DataFrame({"candidate": np.tile([f"c{i}" for i in range(n)], k),
+                           "wave": np.repeat(["T1", "T2", "T3"], n), "dimension": "D",
+                           "score": y.T.ravel()})
+    out = dimension_model(scores)
+    assert (out["var_candidate"] > 0).all()
+    assert list(out["term"]) == ["T2 vs T1", "T3 vs T1", "T3 vs T2"]
+    np.testing.assert_allclose(out["df_satterthwaite"], (n - 1) * (k - 1), atol=1e-6)
+    means = y.mean(axis=0)
+    t = np.array([means[1] - means[0], means[2] - means[0], means[2] - means[1]]) / np.sqrt(2 * mse / n)
+    np.testing.assert_allclose(out["p_satterthwaite"], 2 * stats.t.sf(np.abs(t), (n - 1) * (k - 1)),
+                               rtol=1e-6)
+
+
+def test_satterthwaite_on_the_boundary_is_least_squares():
+    # tau2 = 0 (singular fit): lmerTest gives the residual df of least squares,
+    # n - p (see tests/test_models.py::test_dimension_model_singular_fit for R).
+    scores = simulate(300, 0.0, 0.3, seed=11)
+    out = dimension_model(scores)
+    if out["var_candidate"].iloc[0] > 0:
+        pytest.skip("interior optimum for this draw")
+    np.testing.assert_allclose(out["df_satterthwaite"], out["n_observations"] - 3, rtol=1e-9)

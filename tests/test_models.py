@@ -95,12 +95,17 @@ def no_warnings(func, *args, **kwargs):
 #    summary(m)$coefficients[, 1:2]; confint(m, method = "Wald", parm = "beta_")
 #    2 * pnorm(-abs(estimate / se))
 #    ngrps(m) -> 36; nobs(m) -> 89; as.data.frame(VarCorr(m))$vcov
-# dimension, term, estimate, se, ci_low, ci_high, p_value
+#    T3 vs T2 and the Satterthwaite columns (lmerTest 3.1-3, m fitted by lmerTest::lmer):
+#    ct <- contest(m, L, joint = FALSE) with L = c(0, 1, 0), c(0, 0, 1), c(0, -1, 1);
+#    ct$Estimate, ct$`Std. Error`, estimate -/+ qnorm(0.975) * se, ct$df, ct$`Pr(>|t|)`
+# dimension, term, estimate, se, ci_low, ci_high, p_value, df_satterthwaite, p_satterthwaite
 R_LMER = [
-    ("A", "T2 vs T1", 0.69348010, 0.11214660, 0.47367680, 0.91328340, 6.2619271e-10),
-    ("A", "T3 vs T1", 0.83985949, 0.12011909, 0.60443040, 1.07528858, 2.7120709e-12),
-    ("B", "T2 vs T1", -0.00582723, 0.10320345, -0.20810227, 0.19644781, 0.95497256),
-    ("B", "T3 vs T1", 0.09143542, 0.11069781, -0.12552829, 0.30839913, 0.40880905),
+    ("A", "T2 vs T1", 0.69348010, 0.11214660, 0.47367680, 0.91328340, 6.2619271e-10, 53.971654, 8.6582912e-08),
+    ("A", "T3 vs T1", 0.83985949, 0.12011909, 0.60443040, 1.07528858, 2.7120709e-12, 55.070996, 3.8653497e-09),
+    ("A", "T3 vs T2", 0.14637938, 0.12359108, -0.095854675, 0.38861344, 0.23626081, 54.889362, 0.24136412),
+    ("B", "T2 vs T1", -0.00582723, 0.10320345, -0.20810227, 0.19644781, 0.95497256, 52.484448, 0.95518697),
+    ("B", "T3 vs T1", 0.09143542, 0.11069781, -0.12552829, 0.30839913, 0.40880905, 53.301121, 0.41249108),
+    ("B", "T3 vs T2", 0.09726265, 0.11386535, -0.12590933, 0.32043463, 0.39299969, 53.109433, 0.39683632),
 ]
 R_VARCORR = {"A": (0.3131168, 0.1895712), "B": (0.3865101, 0.1596535)}  # candidate, residual
 
@@ -110,12 +115,15 @@ def test_dimension_model_matches_lme4():
     out = no_warnings(dimension_model, scores)
     assert list(out.columns) == [
         "dimension", "term", "from_wave", "to_wave", "estimate", "se", "ci_low", "ci_high", "p_value",
+        "df_satterthwaite", "p_satterthwaite",
         "n_candidates", "n_observations", "var_candidate", "var_residual", "converged", "fit_warnings",
     ]
     assert len(out) == len(R_LMER)
-    for (dim, term, est, se, lo, hi, p), (_, row) in zip(R_LMER, out.iterrows()):
+    for (dim, term, est, se, lo, hi, p, df, p_satt), (_, row) in zip(R_LMER, out.iterrows()):
         assert (row["dimension"], row["term"]) == (dim, term)
-        assert row["from_wave"] == "T1" and row["to_wave"] == term[:2]
+        assert row["from_wave"] == term[-2:] and row["to_wave"] == term[:2]
+        assert row["df_satterthwaite"] == pytest.approx(df, abs=1e-4)
+        assert row["p_satterthwaite"] == pytest.approx(p_satt, rel=1e-5)
         assert row["estimate"] == pytest.approx(est, abs=1e-4)
         assert row["se"] == pytest.approx(se, abs=1e-4)
         assert row["ci_low"] == pytest.approx(lo, abs=1e-4)
@@ -143,6 +151,9 @@ def test_dimension_model_singular_fit():
     #    t2 <- c(2.88, 5.39, 3.54, 3.19, 3.23, 3.00, 2.77, 3.17)
     #    m <- lmer(score ~ wave + (1 | candidate), REML = TRUE); isSingular(m) -> TRUE
     #    waveT2: estimate 0.66500, Std. Error 0.4212200604; sigma 0.84244
+    #    lmerTest 3.1-3 (m by lmerTest::lmer): contest(m, c(0, 1), joint = FALSE)
+    #    df 13.9999999997, Pr(>|t|) 0.136716344583: on the boundary the df are
+    #    the residual df of least squares, 16 - 2
     t1 = [4.22, 1.47, 3.25, 2.66, 2.73, 2.87, 1.79, 2.86]
     t2 = [2.88, 5.39, 3.54, 3.19, 3.23, 3.00, 2.77, 3.17]
     scores = pd.DataFrame(
@@ -157,6 +168,8 @@ def test_dimension_model_singular_fit():
     assert np.sqrt(row["var_residual"]) == pytest.approx(0.84244, abs=1e-4)
     assert isinstance(row["converged"], (bool, np.bool_))
     assert "boundary" in row["fit_warnings"]
+    assert row["df_satterthwaite"] == pytest.approx(14.0, abs=1e-6)
+    assert row["p_satterthwaite"] == pytest.approx(0.136716344583, rel=1e-6)
 
 
 def test_dimension_model_empty_wave():
@@ -166,12 +179,14 @@ def test_dimension_model_empty_wave():
     scores, _ = make_tables()
     scores = scores[~((scores["dimension"] == "A") & (scores["wave"] == "T3"))]
     out = no_warnings(dimension_model, scores)
-    a2, a3 = out.iloc[0], out.iloc[1]
+    a2, a3, a32 = out.iloc[0], out.iloc[1], out.iloc[2]
     assert a2["estimate"] == pytest.approx(0.6906020759, abs=1e-4)
     assert a2["se"] == pytest.approx(0.1213282738, abs=1e-4)
     assert (a2["n_candidates"], a2["n_observations"]) == (36, 64)
     assert a3["term"] == "T3 vs T1" and np.isnan(a3[["estimate", "se", "ci_low", "p_value"]].astype(float)).all()
-    assert out.iloc[2]["estimate"] == pytest.approx(R_LMER[2][2], abs=1e-4)  # B unaffected
+    assert a32["term"] == "T3 vs T2" and np.isnan(a32[["estimate", "df_satterthwaite",
+                                                        "p_satterthwaite"]].astype(float)).all()
+    assert out.iloc[3]["estimate"] == pytest.approx(R_LMER[3][2], abs=1e-4)  # B unaffected
 
 
 def test_dimension_model_degenerate_inputs():

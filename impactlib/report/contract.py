@@ -408,15 +408,23 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         }, unique=["dimension", "from_wave", "to_wave"]),
     "dimension_model": _table(
         "Linear mixed model score ~ wave + (1 | candidate) per dimension (REML), on every "
-        "available score: one row per dimension and later wave, compared with the first.",
+        "available score: one row per dimension and ordered wave pair, every pair from one fit "
+        "per dimension (the pairs with the first wave first, then the others: T1>T2, T1>T3, "
+        "T2>T3).",
         {
             "dimension": key("dimension"),
-            "term": key("`<wave> vs <first wave>`"),
-            **_pair("the first wave (reference)", "the wave compared"),
-            "estimate": number("mean change from the first wave"),
+            "term": key("`<to_wave> vs <from_wave>`"),
+            **_pair(),
+            "estimate": number("mean change from from_wave to to_wave (difference of the wave "
+                               "effects)"),
             "se": number("standard error of the estimate", pa.Check.ge(0)),
             **_ci("the change (Wald)"),
-            "p_value": p_value(),
+            "p_value": p_value("Wald z test of no change (NaN when the test cannot be computed)"),
+            "df_satterthwaite": number("Satterthwaite degrees of freedom of the change, as "
+                                       "lmerTest (n - p on the boundary, candidate variance 0)",
+                                       pa.Check.gt(0)),
+            "p_satterthwaite": p_value("t test of no change with the Satterthwaite degrees of "
+                                       "freedom, as lmerTest (the p-value to quote)"),
             "n_candidates": count("candidates with at least one score"),
             "n_observations": count("scores used"),
             "var_candidate": number("variance between candidates", pa.Check.ge(0)),

@@ -53,7 +53,7 @@ WORKBOOK_NAME = "results.xlsx"
 
 #: Number formats (locale-free codes: Excel shows the reader's decimal separator).
 COUNT, SHARE, PERCENT, NUMBER, DAYS, DATE = "0", "0.0%", "0.0", "0.00", "0.0", "yyyy-mm-dd"
-P_VALUE_COLUMNS = ("p_value", "p_adjusted")
+P_VALUE_COLUMNS = ("p_value", "p_adjusted", "p_satterthwaite")
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 # Characters that XML 1.0 (hence an .xlsx file) cannot hold; tab, LF and CR can.
 _ILLEGAL_XML = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"

@@ -115,7 +115,8 @@ class _RandomInterceptREML:
         return -0.5 * (dev - df * np.log(rhr) + df * (1.0 + np.log(2.0 * np.pi * rhr / df)))
 
 
-def _fit_random_intercept(y: np.ndarray, x: np.ndarray, groups: np.ndarray):
+def _fit_random_intercept(y: np.ndarray, x: np.ndarray, groups: np.ndarray,
+                          model: _RandomInterceptREML | None = None):
     """Fit y ~ X + (1 | group) by REML; never warns or raises.
 
     The REML criterion profiled over the fixed effects and the residual
@@ -128,7 +129,8 @@ def _fit_random_intercept(y: np.ndarray, x: np.ndarray, groups: np.ndarray):
     covariance is ``sigma2 (X' H^-1 X)^-1``, as ``lme4::vcov``.
 
     Returns ``(beta, cov_beta, tau2, sigma2, converged, messages)``; the
-    arrays are NaN when the fit failed.
+    arrays are NaN when the fit failed. ``model``: the
+    :class:`_RandomInterceptREML` of these data, when already built.
     """
     p = x.shape[1]
     nan_out = (np.full(p, np.nan), np.full((p, p), np.nan), np.nan, np.nan, False)
@@ -136,7 +138,8 @@ def _fit_random_intercept(y: np.ndarray, x: np.ndarray, groups: np.ndarray):
         return (*nan_out, "not estimable: no residual degrees of freedom")
     failed = (*nan_out, "fit failed: the residual variance is 0 or X'V^-1 X is singular")
     with np.errstate(all="ignore"):
-        model = _RandomInterceptREML(np.asarray(y, dtype=float), np.asarray(x, dtype=float), groups)
+        if model is None:
+            model = _RandomInterceptREML(np.asarray(y, dtype=float), np.asarray(x, dtype=float), groups)
         _, _, rss, dev0 = model.solve(0.0)  # gamma = 0: ordinary least squares
         if not rss > 1e-24 * float(np.einsum("i,i->", model.y, model.y)):
             return (*nan_out, "not estimable: the waves fit the scores exactly (no residual variance)")
@@ -189,6 +192,103 @@ def _minimize_ratio(model: _RandomInterceptREML, dev0: float):
     return float(np.exp(log_gamma)), converged, notes
 
 
+# lmerTest (as_lmerModLT, tol = 1e-8): eigenvalues of the Hessian of the REML
+# deviance in (theta, sigma) at or below this are left out of its inverse.
+_LMERTEST_EIGEN_TOL = 1e-8
+
+
+def _cs_mul(a, b, sizes):
+    """Product of block-diagonal matrices ``c I + d_g J`` per group (J = 11', J^2 = n_g J)."""
+    return a[0] * b[0], a[0] * b[1] + a[1] * b[0] + sizes * a[1] * b[1]
+
+
+def _satterthwaite(model: _RandomInterceptREML, beta: np.ndarray, cov: np.ndarray, tau2: float,
+                   sigma2: float, contrasts: np.ndarray) -> np.ndarray:
+    """Satterthwaite degrees of freedom of each contrast ``l' beta`` (rows of ``contrasts``).
+
+    With ``V = tau2 Z Z' + sigma2 I``, ``C = (X' V^-1 X)^-1``, ``P = V^-1 - V^-1 X C X' V^-1``
+    and ``u = P y``, the REML deviance ``D = -2 l_R`` has, in ``phi = (tau2, sigma2)``
+    (``V_1 = Z Z'``, ``V_2 = I``), the exact derivatives
+
+    * ``dD/dphi_k = tr(P V_k) - u' V_k u``,
+    * ``d2D/dphi_k dphi_m = -tr(P V_k P V_m) + 2 u' V_k P V_m u``,
+    * ``dC/dphi_k = C X' V^-1 V_k V^-1 X C``,
+
+    every term a sum over candidates of the blocks ``c I + d_g J`` (:func:`_cs_mul`).
+    They are carried to lmerTest's parameters ``psi = (theta, sigma)``,
+    ``tau2 = theta^2 sigma^2``, ``sigma2 = sigma^2``, by the chain rule (first
+    and second order), so that the boundary ``theta = 0`` is treated as
+    lmerTest treats it: ``A = 2 H^+`` (eigenvalues above 1e-8 only) and
+    ``df = 2 (l' C l)^2 / (g' A g)`` with ``g_k = l' dC/dpsi_k l``.
+    NaN where ``g' A g`` is not positive.
+    """
+    sizes, codes = model.sizes, model.codes
+    theta, sigma = np.sqrt(tau2 / sigma2), np.sqrt(sigma2)
+    zero, one = np.zeros_like(sizes), np.ones_like(sizes)
+    vinv = (1.0 / sigma2, -tau2 / (sigma2 * (sigma2 + sizes * tau2)))
+    basis = [(0.0, one), (1.0, zero)]                      # V_1 = Z Z' (tau2), V_2 = I (sigma2)
+    vk = [_cs_mul(vinv, b, sizes) for b in basis]          # V^-1 V_k
+    vkv = [_cs_mul(m, vinv, sizes) for m in vk]            # V^-1 V_k V^-1
+
+    def xmx(m):                                            # X' M X
+        return m[0] * model.xtx + np.einsum("g,gi,gj->ij", m[1], model.sx, model.sx)
+
+    def trace(m):
+        return float(np.sum(sizes * (m[0] + m[1])))
+
+    r = model.y - np.einsum("ij,j->i", model.x, beta)
+    rg = np.bincount(codes, weights=r, minlength=sizes.size)
+    u = vinv[0] * r + (vinv[1] * rg)[codes]                 # P y = V^-1 (y - X beta)
+    ug = np.bincount(codes, weights=u, minlength=sizes.size)
+    xu = np.einsum("ij,i->j", model.x, u)
+    uu = float(np.einsum("i,i->", u, u))
+
+    def xmu(m):                                            # X' M u
+        return m[0] * xu + np.einsum("g,gi,g->i", m[1], model.sx, ug)
+
+    def umu(m):                                            # u' M u
+        return m[0] * uu + float(np.einsum("g,g,g->", m[1], ug, ug))
+
+    w = [xmx(m) for m in vkv]                              # X' V^-1 V_k V^-1 X
+    grad = np.array([trace(vk[k]) - float(np.sum(cov * w[k])) - umu(basis[k]) for k in range(2)])
+    hess = np.empty((2, 2))
+    for k in range(2):
+        for m in range(k, 2):
+            kvm = _cs_mul(vk[k], vk[m], sizes)             # V^-1 V_k V^-1 V_m
+            tr_pp = (trace(kvm) - 2.0 * float(np.sum(cov * xmx(_cs_mul(kvm, vinv, sizes))))
+                     + float(np.sum((cov @ w[k]) * (cov @ w[m]).T)))
+            ukm = umu(_cs_mul(basis[k], vk[m], sizes))     # u' V_k V^-1 V_m u
+            bk, bm = xmu(_cs_mul(vinv, basis[k], sizes)), xmu(_cs_mul(vinv, basis[m], sizes))
+            hess[k, m] = hess[m, k] = -tr_pp + 2.0 * (ukm - float(bk @ cov @ bm))
+    # Chain rule to psi = (theta, sigma).
+    jac = np.array([[2.0 * theta * sigma2, 2.0 * theta ** 2 * sigma], [0.0, 2.0 * sigma]])
+    hess_psi = (jac.T @ hess @ jac
+                + grad[0] * np.array([[2.0 * sigma2, 4.0 * theta * sigma], [4.0 * theta * sigma, 2.0 * theta ** 2]])
+                + grad[1] * np.array([[0.0, 0.0], [0.0, 2.0]]))
+    if not (np.isfinite(hess_psi).all() and np.isfinite(grad).all()):
+        return np.full(len(contrasts), np.nan)
+    values, vectors = np.linalg.eigh((hess_psi + hess_psi.T) / 2.0)
+    keep = values > _LMERTEST_EIGEN_TOL
+    a_psi = 2.0 * (vectors[:, keep] / values[keep]) @ vectors[:, keep].T
+    cl = contrasts @ cov                                   # (C l)' per contrast
+    var = np.einsum("kp,kp->k", cl, contrasts)
+    g_phi = np.column_stack([np.einsum("kp,pq,kq->k", cl, w[k], cl) for k in range(2)])
+    g = g_phi @ jac
+    denom = np.einsum("ki,ij,kj->k", g, a_psi, g)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(denom > 0, 2.0 * var ** 2 / denom, np.nan)
+
+
+def _satterthwaite_or_nan(model, beta, cov, tau2, sigma2, contrasts) -> np.ndarray:
+    """:func:`_satterthwaite` at a fit of ``_fit_random_intercept``; NaN where undefined, never warns."""
+    with np.errstate(all="ignore"):
+        try:
+            df = _satterthwaite(model, beta, cov, float(tau2), float(sigma2), contrasts)
+        except (np.linalg.LinAlgError, ValueError):
+            df = np.full(len(contrasts), np.nan)
+    return np.where(np.isfinite(df) & (df > 0), df, np.nan)
+
+
 def dimension_model(
     scores: pd.DataFrame,
     dv: str = "score",
@@ -198,7 +298,7 @@ def dimension_model(
     waves: Sequence | None = None,
     confidence: float = 0.95,
 ) -> pd.DataFrame:
-    """Linear mixed model ``score ~ wave + (1 | candidate)`` per dimension.
+    """Linear mixed model ``score ~ wave + (1 | candidate)`` per dimension, every wave pair.
 
     Parameters
     ----------
@@ -215,15 +315,24 @@ def dimension_model(
     Returns
     -------
     pandas.DataFrame
-        One row per dimension x non-reference wave, with columns
+        One row per dimension x wave pair ``(from_wave, to_wave)``, every
+        pair of waves ``i < j`` in the order of
+        :func:`impactlib.frames.wave_pairs` (T1>T2, T1>T3, T2>T3, as
+        ``item_change`` and ``item_ordinal``): within a dimension the pairs
+        with the reference (first) wave come first, then the others, all
+        from the same fit. Columns
 
-        * ``dimension``, ``term`` (``"T2 vs T1"``: the wave key, ``" vs "``,
-          the reference wave key), ``from_wave`` (the reference) and
-          ``to_wave`` (ordered categoricals),
-        * ``estimate``: fixed effect of the wave, i.e. the model-based mean
-          difference ``to_wave - from_wave``,
+        * ``dimension``, ``term`` (``"T3 vs T2"``: the later wave key,
+          ``" vs "``, the earlier one), ``from_wave`` and ``to_wave``
+          (ordered categoricals),
+        * ``estimate``: model-based mean difference ``to_wave - from_wave``,
+          :math:`l^\\top\\hat\\beta` (the wave's fixed effect when
+          ``from_wave`` is the reference),
         * ``se``, ``ci_low``, ``ci_high``: standard error and Wald CI,
         * ``p_value``: two-sided Wald z test,
+        * ``df_satterthwaite``, ``p_satterthwaite``: Satterthwaite degrees of
+          freedom and the two-sided t test with them (lmerTest's default
+          test; the one to quote),
         * ``n_candidates``, ``n_observations``: candidates and non-missing
           scores of the dimension used by the model,
         * ``var_candidate``, ``var_residual``: REML variance components,
@@ -235,7 +344,7 @@ def dimension_model(
 
         Rows are NaN when the model cannot be fitted: fewer than 2
         candidates, no score at the reference wave, constant scores, or no
-        score at that wave (that term only).
+        score at one of the pair's waves (those pairs only).
 
     Notes
     -----
@@ -261,9 +370,41 @@ def dimension_model(
     :math:`\\sqrt{\\operatorname{diag}\\,(X^\\top \\hat V^{-1} X)^{-1}}` at the
     REML variance estimates, as ``vcov()`` in lme4. The
     interval is :math:`\\hat\\beta \\pm z_{1-\\gamma/2} SE`, as
-    ``confint(fit, method = "Wald")`` in lme4, and the p-value is the Wald
-    z test :math:`2\\,\\Phi(-|\\hat\\beta / SE|)` (lmerTest's Satterthwaite t
-    test gives slightly larger p-values in small samples).
+    ``confint(fit, method = "Wald")`` in lme4, and ``p_value`` is the Wald
+    z test :math:`2\\,\\Phi(-|\\hat\\beta / SE|)`.
+
+    A wave pair is the contrast :math:`l` (+1 on the later wave's effect,
+    -1 on the earlier one's, none for the reference):
+    :math:`\\hat\\delta = l^\\top\\hat\\beta`,
+    :math:`SE = \\sqrt{l^\\top C l}` with
+    :math:`C = (X^\\top \\hat V^{-1} X)^{-1}`. Its Satterthwaite degrees of
+    freedom (Kuznetsova et al., 2017, as ``lmerTest::contest(fit, l,
+    joint = FALSE)``) are
+
+    .. math::
+
+        \\nu = \\frac{2\\,(l^\\top C l)^2}{g^\\top A\\, g}, \\quad
+        g_k = l^\\top \\frac{\\partial C}{\\partial \\psi_k} l, \\quad
+        A = 2\\, H^{+},
+
+    with :math:`\\psi = (\\theta, \\sigma)`, :math:`\\theta = \\tau/\\sigma`,
+    and :math:`H` the Hessian of the REML deviance :math:`-2\\ell_R(\\psi)` at
+    the estimate (:math:`H^+`: inverse over its eigenvalues above
+    :math:`10^{-8}`, as lmerTest). lmerTest differentiates numerically;
+    here the derivatives in :math:`(\\tau^2, \\sigma^2)` are exact
+    (:math:`\\partial C/\\partial\\phi_k = C X^\\top V^{-1} V_k V^{-1} X C`,
+    :math:`\\partial^2 D/\\partial\\phi_k\\partial\\phi_m =
+    -\\operatorname{tr}(P V_k P V_m) + 2\\, y^\\top P V_k P V_m P y`,
+    :math:`V_1 = ZZ^\\top`, :math:`V_2 = I`) and carried to :math:`\\psi`
+    by the chain rule. On the boundary (:math:`\\tau^2 = 0`, singular fit)
+    :math:`\\partial C/\\partial\\theta = 0`, so only :math:`\\sigma` counts
+    and :math:`\\nu = n - p`, the residual degrees of freedom of ordinary
+    least squares, as lmerTest gives. With every candidate scored at every
+    wave (balanced) and :math:`\\hat\\tau^2 > 0`, :math:`\\nu = (n_c - 1)(k - 1)`
+    for :math:`n_c` candidates and :math:`k` waves, the error df of the
+    repeated-measures ANOVA (the paired t test when :math:`k = 2`).
+    ``p_satterthwaite`` is :math:`2\\,P(T_\\nu > |\\hat\\delta / SE|)`; it is
+    NaN when :math:`g^\\top A g` is not positive.
 
     Nothing is raised or warned while fitting: problems are reported in
     ``converged`` / ``fit_warnings``.
@@ -276,6 +417,13 @@ def dimension_model(
     Bates, D., Maechler, M., Bolker, B., & Walker, S. (2015). Fitting linear
     mixed-effects models using lme4. *Journal of Statistical Software*,
     67(1), 1-48.
+
+    Kuznetsova, A., Brockhoff, P. B., & Christensen, R. H. B. (2017).
+    lmerTest package: tests in linear mixed effects models. *Journal of
+    Statistical Software*, 82(13), 1-26.
+
+    Satterthwaite, F. E. (1946). An approximate distribution of estimates of
+    variance components. *Biometrics Bulletin*, 2(6), 110-114.
 
     Examples
     --------
@@ -290,6 +438,13 @@ def dimension_model(
     >>> fit[["dimension", "term", "estimate", "n_candidates"]].round(4)
       dimension      term  estimate  n_candidates
     0         D  T2 vs T1    0.5833             6
+
+    Every candidate at both waves: the Satterthwaite test is the paired t
+    test (df = 6 - 1, ``scipy.stats.ttest_rel`` gives p = 0.0127).
+
+    >>> fit[["df_satterthwaite", "p_satterthwaite"]].round(4)
+       df_satterthwaite  p_satterthwaite
+    0               5.0           0.0127
     """
     waves = wave_order(scores, within, waves)
     check_columns(scores, [dv, within, subject, dimension], "scores")
@@ -303,6 +458,7 @@ def dimension_model(
     d = d[d[dv].notna()]
     blocks = dict(tuple(d.groupby(dimension, observed=True, sort=False)))
 
+    pairs = wave_pairs(waves)  # (T1, T2), (T1, T3), (T2, T3): the reference pairs first
     rows = []
     for dim in dims:
         block = blocks.get(dim, d.iloc[:0])
@@ -311,7 +467,7 @@ def dimension_model(
         groups = block[subject].astype(str).to_numpy()
         n_obs, n_cand = int(y.size), int(pd.unique(groups).size)
         present = [w for w in waves[1:] if np.any(wave_values == w)]
-        result = {w: (np.nan, np.nan) for w in waves[1:]}
+        result = {pair: (np.nan, np.nan, np.nan) for pair in pairs}
         tau2 = sigma2 = np.nan
         converged, messages = False, ""
         if ref is None or n_cand < 2 or not np.any(wave_values == ref):
@@ -320,29 +476,45 @@ def dimension_model(
             messages = "not estimable: constant scores"
         else:
             x = np.column_stack([np.ones(n_obs)] + [(wave_values == w).astype(float) for w in present])
-            beta, cov, tau2, sigma2, converged, messages = _fit_random_intercept(y, x, groups)
-            se = np.sqrt(np.diag(cov))
-            for j, w in enumerate(present, start=1):
-                result[w] = (beta[j], se[j])
-        for w in waves[1:]:
-            est, se = result[w]
+            with np.errstate(all="ignore"):
+                model = _RandomInterceptREML(np.asarray(y, dtype=float), x, groups)
+            beta, cov, tau2, sigma2, converged, messages = _fit_random_intercept(y, x, groups, model)
+            # Contrast l of each pair with both waves present: +1 on the later wave's
+            # effect, -1 on the earlier one's (none for the reference wave).
+            column = {ref: None, **{w: j for j, w in enumerate(present, start=1)}}
+            estimable = [(a, b) for a, b in pairs if a in column and b in column]
+            contrasts = np.zeros((len(estimable), x.shape[1]))
+            for k, (a, b) in enumerate(estimable):  # a few wave pairs, not data rows
+                contrasts[k, column[b]] = 1.0
+                if column[a] is not None:
+                    contrasts[k, column[a]] = -1.0
+            if estimable and np.isfinite(sigma2):
+                est = contrasts @ beta
+                se = np.sqrt(np.einsum("kp,pq,kq->k", contrasts, cov, contrasts))
+                df = _satterthwaite_or_nan(model, beta, cov, tau2, sigma2, contrasts)
+                result.update(zip(estimable, zip(est, se, df)))
+        for a, b in pairs:
+            est, se, df = result[a, b]
             if np.isfinite(se) and se > 0:
                 stat = est / se
                 ci = (est - z * se, est + z * se)
                 p_value = float(2.0 * stats.norm.sf(abs(stat)))
+                p_satt = float(2.0 * stats.t.sf(abs(stat), df)) if np.isfinite(df) else np.nan
             else:
-                ci, p_value = (np.nan, np.nan), np.nan
+                ci, p_value, df, p_satt = (np.nan, np.nan), np.nan, np.nan, np.nan
             rows.append(
                 {
                     dimension: dim,
-                    "term": f"{w} vs {ref}",
-                    "from_wave": ref,
-                    "to_wave": w,
+                    "term": f"{b} vs {a}",
+                    "from_wave": a,
+                    "to_wave": b,
                     "estimate": est,
                     "se": se,
                     "ci_low": ci[0],
                     "ci_high": ci[1],
                     "p_value": p_value,
+                    "df_satterthwaite": df,
+                    "p_satterthwaite": p_satt,
                     "n_candidates": n_cand,
                     "n_observations": n_obs,
                     "var_candidate": tau2,
@@ -353,7 +525,8 @@ def dimension_model(
             )
     columns = [
         dimension, "term", "from_wave", "to_wave", "estimate", "se", "ci_low", "ci_high", "p_value",
-        "n_candidates", "n_observations", "var_candidate", "var_residual", "converged", "fit_warnings",
+        "df_satterthwaite", "p_satterthwaite", "n_candidates", "n_observations", "var_candidate",
+        "var_residual", "converged", "fit_warnings",
     ]
     out = pd.DataFrame(rows, columns=columns)
     out["from_wave"] = wave_categorical(out["from_wave"], waves)

@@ -28,14 +28,19 @@
 #     omega total = psych::omega(x, nfactors = 1)$omega.tot;
 #   * rci: Jacobson-Truax, SE = SD_from sqrt(2) sqrt(1 - alpha_from), SD_from over
 #     every candidate scored at the from-wave, alpha_from the alpha above;
-#   * dimension_model: lme4::lmer(score ~ wave + (1 | candidate), REML = TRUE)
-#     on every non-missing score (bobyqa, rhoend 1e-12), vcov() standard errors,
-#     confint(method = "Wald"), Wald z p-value;
+#   * dimension_model: lmerTest::lmer(score ~ wave + (1 | candidate), REML = TRUE)
+#     (lme4's fit) on every non-missing score (bobyqa, rhoend 1e-12), one row per
+#     wave pair (T1>T2, T1>T3, T2>T3) from the one fit: contrast L of the wave
+#     effects, estimate L'beta, standard error sqrt(L' vcov() L), Wald interval
+#     (confint(method = "Wald") for a pair with the first wave) and Wald z p-value,
+#     and contest(fit, L, joint = FALSE, ddf = "Satterthwaite") for the
+#     Satterthwaite df and t-test p-value (Kuznetsova et al. 2017);
 #   * power: power.t.test(type = "paired") (strict = FALSE) solved to tol 1e-12.
 
 suppressPackageStartupMessages({
   library(yaml)
   library(lme4)
+  library(lmerTest)
   library(psych)
 })
 
@@ -213,20 +218,33 @@ for (d in dims) {
   long <- long[!is.na(long$score), ]
   long$wave <- factor(long$wave, levels = wave_keys)
   # lme4's default optimizer, with a tighter stopping rule so that the reference
-  # sits on the REML optimum (the default stops about 1e-7 away).
-  fit <- lme4::lmer(score ~ wave + (1 | candidate), data = long, REML = TRUE,
-                    control = lme4::lmerControl(optimizer = "bobyqa",
-                                                optCtrl = list(rhoend = 1e-12, maxfun = 1e5)))
+  # sits on the REML optimum (the default stops about 1e-7 away). lmerTest::lmer
+  # is lme4::lmer plus what the Satterthwaite df need.
+  fit <- lmerTest::lmer(score ~ wave + (1 | candidate), data = long, REML = TRUE,
+                        control = lme4::lmerControl(optimizer = "bobyqa",
+                                                    optCtrl = list(rhoend = 1e-12, maxfun = 1e5)))
   est <- lme4::fixef(fit)
-  se <- sqrt(diag(as.matrix(vcov(fit))))
+  V <- as.matrix(vcov(fit))
   ci <- confint(fit, method = "Wald", level = 0.95)
   vc <- as.data.frame(lme4::VarCorr(fit))
-  for (w in wave_keys[-1]) {
-    term <- paste0("wave", w)
-    dm_rows[[paste(d, w)]] <- data.frame(
-      dimension = d, term = paste(w, "vs", wave_keys[1]), from_wave = wave_keys[1], to_wave = w,
-      estimate = est[[term]], se = se[[term]], ci_low = ci[term, 1], ci_high = ci[term, 2],
-      p_value = 2 * pnorm(-abs(est[[term]] / se[[term]])),
+  se <- sqrt(diag(V))
+  for (pr in pairs) {
+    L <- setNames(numeric(length(est)), names(est))
+    L[paste0("wave", pr[2])] <- 1
+    if (pr[1] != wave_keys[1]) L[paste0("wave", pr[1])] <- -1
+    if (pr[1] == wave_keys[1]) {  # a coefficient of the fit: lme4's own numbers
+      term <- paste0("wave", pr[2])
+      e <- est[[term]]; s_l <- se[[term]]; lo <- ci[term, 1]; hi <- ci[term, 2]
+    } else {                      # a difference of two coefficients
+      e <- sum(L * est); s_l <- sqrt(drop(t(L) %*% V %*% L))
+      lo <- e - qnorm(0.975) * s_l; hi <- e + qnorm(0.975) * s_l
+    }
+    ct <- lmerTest::contest(fit, L, joint = FALSE, ddf = "Satterthwaite")
+    stopifnot(abs(ct$Estimate - e) < 1e-12, abs(ct[["Std. Error"]] - s_l) < 1e-12)
+    dm_rows[[paste(d, pr[1], pr[2])]] <- data.frame(
+      dimension = d, term = paste(pr[2], "vs", pr[1]), from_wave = pr[1], to_wave = pr[2],
+      estimate = e, se = s_l, ci_low = lo, ci_high = hi, p_value = 2 * pnorm(-abs(e / s_l)),
+      df_satterthwaite = ct$df, p_satterthwaite = ct[["Pr(>|t|)"]],
       n_candidates = length(unique(long$candidate)), n_observations = nrow(long),
       var_candidate = vc$vcov[vc$grp == "candidate"], var_residual = vc$vcov[vc$grp == "Residual"],
       singular = lme4::isSingular(fit), stringsAsFactors = FALSE)
@@ -282,6 +300,8 @@ md5 <- unname(tools::md5sum(file.path(study_dir, inputs)))
 writeLines(paste(md5, inputs, sep = "  "), file.path(out_dir, "inputs.md5"))
 writeLines(c(R.version.string,
              paste("lme4", as.character(packageVersion("lme4"))),
+             paste("lmerTest", as.character(packageVersion("lmerTest"))),
+             paste("numDeriv", as.character(packageVersion("numDeriv"))),
              paste("psych", as.character(packageVersion("psych")))),
            file.path(out_dir, "versions.txt"))
 cat("written to", normalizePath(out_dir), "\n")
