@@ -763,3 +763,98 @@ def test_demo_outcome_figures(demo_results):
         assert F.to_png_bytes(draw(res[name])) == F.to_png_bytes(draw(built[name]))
     assert n_points(F.soft_hard_figure(res["soft_hard"], FR), "difference") \
         == int((~res["soft_hard"]["suppressed"]).sum())
+
+
+# ---------------------------------------------------------------------------
+# Ordinal model: probability of a higher answer; one figure per dimension (issue 15)
+# ---------------------------------------------------------------------------
+
+ORDINAL_ITEMS = pd.DataFrame({
+    "item": ["A1", "A2", "A3", "B1", "B2"],
+    "text": ["Je me sens capable", "Je doute de moi", "Je parle en groupe", "Mon CV est à jour",
+             "Je sais chercher"],
+    "dimension": ["Confiance"] * 3 + ["Recherche"] * 2,
+    "scale": "accord5", "reverse": [False, True, False, False, False]})
+
+
+def ordinal_effects_frame():
+    from impactlib.stats.ordinal_effects import ordinal_effects
+
+    table = pd.DataFrame({
+        "item": ["A1", "A2", "A3", "B1", "B2"], "dimension": ["Confiance"] * 3 + ["Recherche"] * 2,
+        "from_wave": "T1", "to_wave": "T3",
+        "estimate": [1.0, np.nan, 0.2, 0.6, -0.8], "ci_low": [0.4, np.nan, -0.3, 0.1, -1.3],
+        "ci_high": [1.6, np.nan, 0.7, 1.1, -0.3], "prob_higher": [0.62, np.nan, 0.53, 0.58, 0.41],
+        "n_candidates": [120, 118, 121, 3, 119], "converged": [True, False, True, True, True]})
+    return ordinal_effects(table, "T1", "T3")
+
+
+def _interval_ends(fig) -> set:
+    ax = fig.axes[0]
+    return {tuple(np.round(line.get_xdata(), 10)) for line in ax.get_lines()
+            if len(line.get_xdata()) == 2 and line.get_xdata()[0] != line.get_xdata()[1]}
+
+
+def _smallest_text(fig) -> float:
+    return min(t.get_fontsize() for t in fig.findobj(Text) if t.get_text().strip() and t.get_visible())
+
+
+def test_ordinal_plot_shows_every_item_with_its_status():
+    effects = ordinal_effects_frame()
+    fig = F.ordinal_plot(effects, ORDINAL_ITEMS, FR, "T1", "T3")
+    assert [n_points(fig, k) for k in ("higher", "unclear", "lower")] == [1, 1, 1]
+    assert collection(fig, "higher").get_offsets()[0][0] == pytest.approx(0.62)
+    shown = effects.dropna(subset=["prob_low"])
+    assert _interval_ends(fig) == {(round(lo, 10), round(hi, 10))
+                                   for lo, hi in zip(shown["prob_low"], shown["prob_high"])}
+    # never dropped silently: the unconverged item and the suppressed one keep their rows
+    assert len(by_gid(fig, "not_converged:A2")) == 1 and len(by_gid(fig, "suppressed:B1")) == 1
+    all_text = " ".join(texts(fig))
+    assert "pas d'estimation (non-convergence)" in all_text
+    assert "masquée : moins de 5 candidats" in all_text
+    assert "n = 120" in all_text and "n = 3" not in all_text
+    assert "(50 % = pas de changement)" in all_text and "intervalle de confiance à 95 %" in all_text
+    assert "y compris celles des candidats partis avant T3" in all_text
+    assert title(fig) == "Probabilité de répondre plus haut : T1 → T3"
+    assert fig.get_size_inches()[0] == 5.0 and _smallest_text(fig) >= 8
+    draws(fig)
+
+
+def test_ordinal_and_forest_plots_per_dimension_share_one_scale():
+    effects = ordinal_effects_frame()
+    figs = {d: F.ordinal_plot(effects, ORDINAL_ITEMS, EN, "T1", "T3", dimension=d)
+            for d in ("Confiance", "Recherche")}
+    assert n_points(figs["Confiance"], "higher") == 1 and n_points(figs["Confiance"], "lower") == 0
+    assert n_points(figs["Recherche"], "lower") == 1 and n_points(figs["Recherche"], "higher") == 0
+    assert figs["Confiance"].axes[0].get_xlim() == figs["Recherche"].axes[0].get_xlim()
+    assert title(figs["Recherche"]) == "Recherche: probability of a higher answer, T1 → T3"
+    assert "hidden: fewer than 5 candidates" in " ".join(texts(figs["Recherche"]))
+    assert is_no_data(F.ordinal_plot(effects, ORDINAL_ITEMS, FR, "T1", "T3", dimension="Autre"))
+    assert is_no_data(F.ordinal_plot(effects.iloc[:0], ORDINAL_ITEMS, FR, "T1", "T3"))
+
+    forest = {d: F.forest_plot(item_change(), ITEMS, FR, "T1", "T2", dimension=d)
+              for d in ("Confiance", "Recherche")}
+    assert n_points(forest["Confiance"], "significant") + n_points(forest["Confiance"], "not-significant") == 2
+    assert n_points(forest["Recherche"], "not-significant") == 1
+    assert forest["Confiance"].axes[0].get_xlim() == forest["Recherche"].axes[0].get_xlim()
+    assert title(forest["Confiance"]) == "Confiance : évolution question par question, T1 → T2"
+    for fig in [*figs.values(), *forest.values()]:
+        assert _smallest_text(fig) >= 8
+
+
+def test_demo_item_figures_per_dimension_fit_two_to_a_printed_page(demo_results):
+    """Printed A4 (297 mm, margins 15 + 17 mm) holds 10.4 in: two figures of at most 4.95 in
+    and their margins. Each text at 8 pt or more (9 CSS px on a 390 px phone)."""
+    from impactlib.stats.ordinal_effects import ordinal_effects
+
+    res, _ = demo_results
+    items = res["item_shares"][["item", "dimension"]].drop_duplicates("item")
+    effects = ordinal_effects(res["item_ordinal"], "T1", "T3")
+    for dim in items["dimension"].unique():
+        for fig in (F.diverging_bars(res["item_shares"], None, FR, "T1", "T3", dimension=dim),
+                    F.forest_plot(res["item_change"], None, FR, "T1", "T3", dimension=dim),
+                    F.ordinal_plot(effects, None, FR, "T1", "T3", dimension=dim)):
+            width, height = fig.get_size_inches()
+            assert width == 5.0 and height <= 5.2, (dim, title(fig), height)
+            assert _smallest_text(fig) >= 8
+            plt.close(fig)

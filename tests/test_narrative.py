@@ -819,6 +819,8 @@ def test_dropout_without_large_difference_does_not_say_random():
 # Locale strings allowed to name randomness, each with the words that make it a negation or
 # an explanation (not a claim that data are missing at random).
 RANDOM_ALLOWED = {
+    "items.ordinal_mar": {"fr": "C'est une hypothèse, pas un constat.",
+                          "en": "This is an assumption, not a finding."},
     "synthesis.caveat_attrition_similar": {"fr": "ne montre pas que les abandons sont dus au hasard",
                                            "en": "does not show that dropout is random"},
     "workbook.columns.seed": {"fr": "Graine aléatoire", "en": "Random seed"},
@@ -908,3 +910,47 @@ def test_little_tests_are_written_side_by_side_each_with_its_question():
     # a table of the old shape (one row, no question) is the item-level test
     old = mcar.iloc[:1].drop(columns="question")
     assert _nbsp(narrative.mcar_text(_view({"mcar": old}))).startswith("Test de Little sur les cases")
+
+
+def _ordinal_view(status_counts, n_small=0, lang="fr"):
+    """item_ordinal rows T1 -> T2 by hand: ``status_counts`` items higher / lower / unclear /
+    not converged, ``n_small`` items answered by 3 candidates."""
+    higher, lower, unclear, failed = status_counts
+    rows = ([(1.0, 0.4, 1.6, 0.62, True)] * higher + [(-0.8, -1.3, -0.3, 0.41, True)] * lower
+            + [(0.1, -0.4, 0.6, 0.51, True)] * unclear + [(np.nan, np.nan, np.nan, np.nan, False)] * failed
+            + [(0.9, 0.2, 1.6, 0.6, True)] * n_small)
+    est, low, high, ph, conv = (list(c) for c in zip(*rows))
+    k = len(rows)
+    table = pd.DataFrame({"item": [f"Q{i}" for i in range(k)], "dimension": "D", "from_wave": "T1",
+                          "to_wave": "T2", "estimate": est, "ci_low": low, "ci_high": high,
+                          "prob_higher": ph, "n_candidates": [120] * (k - n_small) + [3] * n_small,
+                          "converged": conv})
+    return _view({"item_ordinal": table}, lang)
+
+
+def test_ordinal_sentence_counts_the_items_and_states_its_assumption():
+    # 12 higher, 18 unclear (the issue's example): 5% of 30 = 1.5, written "2"
+    text = _nbsp(narrative.ordinal_sentence(_ordinal_view((12, 0, 18, 0)), "T1", "T2"))
+    assert text.startswith(
+        "Pour 12 questions sur 30, un candidat typique a plus de chances de répondre mieux au "
+        "questionnaire Sortie qu'au questionnaire Entrée (intervalle de confiance à 95 % au-dessus "
+        "de 50 %) ; pour 18, l'échantillon ne permet pas de conclure.")
+    assert "environ 2 questions sur 30 auraient" in text
+    assert "y compris celles des candidats partis avant le questionnaire Sortie" in text
+    assert "(réponses manquantes au hasard). C'est une hypothèse, pas un constat." in text
+    # none higher: never reassuring; worse and unconverged items said, small ones hidden
+    text = _nbsp(narrative.ordinal_sentence(_ordinal_view((0, 2, 5, 1), n_small=2), "T1", "T2"))
+    assert text.startswith("Sur 8 questions, aucune ne montre qu'un candidat typique ait plus de "
+                           "chances de répondre mieux")
+    assert "; pour 2, il a plus de chances de répondre moins bien (intervalle au-dessous de 50 %) " \
+           "; pour 5, l'échantillon ne permet pas de conclure ; pour 1, le modèle n'a pas " \
+           "convergé : pas d'estimation." in text
+    assert "2 questions sont masquées (moins de 5 candidats)." in text
+    assert "environ" not in text                     # 5% of 7 estimated items is under one
+    en = _nbsp(narrative.ordinal_sentence(_ordinal_view((1, 0, 0, 0), n_small=1, lang="en"),
+                                          "T1", "T2"))
+    assert en.startswith("For 1 question out of 1, a typical candidate is more likely to answer "
+                         "better at the Sortie questionnaire than at the Entrée questionnaire")
+    assert "1 question is hidden (fewer than 5 candidates)." in en
+    assert "(missing at random). This is an assumption, not a finding." in en
+    assert narrative.ordinal_sentence(_ordinal_view((1, 0, 0, 0)), "T2", "T3") == ""

@@ -17,6 +17,8 @@ pyplot's global state is not used).
 * :func:`diverging_bars` -- answer shares per item and wave, diverging
   around the neutral answer; "don't know" and missing answers apart.
 * :func:`forest_plot` -- mean paired difference per item with its t interval.
+* :func:`ordinal_plot` -- probability of a higher answer per item (ordinal
+  mixed model) with its 95% interval.
 * :func:`rci_scatter` -- from-score vs to-score per candidate with the
   reliable-change band (candidates classed by the statistics layer).
 * :func:`transition_heatmap` -- from-answer x to-answer counts of one item,
@@ -70,6 +72,7 @@ __all__ = [
     "funnel_figure",
     "diverging_bars",
     "forest_plot",
+    "ordinal_plot",
     "rci_scatter",
     "transition_heatmap",
     "sensitivity_figure",
@@ -420,6 +423,10 @@ def funnel_figure(funnel: pd.DataFrame, tr, wave_labels=None) -> Figure:
 # ---------------------------------------------------------------------------
 
 
+#: Height of a bar row of :func:`diverging_bars`, inches.
+ROW_IN = 0.155
+
+
 @_styled
 def diverging_bars(shares: pd.DataFrame, items: pd.DataFrame | None, tr, from_wave, to_wave,
                    dimension: str | None = None, wave_labels: Mapping | None = None,
@@ -493,6 +500,10 @@ def diverging_bars(shares: pd.DataFrame, items: pd.DataFrame | None, tr, from_wa
             heads.append((y, dim))
             y += 1.1
         for item in members:
+            # a text of more lines than its two bars are tall gets room above and below
+            lines = _item_text(item, info, 27).count("\n") + 1
+            extra = max(0.0, (lines * 8.5 * 1.2 / 72 + 0.05) / ROW_IN - 2.5)
+            y += extra / 2
             rows = d.loc[(d["item"] == item).to_numpy(dtype=bool)]
             answers = rows.loc[(rows["kind"] == "answer").to_numpy(dtype=bool)]
             levels = answers.loc[(answers["wave"] == waves[0]).to_numpy(dtype=bool)]
@@ -517,14 +528,16 @@ def diverging_bars(shares: pd.DataFrame, items: pd.DataFrame | None, tr, from_wa
                 ys.append(y)
                 y += 1.0
             item_centres.append((float(np.mean(ys)), item))
-            y += 0.7
+            y += 0.5 + extra / 2
     n_rows = y
 
     n_text = _count_text(d["n_candidates"] if "n_candidates" in d.columns else [], tr)
     note = (tr.t("figures.diverging.reverse_note", high=_esc(reverse_standard[-1]),
                  low=_esc(reverse_standard[0])) if reverse_standard is not None else None)
     n_legend = sum(len(st) for st in legend_sets) + 2
-    fig, body = _frame(WIDTH, 1.25 + 0.21 * n_rows + 0.2 * math.ceil(n_legend / 2), title,
+    # rows of 0.155 in (bars 9 pt thick, their 8 pt numbers inside; item texts on two
+    # lines): two figures of five items fit on a printed A4 page
+    fig, body = _frame(WIDTH, 0.8 + ROW_IN * n_rows + 0.19 * math.ceil(n_legend / 2), title,
                        tr.t("figures.diverging.subtitle", n=n_text), note)
     gs = body.add_gridspec(1, 2, width_ratios=[5.0, 1.5])
     ax = body.add_subplot(gs[0, 0])
@@ -555,22 +568,26 @@ def diverging_bars(shares: pd.DataFrame, items: pd.DataFrame | None, tr, from_wa
         top_side = max(top_side, outer)
     reach = min(100.0, math.ceil(reach / 10.0) * 10.0)
     ax.set_xlim(-reach, reach)
+    # ticks inside the limits (a "100 %" at the edge ran into the side panel's "0 %")
+    step = 50.0 if reach > 60 else 25.0 if reach > 30 else 10.0
+    ax.set_xticks(np.arange(-math.floor((reach - 1) / step), math.floor((reach - 1) / step) + 1)
+                  * step)
     ax.axvline(0, color="black", linewidth=0.8)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: tr.percent(abs(v) / 100)))
     # "<- less favourable   % of answers   more favourable ->": the arrows on
     # either side of zero, the words under them (the panel is narrow)
     xlabel = re.split(r"\s{3,}", tr.t("figures.diverging.xlabel"))
-    ax.set_xlabel(f"{xlabel[0]}   {xlabel[2]}\n{xlabel[1]}" if len(xlabel) == 3
-                  else " ".join(xlabel))
+    ax.set_xlabel(f"{xlabel[0]}  {xlabel[2]}\n{xlabel[1]}" if len(xlabel) == 3
+                  else " ".join(xlabel), fontsize=8.5)
     ax.set_yticks([r[0] for r in rows_out], [_esc(r[2]) for r in rows_out])
     ax.tick_params(axis="y", length=0)
-    ax.set_ylim(n_rows - 0.4, -0.8)
+    ax.set_ylim(n_rows - 0.3, -0.6)
     ax.spines["left"].set_visible(False)
     tick_chars = max(len(r[2]) for r in rows_out)
     offset = -(10 + 5.5 * tick_chars)
     blend = _left_of_axis(ax)
     for yy, item in item_centres:
-        ax.annotate(_item_text(item, info, 24), xy=(0, yy), xycoords=blend, xytext=(offset, 0),
+        ax.annotate(_item_text(item, info, 27), xy=(0, yy), xycoords=blend, xytext=(offset, 0),
                     textcoords="offset points", ha="right", va="center", fontsize=8.5)
     for yy, dim in heads:
         ax.annotate(_wrap(dim, 28), xy=(0, yy), xycoords=blend, xytext=(offset, 0),
@@ -581,8 +598,9 @@ def diverging_bars(shares: pd.DataFrame, items: pd.DataFrame | None, tr, from_wa
     side_ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: tr.percent(v / 100)))
     side_ax.tick_params(axis="y", left=False, labelleft=False)
     side_ax.spines["left"].set_visible(False)
-    side_ax.set_title("\n".join(_lines(tr.t("figures.diverging.side_title"), 13)), fontsize=8,
-                      loc="left")
+    # under the panel, beside the main axis's label (a title above it took three lines)
+    side_ax.set_xlabel("\n".join(_lines(tr.t("figures.diverging.side_title"), 13)), fontsize=8,
+                       loc="left")
 
     handles = []
     seen = set()
@@ -607,7 +625,8 @@ def diverging_bars(shares: pd.DataFrame, items: pd.DataFrame | None, tr, from_wa
 
 @_styled
 def forest_plot(item_change: pd.DataFrame, items: pd.DataFrame | None, tr, from_wave, to_wave,
-                wave_labels: Mapping | None = None, alpha: float = 0.05) -> Figure:
+                wave_labels: Mapping | None = None, alpha: float = 0.05,
+                dimension: str | None = None) -> Figure:
     """Mean paired difference of every item with its 95% t interval.
 
     Parameters
@@ -628,6 +647,11 @@ def forest_plot(item_change: pd.DataFrame, items: pd.DataFrame | None, tr, from_
     alpha : float
         Threshold of ``p_adjusted`` (Benjamini-Hochberg) for the filled
         marker.
+    dimension : str, optional
+        Draw the items of this dimension only (its name in the title), on
+        the x range of the whole pair, so that the figures of a pair's
+        dimensions read on one scale; each fits a printed page where all 30
+        items of the demo, drawn at once, were shrunk to 6 pt text.
 
     Returns
     -------
@@ -641,7 +665,8 @@ def forest_plot(item_change: pd.DataFrame, items: pd.DataFrame | None, tr, from_
         ``"not-significant"``.
     """
     pair = _pair(from_wave, to_wave, wave_labels, tr)
-    title = tr.t("figures.forest.title", pair=pair)
+    title = (tr.t("figures.forest.title_dimension", dimension=_esc(dimension), pair=pair)
+             if dimension is not None else tr.t("figures.forest.title", pair=pair))
     d = _pair_rows(item_change, from_wave, to_wave)
     if not _usable(d, ["item", "mean_diff"]):
         return _no_data(tr, title)
@@ -649,6 +674,16 @@ def forest_plot(item_change: pd.DataFrame, items: pd.DataFrame | None, tr, from_
     if len(d) == 0:
         return _no_data(tr, title)
     info = _item_info(items)
+    # the x range of the whole pair (every dimension's figure on one scale)
+    xs = np.concatenate([d[c].to_numpy(dtype=float) for c in ["mean_diff", "ci_low", "ci_high"]
+                         if c in d.columns] + [[0.0]])
+    xs = xs[np.isfinite(xs)]
+    if dimension is not None:
+        dims_of = (d["dimension"].astype(object) if "dimension" in d.columns
+                   else d["item"].map(lambda k: info.get(k, {}).get("dimension")))
+        d = d.loc[(dims_of.astype(str) == str(dimension)).to_numpy(dtype=bool)]
+        if len(d) == 0:
+            return _no_data(tr, title)
     nan = pd.Series(np.nan, index=d.index)
     low = (d["ci_low"] if "ci_low" in d.columns else nan).to_numpy()
     high = (d["ci_high"] if "ci_high" in d.columns else nan).to_numpy()
@@ -713,7 +748,6 @@ def forest_plot(item_change: pd.DataFrame, items: pd.DataFrame | None, tr, from_
     ax.set_ylim(n_rows - 0.45, -0.65)
     ax.grid(axis="x", color="#E5E5E5", linewidth=0.6)
     ax.set_axisbelow(True)
-    xs = np.concatenate([d["mean_diff"].to_numpy(), low[np.isfinite(low)], high[np.isfinite(high)], [0.0]])
     span = max(float(np.max(np.abs(xs))), 0.1)
     ax.set_xlim(min(-0.1 * span, float(np.min(xs)) - 0.08 * span), float(np.max(xs)) + 0.08 * span)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: tr.number(v, 1)))
@@ -724,6 +758,165 @@ def forest_plot(item_change: pd.DataFrame, items: pd.DataFrame | None, tr, from_
                Line2D([], [], marker="o", linestyle="-", color="#767676", markerfacecolor="white",
                       markeredgecolor="#555555", markersize=6.5,
                       label=tr.t("figures.forest.not_significant"))]
+    _legend(body, handles, 1)
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# Ordinal model: probability of a higher answer
+# ---------------------------------------------------------------------------
+
+
+_ORDINAL_STYLE = {  # status -> (colour, filled)
+    "higher": (OKABE_ITO["blue"], True),
+    "lower": (OKABE_ITO["vermillion"], True),
+    "unclear": ("#767676", False),
+}
+
+
+@_styled
+def ordinal_plot(effects: pd.DataFrame, items: pd.DataFrame | None, tr, from_wave, to_wave,
+                 dimension: str | None = None, wave_labels: Mapping | None = None,
+                 min_candidates: int = MIN_CELL) -> Figure:
+    """Probability that a typical candidate answers higher, per item, with its 95% interval.
+
+    Parameters
+    ----------
+    effects : pandas.DataFrame
+        One wave pair of the ``item_ordinal`` results table, as made by
+        :func:`impactlib.stats.ordinal_effects.ordinal_effects` (``item``,
+        ``dimension``, ``n_candidates``, ``prob_higher``, ``prob_low``,
+        ``prob_high``, ``status``); every number drawn is one of its cells.
+    items : pandas.DataFrame or None
+        Codebook ``items`` table (``item``, ``text``, ``dimension``,
+        ``reverse``): row labels and grouping, in codebook order.
+    tr : impactlib.report.i18n.Translator
+        Language of the texts.
+    from_wave, to_wave : str
+        The wave pair (title and axis).
+    dimension : str, optional
+        Draw the items of this dimension only (one figure per dimension
+        fits a printed page); the x range is that of all of ``effects``, so
+        the dimensions' figures read on one scale.
+    wave_labels : mapping, optional
+        Names of the waves for the title.
+    min_candidates : int
+        The threshold named on a suppressed row (the suppression itself is
+        ``status == "suppressed"`` of ``effects``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One row per item, grouped by dimension: the point is
+        ``prob_higher`` (50% = no change, the dashed line), the line the
+        interval ``prob_low``-``prob_high``; filled blue when the interval
+        lies above 50%, filled vermillion below, open grey when it holds
+        50%; ``n = n_candidates`` on the right. An item whose fit did not
+        converge, or with fewer than ``min_candidates`` candidates, keeps
+        its row with a grey text saying so (texts with gids
+        ``"not_converged:<item>"``, ``"suppressed:<item>"``). Points are
+        scatter collections with gids ``"higher"``, ``"lower"`` and
+        ``"unclear"``.
+    """
+    pair = _pair(from_wave, to_wave, wave_labels, tr)
+    title = (tr.t("figures.ordinal.title_dimension", dimension=_esc(dimension), pair=pair)
+             if dimension is not None else tr.t("figures.ordinal.title", pair=pair))
+    need = ["item", "dimension", "n_candidates", "prob_higher", "prob_low", "prob_high", "status"]
+    if not _usable(effects, need):
+        return _no_data(tr, title)
+    d = effects.loc[effects["item"].notna().to_numpy()]
+    xs = d[["prob_higher", "prob_low", "prob_high"]].to_numpy(dtype=float).ravel()
+    xs = np.concatenate([xs[np.isfinite(xs)], [0.4, 0.6]])
+    if dimension is not None:
+        d = d.loc[(d["dimension"].astype(str) == str(dimension)).to_numpy(dtype=bool)]
+    if len(d) == 0:
+        return _no_data(tr, title)
+    info = _item_info(items)
+    records = {}
+    for item, dim, n, ph, lo, hi, status in zip(d["item"], d["dimension"], d["n_candidates"],
+                                                 d["prob_higher"], d["prob_low"], d["prob_high"],
+                                                 d["status"].astype(str)):
+        records.setdefault(item, (_known(dim) or info.get(item, {}).get("dimension"),
+                                  _known(n), ph, lo, hi, status))
+    order = _first_seen([k for k in info if k in records] + list(records))
+    groups = _dimension_rows(order, {k: records[k][0] for k in order},
+                             [m.get("dimension") for m in info.values()])
+    show_heads = len(groups) > 1
+
+    wrap = 30
+    ypos, heads = {}, []
+    y = 0.0
+    for dim, members in groups:
+        if show_heads:
+            y += 0.2 if heads else 0.0
+            heads.append((y, dim))
+            y += 1.1
+        for item in members:
+            lines = _item_text(item, info, wrap).count("\n") + 1
+            step = 0.55 + 0.5 * lines
+            ypos[item] = y + (step - 1.05) / 2
+            y += step
+    n_rows = y
+    start, end = _wave_name(from_wave, None, tr), _wave_name(to_wave, None, tr)
+    notes = [tr.t("figures.ordinal.n_note")]
+    if any(info.get(k, {}).get("reverse") for k in order):
+        notes.append(tr.t("figures.forest.reverse_note"))
+    statuses = {records[k][5] for k in order}
+    legend_keys = [s for s in ("higher", "unclear", "lower") if s in statuses] or ["unclear"]
+    fig, body = _frame(WIDTH, 1.05 + 0.21 * n_rows + 0.19 * len(legend_keys), title,
+                       tr.t("figures.ordinal.subtitle", start=start, end=end), "\n".join(notes))
+    ax = body.add_subplot()
+    lo_x = max(0.0, math.floor((float(np.min(xs)) - 0.02) * 20) / 20)
+    hi_x = min(1.0, math.ceil((float(np.max(xs)) + 0.02) * 20) / 20)
+    points = {s: [] for s in _ORDINAL_STYLE}
+    blend = _left_of_axis(ax)
+    for item in order:
+        _, n, ph, lo, hi, status = records[item]
+        yy = ypos[item]
+        if status in _ORDINAL_STYLE:
+            colour = _ORDINAL_STYLE[status][0]
+            if np.isfinite(lo) and np.isfinite(hi):
+                ax.plot([lo, hi], [yy, yy], color=colour, linewidth=1.6, solid_capstyle="butt")
+            points[status].append((ph, yy))
+        else:
+            text = (tr.t("figures.ordinal.suppressed", n_min=min_candidates) if status == "suppressed"
+                    else tr.t("figures.ordinal.not_converged"))
+            ax.text(0.02, yy, _esc(text), transform=blend, ha="left", va="center", fontsize=8,
+                    color=DARK_GREY, fontstyle="italic", gid=f"{status}:{item}")
+        if n is not None:
+            ax.annotate(tr.t("figures.common.n", n=tr.number(n)), xy=(1, yy), xycoords=blend,
+                        xytext=(6, 0), textcoords="offset points", va="center", ha="left",
+                        fontsize=8, color=DARK_GREY)
+    for status, (colour, filled) in _ORDINAL_STYLE.items():
+        xy = points[status]
+        coll = ax.scatter(*zip(*xy) if xy else ([], []), s=40, marker="o",
+                          facecolor=colour if filled else "white",
+                          edgecolor="white" if filled else "#555555",
+                          linewidth=0.6 if filled else 1.2, zorder=3)
+        coll.set_gid(status)
+    ax.axvline(0.5, color="black", linewidth=0.8, linestyle=(0, (4, 2)), zorder=1)
+    ticks = [ypos[k] for k in order] + [h[0] for h in heads]
+    tick_labels = [_item_text(k, info, wrap) for k in order] + [_wrap(h[1], wrap) for h in heads]
+    ax.set_yticks(ticks, tick_labels)
+    for label in ax.get_yticklabels()[len(order):]:
+        label.set_fontweight("bold")
+        label.set_fontsize(9)
+    ax.tick_params(axis="y", length=0)
+    ax.set_ylim(n_rows - 0.45, -0.65)
+    ax.set_xlim(lo_x, hi_x)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 5, 10]))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: tr.percent(v)))
+    ax.grid(axis="x", color="#E5E5E5", linewidth=0.6)
+    ax.set_axisbelow(True)
+    ax.set_xlabel("\n".join(textwrap.wrap(tr.t("figures.ordinal.xlabel", start=start, end=end), 50)))
+    handles = []
+    for status in legend_keys:
+        colour, filled = _ORDINAL_STYLE[status]
+        handles.append(Line2D([], [], marker="o", linestyle="-", color=colour,
+                              markerfacecolor=colour if filled else "white",
+                              markeredgecolor="white" if filled else "#555555",
+                              markersize=7 if filled else 6.5,
+                              label=tr.t(f"figures.ordinal.{status}")))
     _legend(body, handles, 1)
     return fig
 

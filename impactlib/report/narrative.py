@@ -16,7 +16,7 @@ import pandas as pd
 __all__ = ["main_pair", "funnel_text", "change_table", "change_sentences", "sample_text",
            "caveats", "classify_change", "interval", "display_table", "quality_table",
            "SMD_NOTABLE", "cohort_unit", "cohort_table", "change_texts", "projection_texts",
-           "followup_tables", "followup_intro", "collection_synthesis",
+           "followup_tables", "followup_intro", "collection_synthesis", "ordinal_sentence",
            "outcomes_recorded", "outcome_months", "target_verdict", "funder_texts", "exit_unit",
            "outcome_cohort_table", "exit_status_intro", "exit_status_table", "soft_hard_texts",
            "soft_hard_table", "employment_model_text", "policy_dates", "policy_profile_texts",
@@ -807,6 +807,85 @@ def top_items(view, from_wave: str, to_wave: str, n: int = 3) -> list[str]:
     """
     t = _pair(view.results["item_change"], from_wave, to_wave).dropna(subset=["effect_size"])
     return t.reindex(t["effect_size"].abs().sort_values(ascending=False).index)["item"].head(n).tolist()
+
+
+def ordinal_sentence(view, from_wave: str, to_wave: str) -> str:
+    """What the ordinal model says of the items, in plain words, with its assumption.
+
+    Counts the items of the pair by the status given by
+    :func:`impactlib.stats.ordinal_effects.ordinal_effects` (the 95% interval
+    of the probability that a typical candidate answers higher lies above
+    50%, below, or holds it; no estimate; suppressed under 5 candidates) and
+    says them in one sentence, then, as honest reading requires: that each
+    item is judged on its own, without correction for their number (about 5%
+    of the items would have an interval without 50% by chance alone, said
+    when that is at least one item), and that the model uses every answer,
+    those of candidates who left included, assuming their missing answers
+    are missing at random.
+
+    Parameters
+    ----------
+    view : impactlib.report.notebook.ReportView
+        The report; ``view.results["item_ordinal"]`` is used.
+    from_wave, to_wave : str
+        Wave keys of the pair.
+
+    Returns
+    -------
+    str
+        Markdown, the values HTML-escaped (locale keys ``items.ordinal_*``);
+        ``""`` when the table has no row for the pair.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from types import SimpleNamespace
+    >>> from impactlib.report.i18n import Translator
+    >>> t = pd.DataFrame({"item": ["Q1", "Q2", "Q3"], "dimension": "D", "from_wave": "T1",
+    ...                   "to_wave": "T3", "estimate": [1.0, 0.1, 0.5],
+    ...                   "ci_low": [0.2, -0.5, -0.1], "ci_high": [1.8, 0.7, 1.1],
+    ...                   "prob_higher": [0.62, 0.51, 0.56], "n_candidates": [120, 118, 3],
+    ...                   "converged": True})
+    >>> view = SimpleNamespace(results={"item_ordinal": t}, tr=Translator("fr"),
+    ...                        label={"T1": "Entrée", "T3": "Sortie"}.get)
+    >>> print(ordinal_sentence(view, "T1", "T3").replace("\\xa0", " "))  # doctest: +NORMALIZE_WHITESPACE
+    Pour 1 question sur 2, un candidat typique a plus de chances de répondre mieux au
+    questionnaire Sortie qu'au questionnaire Entrée (intervalle de confiance à 95 % au-dessus
+    de 50 %) ; pour 1, l'échantillon ne permet pas de conclure. 1 question est masquée (moins
+    de 5 candidats). Ce modèle utilise toutes les réponses, y compris celles des candidats
+    partis avant le questionnaire Sortie : il suppose que leurs réponses manquantes
+    ressemblent à celles des candidats restés qui avaient répondu comme eux (réponses
+    manquantes au hasard). C'est une hypothèse, pas un constat.
+    """
+    from impactlib.stats.ordinal_effects import MIN_CANDIDATES, ordinal_effects
+
+    table = view.results.get("item_ordinal")
+    if table is None or table.empty:
+        return ""
+    effects = ordinal_effects(table, from_wave, to_wave)
+    if effects.empty:
+        return ""
+    tr = view.tr
+    counts = effects["status"].value_counts()
+    total = int(len(effects) - counts["suppressed"])
+    labels = {"from_label": view.label(from_wave), "to_label": view.label(to_wave)}
+    sentences = []
+    if total:
+        first = ("items.ordinal_higher" if counts["higher"] else "items.ordinal_none_higher")
+        clauses = [tr.html(first, n=int(counts["higher"]), total=total, **labels)]
+        clauses += [tr.html(f"items.ordinal_{status}", n=int(counts[status]))
+                    for status in ("lower", "unclear", "not_converged") if counts[status]]
+        sentences.append(tr.t("items.ordinal_separator").join(clauses) + ".")
+    if counts["suppressed"]:
+        sentences.append(tr.html("items.ordinal_suppressed", n=int(counts["suppressed"]),
+                                 n_min=MIN_CANDIDATES))
+    estimated = total - int(counts["not_converged"])
+    if round(0.05 * estimated) >= 1:
+        sentences.append(tr.html("items.ordinal_multiple", n_chance=tr.number(0.05 * estimated),
+                                 total=estimated))
+    if total:
+        sentences.append(tr.html("items.ordinal_mar", **labels))
+    return " ".join(sentences)
 
 
 def reliability_table(view) -> pd.DataFrame:
