@@ -236,8 +236,8 @@ def test_forest_plot_one_point_per_item_marker_by_adjusted_p():
     assert collection(fig, "significant").get_offsets()[0][0] == pytest.approx(0.5)
     all_text = texts(fig)
     assert "n = 40" in all_text and "n = 12" in all_text
-    assert "intervalle t de la différence moyenne appariée" in " ".join(all_text)
-    assert "95 %" in " ".join(all_text)
+    assert "différence moyenne appariée" in " ".join(all_text)
+    assert "95\u00a0% (intervalle t)" in " ".join(all_text)
     assert title(fig) == "Évolution question par question : T1 → T2"
     assert title(F.forest_plot(item_change(), ITEMS, EN, "T1", "T2")) == "Change question by question: T1 → T2"
     draws(fig)
@@ -813,7 +813,8 @@ def test_ordinal_plot_shows_every_item_with_its_status():
     assert "pas d'estimation (non-convergence)" in all_text
     assert "masquée : moins de 5 candidats" in all_text
     assert "n = 120" in all_text and "n = 3" not in all_text
-    assert "(50 % = pas de changement)" in all_text and "intervalle de confiance à 95 %" in all_text
+    assert "(50\u00a0% = pas de changement)" in all_text
+    assert "intervalle de confiance à 95\u00a0%" in all_text
     assert "y compris celles des candidats partis avant T3" in all_text
     assert title(fig) == "Probabilité de répondre plus haut : T1 → T3"
     assert fig.get_size_inches()[0] == 5.0 and _smallest_text(fig) >= 8
