@@ -59,22 +59,23 @@ class _Cube:
         wave_code = wave_codes(data[within], self.waves)
         keep = (wave_code >= 0) & data[subject].notna().to_numpy() & data[item].notna().to_numpy()
         rows = data.loc[keep]
-        if rows.duplicated([subject, within, item]).any():
-            raise ValueError(
-                f"`data` has several rows for one ({subject}, {within}, {item}); "
-                "expected the long responses table with one row per candidate x wave x item."
-            )
         item_code, self.items = pd.factorize(data[item])
         subject_code, subjects = pd.factorize(rows[subject])
         self.rows = rows.assign(
             _i=item_code[keep], _s=subject_code, _w=wave_code[keep].astype(np.int64)
         )
         shape = (len(self.items), len(subjects), len(self.waves))
-        self.values = np.full(shape, np.nan)
         self.present = np.zeros(shape, dtype=bool)
         idx = (self.rows["_i"].to_numpy(), self.rows["_s"].to_numpy(), self.rows["_w"].to_numpy())
-        self.values[idx] = as_float(rows[dv], errors="raise")
         self.present[idx] = True
+        # one cell per row unless a (subject, wave, item) repeats: checked on the codes
+        if np.count_nonzero(self.present) < len(rows):
+            raise ValueError(
+                f"`data` has several rows for one ({subject}, {within}, {item}); "
+                "expected the long responses table with one row per candidate x wave x item."
+            )
+        self.values = np.full(shape, np.nan)
+        self.values[idx] = as_float(rows[dv], errors="raise")
 
     @property
     def pairs(self) -> list[tuple[int, int]]:
@@ -366,8 +367,13 @@ def item_change(
 # ---------------------------------------------------------------------------
 
 
-def _label_frame(rows, status, dv, order_by, labels):
-    """Ordered label catalogue with ``status`` and ``answered`` per label."""
+def _label_frame(rows, status, dv, order_by, labels, names=None):
+    """Ordered label catalogue with ``status`` and ``answered`` per label.
+
+    ``rows["_label"]`` holds each row's label, or with ``names`` its code:
+    the position of the label in ``names``, codes numbered in order of first
+    appearance (then the groups are made on integers, not on text).
+    """
     obs = pd.DataFrame(
         {
             "label": rows["_label"],
@@ -380,7 +386,7 @@ def _label_frame(rows, status, dv, order_by, labels):
     # Answered labels by (mean) scale value, then the missing-value labels in
     # order of first appearance.
     cat = (
-        obs.groupby("label", sort=False)
+        obs.groupby("label", sort=names is not None)
         .agg(
             answered=("answered", "all"),
             order=("order", "mean"),
@@ -388,6 +394,8 @@ def _label_frame(rows, status, dv, order_by, labels):
         )
         .reset_index()
     )
+    if names is not None:
+        cat["label"] = np.asarray(names, dtype=object)[cat["label"].to_numpy(dtype=np.int64)]
     cat["_first"] = np.arange(len(cat))
     cat = cat.sort_values(["answered", "order", "_first"], ascending=[False, True, True],
                           na_position="last", kind="stable")
@@ -504,12 +512,23 @@ def response_distribution(
         status = None
     cube = _Cube(data, dv, within, subject, item, waves)
     rows = cube.rows
-    fallback = ("(" + rows[status].astype("string") + ")") if status is not None else "(missing)"
-    rows = rows.assign(_label=rows[label].astype("string").fillna(fallback).fillna("(missing)")
-                       .astype(object))
-    cat = _label_frame(rows, status, dv, order_by, labels)
+    # A row's label text depends on its label and status only: it is written
+    # once per distinct (label, status) pair, and the rows carry integer codes.
+    label_code = pd.factorize(rows[label])[0].astype(np.int64)
+    status_code = (pd.factorize(rows[status])[0].astype(np.int64) if status is not None
+                   else np.zeros(len(rows), dtype=np.int64))
+    pair, _ = pd.factorize((label_code + 1) * (int(status_code.max(initial=-1)) + 2)
+                           + status_code + 1)
+    first = np.unique(pair, return_index=True)[1]
+    few = rows.iloc[first]
+    fallback = ("(" + few[status].astype("string") + ")") if status is not None else "(missing)"
+    text = few[label].astype("string").fillna(fallback).fillna("(missing)").astype(object)
+    text_code, names = pd.factorize(text.to_numpy())
+    rows = rows.assign(_label=text_code[pair])
+    cat = _label_frame(rows, status, dv, order_by, labels, names=names)
     cat["_l"] = np.arange(len(cat))
-    rows = rows.assign(_l=rows["_label"].map(cat.set_index("label")["_l"]).to_numpy(dtype=np.int64))
+    at = pd.Index(cat["label"].to_numpy(dtype=object)).get_indexer(pd.Index(names, dtype=object))
+    rows = rows.assign(_l=at[rows["_label"].to_numpy()].astype(np.int64))
 
     # Labels reported per item: all given labels, else those seen for the item.
     if labels is None:

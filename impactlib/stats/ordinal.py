@@ -884,16 +884,24 @@ def item_ordinal(
     if dimension is not None and dimension in data.columns:
         d = data[[item, dimension]].dropna().drop_duplicates(item)
         dims = dict(zip(d[item], d[dimension].astype(str)))
-    rows = data.loc[keep, [item, subject]].assign(_w=code[keep], _v=value[keep])
-    if rows.duplicated([item, subject, "_w"]).any():
+    rows = data.loc[keep, [item]].assign(_w=code[keep], _v=value[keep])
+    # candidates and items as integer codes: the duplicate check and the
+    # patterns of each item work on them, not on the ids' text
+    item_code, item_uniques = pd.factorize(rows[item])
+    subject_code, subjects = pd.factorize(data.loc[keep, subject])
+    seen = np.zeros(len(item_uniques) * len(subjects) * len(wave_keys), dtype=bool)
+    cell = (item_code * len(subjects) + subject_code) * len(wave_keys) + rows["_w"].to_numpy()
+    seen[cell] = True
+    if np.count_nonzero(seen) < len(rows):
         raise ValueError(f"`data` has several answers for one ({subject}, {within}, {item}); "
                          "expected the long responses table.")
+    rows["_s"] = subject_code
     z = stats.norm.ppf(0.5 + confidence / 2)
     groups = dict(tuple(rows.groupby(item, sort=False, observed=True)))
     blocks = []
     for key in item_keys:
         sub = groups.get(key)
-        blocks.append(_one_item(key, sub, wave_keys, pairs, levels, int(n_agq), z, subject))
+        blocks.append(_one_item(key, sub, wave_keys, pairs, levels, int(n_agq), z))
     out = pd.DataFrame([r for block in blocks for r in block], columns=_COLUMNS[:1] + _COLUMNS[2:])
     out.insert(1, "dimension", out["item"].map(dims).astype(object))
     wave_dtype = pd.CategoricalDtype(wave_keys, ordered=True)
@@ -938,14 +946,14 @@ def _patterns(y, wave, candidate, k, n_waves):
     return distinct[group, wave], x, group, counts
 
 
-def _one_item(key, sub, wave_keys, pairs, levels, n_agq, z, subject) -> list[list]:
-    """The rows of one item (one fit)."""
+def _one_item(key, sub, wave_keys, pairs, levels, n_agq, z) -> list[list]:
+    """The rows of one item (one fit); ``sub["_s"]`` holds the candidates' codes."""
     nan = np.nan
     if sub is None or len(sub) == 0:
         n_cand = n_obs = 0
         values = np.array([])
     else:
-        n_cand = int(sub[subject].nunique())
+        n_cand = len(np.unique(sub["_s"].to_numpy()))
         n_obs = len(sub)
         values = np.unique(sub["_v"].to_numpy())
     notes = []
@@ -967,7 +975,7 @@ def _one_item(key, sub, wave_keys, pairs, levels, n_agq, z, subject) -> list[lis
             notes.append("no answer at " + ", ".join(map(str, missing_waves)))
         y = np.searchsorted(values, sub["_v"].to_numpy())
         wave = np.searchsorted(answered_waves, sub["_w"].to_numpy())
-        y, x, group, counts = _patterns(y, wave, pd.factorize(sub[subject])[0],
+        y, x, group, counts = _patterns(y, wave, pd.factorize(sub["_s"].to_numpy())[0],
                                         len(values), len(answered_waves))
         try:
             fit = fit_clmm(y, x, group, n_agq=n_agq, counts=counts)

@@ -69,7 +69,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from impactlib.frames import level_order
+from impactlib.frames import is_in, level_order, positions_in
 from impactlib.stats.collection import (COHORT_TARGET, EVENTS_PER_PARAMETER,
                                         calendar_cohorts, cohort_period,
                                         newcombe_difference, wilson_interval)
@@ -1026,6 +1026,10 @@ def policy_comparison(candidates: pd.DataFrame, scores: pd.DataFrame, status: pd
                       else np.zeros(len(scores), bool)]
     base = base.assign(dimension=base["dimension"].astype(object))
     changes_to_last = change_to_last(scores, waves=levels) if levels else None
+    # each dimension's rows once (not per change); candidates matched in arrays below
+    base_dim = {dim: (base["dimension"] == dim).to_numpy(dtype=bool) for dim in dims}
+    last_dim = ({dim: (changes_to_last["dimension"] == dim).to_numpy(dtype=bool) for dim in dims}
+                if changes_to_last is not None else {})
     covariates = [c for c in covariates if c in cand.columns]
     first_entry = entry.min()
     rows = []
@@ -1035,6 +1039,7 @@ def policy_comparison(candidates: pd.DataFrame, scores: pd.DataFrame, status: pd
         inside = entry.notna() & (entry >= lo) & (entry < hi) & (entry <= as_of)
         after = (entry >= date)[inside]
         ids = after.index
+        after_values = after.to_numpy()
         head = {"change_date": date, "label": label, "kind": kind}
 
         def add(measure, variable, level_, values):
@@ -1063,11 +1068,12 @@ def policy_comparison(candidates: pd.DataFrame, scores: pd.DataFrame, status: pd
                 add("baseline_share", c, lv, _shares_row(
                     int((has & ~side).sum()), int((~side).sum()),
                     int((has & side).sum()), int(side.sum()), level, smd=True))
+        base_in = is_in(base["candidate"], ids)
         for dim in dims:
-            part = base.loc[(base["dimension"] == dim) & base["candidate"].isin(ids)]
+            part = base.loc[base_dim[dim] & base_in]
             add("baseline_score", dim, None, _means_row(
                 part["score"].astype(float).reset_index(drop=True),
-                part["candidate"].map(after).reset_index(drop=True), level))
+                pd.Series(after_values[positions_in(part["candidate"], ids)]), level))
         # length of coaching and who is still in
         ex = st["exited"].reindex(ids).fillna(False).astype(bool)
         days = (exit_date.reindex(ids) - entry.reindex(ids)).dt.days.where(ex)
@@ -1092,11 +1098,12 @@ def policy_comparison(candidates: pd.DataFrame, scores: pd.DataFrame, status: pd
             int((yes & after).sum()), int((known & after).sum()), level))
         # the change measured
         if changes_to_last is not None:
+            last_in = is_in(changes_to_last["candidate"], ids)
             for dim in dims:
-                part = changes_to_last.loc[(changes_to_last["dimension"] == dim)
-                                           & changes_to_last["candidate"].isin(ids)]
+                part = changes_to_last.loc[last_dim[dim] & last_in]
                 row = _means_row(part["change"].reset_index(drop=True),
-                                 part["candidate"].map(after).reset_index(drop=True), level)
+                                 pd.Series(after_values[positions_in(part["candidate"], ids)]),
+                                 level)
                 row["smd"] = np.nan
                 add("change", dim, None, row)
     out = pd.DataFrame(rows, columns=_POLICY_COLUMNS)
