@@ -76,3 +76,15 @@ if pair:
                 report.results["dimension_model"], report.results["completers_change"],
                 imputed, report.tr, *pair, wave_labels=report.wave_labels)))
     display(report.text(narrative.imputation_text(report, *pair)))
+
+# %%
+sensitivity = report.results.get("change_sensitivity")
+if pair and sensitivity is not None and (
+        (sensitivity["from_wave"] == pair[0]) & (sensitivity["to_wave"] == pair[1])).any():
+    display(report.md("attrition.tipping_title", level=2),
+            report.md("attrition.tipping_intro", from_label=report.label(pair[0]),
+                      to_label=report.label(pair[1]), m=int(sensitivity["m"].iloc[0]),
+                      seed=str(int(imputed["seed"].iloc[0]))),
+            report.fig(figures.tipping_point_figure(sensitivity, report.tr, *pair,
+                                                    wave_labels=report.wave_labels)),
+            report.text(narrative.tipping_text(report, *pair)))

@@ -149,6 +149,9 @@ EDGE_VALUES = {
     **{name: (lambda tr: [tr.number(v, 2) for v in DECIMALS])
        for name in ("estimate", "ci_low", "ci_high", "mdes", "smd", "chi2", "d", "se", "critical")},
     "p": lambda tr: [tr.p(p) for p in P_VALUES],
+    # shifts of the imputed scores, in scale points (delta adjustment, issue 15)
+    **{name: (lambda tr: [tr.number(v, 2) for v in DECIMALS] + [tr.number(1.0, 1)])
+       for name in ("delta", "shift")},
     # fractions of missing information of an imputation (issue 15)
     **{name: (lambda tr: [tr.number(v, 2) for v in (0.0, 0.05, 0.5, 0.87, 1.0)])
        for name in ("fmi_low", "fmi_high")},

@@ -206,3 +206,125 @@ def test_grid_default_and_given():
         delta_adjusted_change(_long(T1, T3), m=1)
     with pytest.raises(ValueError):
         delta_adjusted_change(_long(T1, T3), deltas=[np.nan])
+
+
+# ---------------------------------------------------------------------------
+# The figure (impactlib.report.figures.tipping_point_figure): draws the table
+# ---------------------------------------------------------------------------
+
+
+def _sensitivity_table() -> pd.DataFrame:
+    """A hand-made change_sensitivity table: A tips at -0.36, B shows no change, C holds."""
+    grid = np.round(-np.arange(11) / 10, 1) + 0.0
+    blocks = []
+    for dim, est0, half, tip, status, n_imp in (("A", 0.5, 0.18, -0.36, "found", 30),
+                                                ("B", 0.1, 0.2, np.nan, "not_needed", 3),
+                                                ("C", 2.0, 0.1, np.nan, "beyond_range", 12)):
+        est = est0 + grid * n_imp / 40
+        blocks.append(pd.DataFrame({
+            "dimension": dim, "from_wave": "T1", "to_wave": "T3", "delta": grid, "estimate": est,
+            "se": half / 2, "ci_low": est - half, "ci_high": est + half, "p_value": 0.01,
+            "df": 20.0, "n_candidates": 40, "n_imputed": n_imp, "m": 20, "tipping_delta": tip,
+            "tipping": status}))
+    return pd.concat(blocks, ignore_index=True)
+
+
+def _texts(fig) -> list[str]:
+    from matplotlib.text import Text
+    return [t.get_text().replace("\n", " ") for t in fig.findobj(Text) if t.get_text()]
+
+
+def _gid(fig, prefix):
+    return [a for a in fig.findobj(lambda a: str(a.get_gid() or "").startswith(prefix))]
+
+
+def test_tipping_figure_draws_the_table_and_marks_the_tipping_point():
+    import matplotlib.pyplot as plt
+    from matplotlib.text import Text
+
+    from impactlib.report import figures as F
+    from impactlib.report.i18n import Translator
+
+    fr = Translator("fr")
+    table = _sensitivity_table()
+    fig = F.tipping_point_figure(table, fr, "T1", "T3")
+    assert tuple(fig.get_size_inches())[0] == 5.0
+    for i, dim in enumerate("ABC"):
+        rows = table[table["dimension"] == dim].sort_values("delta")
+        (line,) = _gid(fig, f"estimate:{i}")
+        np.testing.assert_array_equal(line.get_xdata(), rows["delta"])
+        np.testing.assert_array_equal(line.get_ydata(), rows["estimate"])
+        assert len(_gid(fig, f"ci:{i}")) == 1
+    (mark,) = _gid(fig, "tipping:")                       # only A has one within the grid
+    assert list(mark.get_xdata()) == [-0.36, -0.36]
+    labels = {a.get_gid(): a.get_text().replace("\n", " ") for a in fig.findobj(Text)
+              if str(a.get_gid() or "").startswith("tipping-label")}
+    assert labels == {"tipping-label:0": "bascule : -0,36",
+                      "tipping-label:1": "évolution non démontrée, même sans écart",
+                      "tipping-label:2": "pas de bascule sur toute l'étendue des scores"}
+    assert len(_gid(fig, "zero")) == 3
+    note = " ".join(t for t in _texts(fig) if t.startswith("Scores T3"))
+    assert "12 à 30 ; moins de 5 sur 40 candidats" in note        # 3 imputed: not shown
+    named = F.tipping_point_figure(table, fr, "T1", "T3", wave_labels={"T3": "Sortie"})
+    assert any("sans questionnaire Sortie (T3)" in t for t in _texts(named))
+    assert all(t.get_fontsize() >= 8 for t in fig.findobj(Text) if t.get_text())
+    png = F.to_png_bytes(fig)
+    assert png == F.to_png_bytes(F.tipping_point_figure(table, fr, "T1", "T3"))
+    en = F.tipping_point_figure(table, Translator("en"), "T1", "T3")
+    assert any(t.startswith("What if the absent had done worse?") for t in _texts(en))
+    # a tipping point outside the grid is written, not drawn
+    far = table.assign(tipping_delta=np.where(table["dimension"] == "A", -1.4, np.nan))
+    fig = F.tipping_point_figure(far, fr, "T1", "T3")
+    assert not _gid(fig, "tipping:") and "bascule hors du graphique : -1,40" in _texts(fig)
+    for empty in (None, pd.DataFrame(), table.iloc[:0]):
+        assert F.tipping_point_figure(empty, fr, "T1", "T3").get_gid() == "no-data"
+    assert F.tipping_point_figure(table, fr, "T1", "T2").get_gid() == "no-data"
+    plt.close("all")
+
+
+# ---------------------------------------------------------------------------
+# The sentence (impactlib.report.narrative.tipping_text)
+# ---------------------------------------------------------------------------
+
+
+def _view(table, lang="fr"):
+    from types import SimpleNamespace
+
+    from impactlib.report.i18n import Translator
+    labels = {"T1": "Entrée", "T3": "Sortie"}
+    return SimpleNamespace(tr=Translator(lang), results={"change_sensitivity": table},
+                           label=lambda w: labels[w])
+
+
+def test_tipping_text_names_the_most_fragile_improvement_and_never_reassures():
+    from impactlib.report.narrative import tipping_text
+
+    table = _sensitivity_table()                 # A: 0.5, tips at -0.36; B: no change; C: holds
+    more = table[table["dimension"] == "A"].assign(dimension="D", tipping_delta=-0.52)
+    text = tipping_text(_view(pd.concat([table, more], ignore_index=True)), "T1", "T3")
+    assert text == (
+        "Si les candidats qui n'ont pas rempli le questionnaire Sortie avaient en réalité un score "
+        "inférieur de 0,36 point à ce que suppose l'imputation, le progrès sur «\u00a0A\u00a0» "
+        "(0,50 point en moyenne) ne serait plus démontré. "
+        "Pour «\u00a0D\u00a0», l'autre dimension en progrès, ce seuil est de 0,52 point. "
+        "Pour «\u00a0C\u00a0», la conclusion resterait la même quel que soit l'écart, dans les "
+        "limites des scores observés. "
+        "Pour «\u00a0B\u00a0», aucune évolution n'est démontrée, même sans écart : il n'y a pas "
+        "de conclusion à remettre en cause. "
+        "Aucun calcul ne dit si un tel écart est plausible : c'est à ceux qui connaissent les "
+        "candidats qui n'ont pas répondu d'en juger.")
+    english = tipping_text(_view(table, "en"), "T1", "T3")
+    assert english.startswith("If the candidates who did not fill in the Sortie questionnaire had "
+                              "in fact scored 0.36 points lower than the imputation assumes, the "
+                              "improvement in “A” (0.50 points on average) would no longer be shown.")
+    # a decline tips upwards; with nothing to overturn, no judgement sentence
+    down = table[table["dimension"] == "A"].assign(estimate=-0.4, tipping_delta=0.21)
+    assert "score supérieur de 0,21 point" in tipping_text(_view(down), "T1", "T3")
+    assert "la baisse sur «\u00a0A\u00a0» ne serait plus démontrée" in tipping_text(_view(down),
+                                                                                  "T1", "T3")
+    only_b = tipping_text(_view(table[table["dimension"] == "B"]), "T1", "T3")
+    assert "Aucun calcul" not in only_b and "aucune évolution n'est démontrée" in only_b
+    for robust in ("robuste", "solide", "fiable", "rassur"):
+        assert robust not in text
+    assert tipping_text(_view(table), "T1", "T2") == ""
+    assert tipping_text(_view(None), "T1", "T3") == ""

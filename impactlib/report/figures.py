@@ -25,6 +25,8 @@ pyplot's global state is not used).
   counts under 5 suppressed.
 * :func:`sensitivity_figure` -- completers, mixed model and multiple
   imputation estimates side by side.
+* :func:`tipping_point_figure` -- the change by shift of the imputed scores
+  (delta adjustment) with the tipping point.
 * :func:`power_curve` -- minimum detectable effect by number of pairs.
 * :func:`collection_trend` -- response rate per wave by cohort of entry, with the
   changes to collection marked.
@@ -64,7 +66,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 
 from impactlib.stats.power import mdes_curve
 
@@ -76,6 +78,7 @@ __all__ = [
     "rci_scatter",
     "transition_heatmap",
     "sensitivity_figure",
+    "tipping_point_figure",
     "power_curve",
     "collection_trend",
     "employment_trend",
@@ -1294,6 +1297,134 @@ def sensitivity_figure(dimension_model: pd.DataFrame, completers_change: pd.Data
     ax.set_xlabel(tr.t("figures.sensitivity.xlabel", start=_wave_name(from_wave, None, tr),
                        end=_wave_name(to_wave, None, tr)))
     _legend(body, handles, 1)
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# Tipping point of the delta adjustment (issue 15)
+# ---------------------------------------------------------------------------
+
+
+@_styled
+def tipping_point_figure(change_sensitivity: pd.DataFrame, tr, from_wave, to_wave,
+                         wave_labels: Mapping | None = None) -> Figure:
+    """How much worse could the absent have done before the change is no longer shown?
+
+    Parameters
+    ----------
+    change_sensitivity : pandas.DataFrame
+        The ``change_sensitivity`` results table
+        (:func:`impactlib.stats.sensitivity.delta_adjusted_change`:
+        ``dimension``, ``from_wave``, ``to_wave``, ``delta``, ``estimate``,
+        ``ci_low``, ``ci_high``, ``n_candidates``, ``n_imputed``, ``m``,
+        ``tipping_delta``, ``tipping``).
+    tr : impactlib.report.i18n.Translator
+        Language of the texts.
+    from_wave, to_wave : str
+        The wave pair.
+    wave_labels : mapping, optional
+        Names of the waves.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per dimension (two columns, shared axes), the shift
+        ``delta`` on x with 0 on the left (the imputation's assumption) and
+        the larger shifts to the right: the pooled change as a line (gid
+        ``estimate:<i>``), its 95% interval as a band (gid ``ci:<i>``), the
+        zero line (gid ``zero``) and, when the tipping point falls inside the
+        grid, a dashed vertical line at it (gid ``tipping:<i>``) with its
+        value; otherwise a word says why there is none (no change shown at
+        0, none over the range of the scores, nothing imputed) or where it is.
+        A count of imputed candidates from 1 to 4 is written ``moins de 5``.
+    """
+    pair = _pair(from_wave, to_wave, wave_labels, tr)
+    title = tr.t("figures.tipping.title", pair=pair)
+    needed = ["dimension", "delta", "estimate", "ci_low", "ci_high", "tipping", "tipping_delta"]
+    rows = _pair_rows(change_sensitivity, from_wave, to_wave)
+    if not _usable(rows, needed):
+        return _no_data(tr, title)
+    rows = rows.loc[rows["estimate"].notna().to_numpy()]
+    dims = _first_seen(v for v in rows["dimension"] if not _isna(v))
+    if not dims:
+        return _no_data(tr, title)
+    start, end = _wave_name(from_wave, None, tr), _wave_name(to_wave, None, tr)
+    named = _wave_name(to_wave, wave_labels, tr)          # the later wave by its name, in words
+    delta = rows["delta"].to_numpy(dtype=float)
+    left, right = float(delta.max()), float(delta.min())   # 0 on the left, the shifts to the right
+    farthest = right if abs(right) >= abs(left) else left
+
+    n_imputed = [_known(v) for v in rows["n_imputed"]] if "n_imputed" in rows else []
+    shown = [v for v in n_imputed if v is not None and not 0 < v < MIN_CELL]
+    few = [v for v in n_imputed if v is not None and 0 < v < MIN_CELL]
+    imputed = " ; ".join(([_count_text(shown, tr)] if shown else [])
+                         + ([tr.t("figures.tipping.few", n_min=MIN_CELL)] if few else [])) or "–"
+    total = _count_text(rows["n_candidates"], tr) if "n_candidates" in rows else "–"
+    m = _known(rows["m"].iloc[0]) if "m" in rows else None
+    note = tr.t("figures.tipping.note", end=named, n_imputed=imputed, n=total,
+                m=int(m) if m is not None else 0)
+    ncol = 1 if len(dims) == 1 else 2
+    nrow = math.ceil(len(dims) / ncol)
+    fig, body = _frame(WIDTH, 0.7 + 1.45 * nrow, title,
+                       tr.t("figures.tipping.subtitle", end=named,
+                            shift=tr.number(abs(farthest), 1)), note)
+    axes = body.subplots(nrow, ncol, sharex=True, sharey=True, squeeze=False)
+    bounds = np.concatenate([[0.0], rows["ci_low"].to_numpy(dtype=float),
+                             rows["ci_high"].to_numpy(dtype=float)])
+    bounds = bounds[np.isfinite(bounds)]
+    low, high = float(bounds.min()), float(bounds.max())
+    pad = 0.08 * max(high - low, 0.1)
+    span = max(abs(left - right), 0.1)
+    for i, dim in enumerate(dims):
+        ax = axes.flat[i]
+        d = rows.loc[(rows["dimension"] == dim).to_numpy(dtype=bool)].sort_values("delta")
+        x = d["delta"].to_numpy(dtype=float)
+        band = ax.fill_between(x, d["ci_low"].to_numpy(dtype=float),
+                               d["ci_high"].to_numpy(dtype=float), color=OKABE_ITO["sky_blue"],
+                               alpha=0.35, linewidth=0)
+        band.set_gid(f"ci:{i}")
+        (line,) = ax.plot(x, d["estimate"].to_numpy(dtype=float), color=OKABE_ITO["blue"],
+                          linewidth=1.6, marker="o", markersize=2.5)
+        line.set_gid(f"estimate:{i}")
+        zero = ax.axhline(0, color="black", linewidth=0.8, zorder=1)
+        zero.set_gid("zero")
+        ax.set_title(_wrap(dim, 34), fontsize=8.5, loc="left")
+        status, tip = str(d["tipping"].iloc[0]), _known(d["tipping_delta"].iloc[0])
+        if status == "found" and tip is not None and min(left, right) <= tip <= max(left, right):
+            mark = ax.axvline(tip, color=OKABE_ITO["vermillion"], linestyle="--", linewidth=1.2,
+                              zorder=2)
+            mark.set_gid(f"tipping:{i}")
+            late = abs(tip - left) > 0.55 * span    # in the right half: label on its left
+            ax.annotate(_esc(tr.t("figures.tipping.tipping", delta=tr.number(tip, 2))),
+                        xy=(tip, 1.0), xycoords=("data", "axes fraction"),
+                        xytext=(-3 if late else 3, -2), textcoords="offset points",
+                        ha="right" if late else "left", va="top", fontsize=8,
+                        color=OKABE_ITO["vermillion"], gid=f"tipping-label:{i}")
+        else:
+            key = "beyond_grid" if status == "found" else status
+            text = tr.t(f"figures.tipping.{key}", delta=tr.number(tip, 2) if tip is not None else "–")
+            ax.text(0.98, 0.96, "\n".join(_lines(_esc(text), 30)), transform=ax.transAxes,
+                    ha="right", va="top", fontsize=8, color=DARK_GREY, gid=f"tipping-label:{i}")
+        ax.grid(axis="y", color="#EFEFEF", linewidth=0.6)
+        ax.set_axisbelow(True)
+    for j in range(len(dims), nrow * ncol):        # an empty last slot: no axes, the one
+        axes.flat[j].set_visible(False)             # above keeps its x tick labels
+        axes.flat[j - ncol].xaxis.set_tick_params(labelbottom=True)
+    first = axes.flat[0]
+    first.set_xlim(left + 0.04 * span, right - 0.04 * span)
+    first.set_ylim(low - pad, high + pad)
+    grid = np.unique(delta)                                 # ticks on every other shift
+    ticks = grid[::-1][::2] if grid.size > 6 else grid
+    step = float(np.min(np.abs(np.diff(ticks)))) if ticks.size > 1 else 1.0
+    digits = max(0, int(np.ceil(-np.log10(step) - 1e-9)))
+    first.xaxis.set_major_locator(FixedLocator(ticks))
+    first.xaxis.set_major_formatter(FuncFormatter(lambda v, _: tr.number(v, digits)))
+    first.yaxis.set_major_locator(MaxNLocator(nbins=4))
+    first.yaxis.set_major_formatter(FuncFormatter(lambda v, _: tr.number(v, 1)))
+    body.supxlabel("\n".join(_lines(tr.t("figures.tipping.xlabel", end=named), 80)),
+                   fontsize=8.5)
+    body.supylabel("\n".join(_lines(tr.t("figures.tipping.ylabel", start=start, end=end), 40)),
+                   fontsize=8.5)
     return fig
 
 

@@ -420,6 +420,81 @@ def imputation_text(view, from_wave: str, to_wave: str) -> str:
                    n=int(widest["n"]), verdict=verdict)
 
 
+def tipping_text(view, from_wave: str, to_wave: str) -> str:
+    """The tipping points of the delta adjustment, in plain words (issue 15).
+
+    From the ``change_sensitivity`` table
+    (:func:`impactlib.stats.sensitivity.delta_adjusted_change`), its rows at
+    ``delta == 0`` for the pair: for the improvement that tips soonest, how
+    much lower the missing later scores would have to be than the imputation
+    assumes for the improvement to be no longer shown (its 95% interval
+    reaching 0); the range of that shift over the other improvements; a
+    decline's shift upwards; the dimensions with no change shown even at
+    ``delta = 0`` (nothing to overturn), those whose conclusion holds over
+    the whole range of the scores, those with nothing imputed. It never says
+    a result is robust: whether a shift is plausible is a judgement on the
+    absent candidates that no calculation makes, and the text says so.
+
+    Parameters
+    ----------
+    view : impactlib.report.notebook.ReportView
+        The report; ``view.results["change_sensitivity"]`` is used.
+    from_wave, to_wave : str
+        The pair of waves.
+
+    Returns
+    -------
+    str
+        Markdown (locale keys ``attrition.tipping_*``); ``""`` without the
+        table or a row for the pair.
+    """
+    tr = view.tr
+    table = view.results.get("change_sensitivity")
+    if table is None or table.empty:
+        return ""
+    rows = _pair(table, from_wave, to_wave)
+    rows = rows[rows["delta"].astype(float) == 0]
+    if rows.empty:
+        return ""
+    labels = {"from_label": view.label(from_wave), "to_label": view.label(to_wave)}
+    last = " et " if tr.lang == "fr" else " and "
+
+    def names(frame):
+        quoted = [tr.t("attrition.tipping_quote", dimension=d) for d in frame["dimension"]]
+        return last.join([", ".join(quoted[:-1]), quoted[-1]]) if len(quoted) > 1 else quoted[0]
+
+    status = rows["tipping"].astype(str)
+    found = rows.loc[(status == "found").to_numpy()].assign(
+        shift=lambda f: f["tipping_delta"].astype(float).abs()).sort_values("shift")
+    up = found.loc[(found["estimate"].astype(float) > 0).to_numpy()]
+    down = found.loc[(found["estimate"].astype(float) < 0).to_numpy()]
+    out = []
+    if len(up):
+        first = up.iloc[0]
+        out.append(tr.html("attrition.tipping_first", dimension=first["dimension"],
+                           delta=tr.number(first["shift"], 2),
+                           estimate=tr.number(first["estimate"], 2), **labels))
+        others = up.iloc[1:]
+        if len(others) == 1:
+            out.append(tr.html("attrition.tipping_other", dimension=others["dimension"].iloc[0],
+                               delta=tr.number(others["shift"].iloc[0], 2)))
+        elif len(others) > 1:
+            out.append(tr.html("attrition.tipping_others", n=len(others),
+                               low=tr.number(others["shift"].min(), 2),
+                               high=tr.number(others["shift"].max(), 2)))
+    for r in down.itertuples():
+        out.append(tr.html("attrition.tipping_decline", dimension=r.dimension,
+                           delta=tr.number(r.shift, 2), **labels))
+    for key, kind in (("tipping_beyond", "beyond_range"), ("tipping_not_needed", "not_needed"),
+                      ("tipping_none_imputed", "none_imputed")):
+        some = rows[status == kind]
+        if len(some):
+            out.append(tr.html(f"attrition.{key}", n=len(some), dimensions=names(some), **labels))
+    if len(up) or len(down):
+        out.append(tr.html("attrition.tipping_judgement", **labels))
+    return " ".join(out)
+
+
 def sensitivity_disagreements(view) -> int | None:
     """Dimensions whose conclusion differs between the three ways of estimating change.
 
