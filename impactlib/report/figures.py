@@ -1384,7 +1384,7 @@ def tipping_point_figure(change_sensitivity: pd.DataFrame, tr, from_wave, to_wav
                                alpha=0.35, linewidth=0)
         band.set_gid(f"ci:{i}")
         (line,) = ax.plot(x, d["estimate"].to_numpy(dtype=float), color=OKABE_ITO["blue"],
-                          linewidth=1.6, marker="o", markersize=2.5)
+                          linewidth=1.6)                # no markers: 13 KB less SVG
         line.set_gid(f"estimate:{i}")
         zero = ax.axhline(0, color="black", linewidth=0.8, zorder=1)
         zero.set_gid("zero")
