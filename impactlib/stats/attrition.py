@@ -567,9 +567,6 @@ def wave_status(
     first_q = q.groupby("candidate")["date"].min().reindex(ids)
     entry = entry.fillna(first_q) if len(entry) else entry
 
-    answered_date = q.groupby(["candidate", "wave"])["date"].min()
-    answered_set = pd.MultiIndex.from_frame(q[["candidate", "wave"]].drop_duplicates())
-
     if as_of is None:
         pool = pd.concat([q["date"], pd.Series(entry.to_numpy()), pd.Series(exit_date.to_numpy())])
         as_of = pool.max() if pool.notna().any() else pd.NaT
@@ -579,9 +576,14 @@ def wave_status(
     n_c = len(ids)
     cand_col = np.repeat(ids.to_numpy(dtype=object), n_w)
     wave_col = np.tile(np.array(levels, dtype=object), n_c)
-    grid_index = pd.MultiIndex.from_arrays([cand_col, wave_col])
-    answered = grid_index.isin(answered_set) if n_c * n_w else np.zeros(0, dtype=bool)
-    date_col = answered_date.reindex(grid_index).to_numpy(dtype="datetime64[ns]") if n_c * n_w else np.array([], dtype="datetime64[ns]")
+    # each questionnaire's cell of the grid, by integer positions (no text index)
+    cell = (ids.get_indexer(q["candidate"]) * n_w
+            + pd.Index(levels, dtype=object).get_indexer(q["wave"].astype(object)))
+    answered = np.zeros(n_c * n_w, dtype=bool)
+    answered[cell] = True
+    earliest = pd.Series(q["date"].to_numpy(dtype="datetime64[ns]")).groupby(cell).min()
+    date_col = np.full(n_c * n_w, np.datetime64("NaT"), dtype="datetime64[ns]")
+    date_col[earliest.index.to_numpy(dtype=np.int64)] = earliest.to_numpy(dtype="datetime64[ns]")
     off = np.array([offsets.get(w, 0) for w in levels], dtype="int64")
     grid = pd.DataFrame(
         {
