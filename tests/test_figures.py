@@ -856,6 +856,6 @@ def test_demo_item_figures_per_dimension_fit_two_to_a_printed_page(demo_results)
                     F.forest_plot(res["item_change"], None, FR, "T1", "T3", dimension=dim),
                     F.ordinal_plot(effects, None, FR, "T1", "T3", dimension=dim)):
             width, height = fig.get_size_inches()
-            assert width == 5.0 and height <= 5.2, (dim, title(fig), height)
+            assert width == 5.0 and height <= 4.95, (dim, title(fig), height)
             assert _smallest_text(fig) >= 8
             plt.close(fig)

@@ -9,6 +9,8 @@ module                 what it computes
                        distributions, transitions
 ``ordinal``            question-level change on all answers: cumulative link
                        mixed model (adaptive Gauss-Hermite quadrature)
+``ordinal_effects``    one wave pair of the ordinal model as shown: probability
+                       of a higher answer with its interval, status per item
 ``reliability``        Cronbach's alpha, omega, reliable change (Jacobson-Truax)
 ``dimension_change``   dimension-level change: mixed model, completers,
                        multiple imputation, subgroups
