@@ -72,8 +72,9 @@ def parse_dates(text: pd.Series, timezone: str = DEFAULT_TIMEZONE) -> pd.Series:
 
     Notes
     -----
-    Each form is parsed at once on all the cells still unparsed, so the work
-    stays vectorized. Excel serial numbers are read between 1 and 109574
+    Each distinct text is parsed once (a date column repeats the same days
+    on many rows), and each form at once on all the texts still unparsed, so
+    the work stays vectorized. Excel serial numbers are read between 1 and 109574
     (year 2199); their fraction (the time of day) is dropped.
 
     Examples
@@ -83,7 +84,15 @@ def parse_dates(text: pd.Series, timezone: str = DEFAULT_TIMEZONE) -> pd.Series:
     >>> parse_dates(s).dt.strftime("%Y-%m-%d").tolist()
     ['2024-01-05', '2024-01-05', '2024-01-05', '2024-01-05', '2024-01-05', '2024-01-05', nan]
     """
-    s = _slashed_to_iso(text.astype("string").fillna("").str.strip())
+    codes, distinct = pd.factorize(text.astype("string").fillna(""))
+    days = _parse_distinct(pd.Series(distinct, dtype="string"), timezone)
+    return pd.Series(days.to_numpy()[codes] if len(codes) else days.to_numpy()[:0],
+                     index=text.index, dtype="datetime64[ns]")
+
+
+def _parse_distinct(text: pd.Series, timezone: str) -> pd.Series:
+    """:func:`parse_dates` of each text (no repeats needed), on a default index."""
+    s = _slashed_to_iso(text.str.strip())
     out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
     todo = s != ""
     if todo.any():

@@ -40,7 +40,8 @@ import pandas as pd
 from impactlib.intake.codebook import Codebook
 from impactlib.intake.dates import parse_dates
 from impactlib.errors import StudyError
-from impactlib.intake.readers import RawTable, check_unique_columns, normalize_key, read_table
+from impactlib.intake.readers import (RawTable, check_unique_columns, fold_key, normalize_key,
+                                      read_table)
 from impactlib.intake.shapes import reject_set_aside, wave_table
 from impactlib.intake.study import Study, Wave
 
@@ -83,7 +84,7 @@ def _column_index(table: RawTable) -> dict[str, str]:
 
 
 def _find(columns: dict[str, str], name: str) -> str | None:
-    return columns.get(normalize_key(pd.Series([name])).iloc[0])
+    return columns.get(fold_key(name))
 
 
 def map_cells(cells: np.ndarray, scales: np.ndarray, codebook: Codebook) -> pd.DataFrame:
@@ -493,7 +494,7 @@ def _locate_columns(study: Study, wave: Wave, codebook: Codebook, table: RawTabl
                          + ", ".join(repr(c) for c in raw.columns[:40]) + read_as,
                          file, 1, study.id_column)
     items = codebook.items
-    item_cols = [_find(columns, it) for it in items["item"]]
+    item_cols = [columns.get(key) for key in normalize_key(pd.Series(list(items["item"]), dtype=object))]
     present = [c is not None for c in item_cols]
     if not any(present):
         raise StudyError("none of the codebook's items is a column of this export "

@@ -31,7 +31,7 @@ from impactlib.intake.dates import parse_dates
 from impactlib.errors import FileInUseError, StudyError
 from impactlib.intake.ingest import STATUSES, WaveData, normalize_ids, read_wave
 from impactlib.intake.pseudonym import load_key, pseudonymize
-from impactlib.intake.readers import normalize_key, read_table
+from impactlib.intake.readers import fold_key, normalize_key, read_table
 from impactlib.intake.scores import dimension_scores
 from impactlib.intake.study import Study, load_study
 from impactlib.safe_csv import write_csv
@@ -173,7 +173,8 @@ def clean_study(study: Study | str | Path, key: bytes | None = None) -> Processe
     first_seen = kept.drop_duplicates("id_key")
     pseudonyms = pd.DataFrame({"candidate": first_seen["candidate"], "id": first_seen["id"]})
     if registry is not None:
-        extra = registry[~registry["id_key"].isin(set(kept["id_key"]))]
+        # (isin of text ids compares in Python in pandas 3: a hash look-up instead)
+        extra = registry[pd.Index(pd.unique(kept["id_key"])).get_indexer(registry["id_key"]) < 0]
         pseudonyms = pd.concat([pseudonyms, pd.DataFrame({
             "candidate": extra["id_key"].map(pseudo), "id": extra["id"]})])
     invalid = pd.concat([w.invalid for w in waves]
@@ -279,7 +280,7 @@ def _read_registry(study: Study) -> tuple[pd.DataFrame, pd.DataFrame]:
     file = study.registry
     cols = dict(zip(normalize_key(pd.Series(list(table.data.columns), dtype=object)),
                     table.data.columns))
-    id_col = cols.get(normalize_key(pd.Series([study.id_column])).iloc[0]) or cols.get("id")
+    id_col = cols.get(fold_key(study.id_column)) or cols.get("id")
     if id_col is None:
         raise StudyError(f"no id column ('{study.id_column}' or 'id')", file, 1, study.id_column)
     data = table.data
@@ -317,8 +318,9 @@ def _read_registry(study: Study) -> tuple[pd.DataFrame, pd.DataFrame]:
             continue
         text = data[col][rows].str.strip()
         if name == "employment_6m":
-            words = {normalize_key(pd.Series([w])).iloc[0]: value
-                     for value, spelled in EMPLOYMENT_WORDS.items() for w in spelled}
+            spelled = [(w, value) for value, ws in EMPLOYMENT_WORDS.items() for w in ws]
+            words = dict(zip(normalize_key(pd.Series([w for w, _ in spelled], dtype=object)),
+                             (value for _, value in spelled)))
             values = normalize_key(text).map(words)
             reason = REASON_EMPLOYMENT
         else:
@@ -339,7 +341,7 @@ def _read_registry(study: Study) -> tuple[pd.DataFrame, pd.DataFrame]:
         log.info("%s: %d outcome cell(s) could not be read and are left missing "
                     "(invalid_cells.csv lists them)", shown_file, len(invalid))
     for cov in study.covariates:
-        col = cols.get(normalize_key(pd.Series([cov])).iloc[0])
+        col = cols.get(fold_key(cov))
         if col is not None:
             out["cov:" + cov] = data[col][rows].str.strip().to_numpy()
     return out, invalid
@@ -423,7 +425,8 @@ def _candidates(study: Study, waves: list[WaveData], kept: pd.DataFrame,
     # codes: a crosstab of text ids aggregated group by group in Python.
     index = pd.Index(pd.unique(kept["candidate"])).sort_values()
     if registry is not None:
-        index = index.union(pd.Index(registry["id_key"].map(pseudo)))
+        reg_cands = registry["id_key"].map(pseudo)
+        index = index.union(pd.Index(reg_cands))
     flags = np.zeros((len(index), len(keys)), dtype=bool)
     flags[index.get_indexer(kept["candidate"]),
           pd.Categorical(kept["wave"], categories=keys).codes] = True
@@ -434,28 +437,43 @@ def _candidates(study: Study, waves: list[WaveData], kept: pd.DataFrame,
     for cov in study.covariates:
         values = None
         if registry is not None and "cov:" + cov in registry:
-            values = pd.Series(registry["cov:" + cov].to_numpy(),
-                               index=registry["id_key"].map(pseudo).to_numpy())
+            values = pd.Series(registry["cov:" + cov].to_numpy(), index=reg_cands.to_numpy())
         elif "cov:" + cov in first:
             have = first[first["cov:" + cov].notna() & (first["cov:" + cov] != "")]
             values = have.drop_duplicates("candidate").set_index("candidate")["cov:" + cov]
         if values is None:
             raise StudyError(f"covariate '{cov}' is a column of neither the registry nor "
                              "any wave export", study.path)
-        out[cov] = out["candidate"].map(values).replace("", None)
+        out[cov] = _map(out["candidate"], values).replace("", None)
     if registry is not None:
-        reg = registry.assign(candidate=registry["id_key"].map(pseudo)).set_index("candidate")
+        reg = registry.assign(candidate=reg_cands).set_index("candidate")
+        at = reg.index.get_indexer(out["candidate"])  # once for every column
         for col in ("entry_date", "exit_date", "exit_status"):
-            out[col] = out["candidate"].map(reg[col])
+            out[col] = _map(out["candidate"], reg[col], at)
         for col in OUTCOME_COLUMNS:
             if col in reg.columns:
-                out[col] = out["candidate"].map(reg[col])
-        out["in_registry"] = out["candidate"].isin(reg.index)
+                out[col] = _map(out["candidate"], reg[col], at)
+        out["in_registry"] = at >= 0
         orphans = int((~out["in_registry"]).sum())
         if orphans:
             log.warning("%d candidate(s) answered a questionnaire but are not in the registry",
                         orphans)
     return out.sort_values("candidate").reset_index(drop=True)
+
+
+def _map(keys: pd.Series, values: pd.Series, at: np.ndarray | None = None) -> pd.Series:
+    """``keys.map(values)`` (``values`` with a unique index), the same take.
+
+    ``Series.map`` with a Series looks each key up in its index and takes the
+    values there (missing where absent); ``at``, the positions of the keys
+    in ``values.index`` (``get_indexer``), can be given to look up once for
+    several columns with the same index.
+    """
+    if at is None:
+        at = values.index.get_indexer(keys)
+    taken = pd.api.extensions.take(values.array if isinstance(values.dtype, pd.api.extensions.ExtensionDtype)
+                                   else values.to_numpy(), at, allow_fill=True)
+    return pd.Series(taken, index=keys.index)
 
 
 # --- Folders replaced whole, and one run at a time ----------------------------

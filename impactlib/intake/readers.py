@@ -68,6 +68,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import io
 import logging
 import re
@@ -80,7 +81,7 @@ import pandas as pd
 from impactlib.errors import StudyError
 
 __all__ = ["RawTable", "read_table", "detect_encoding", "detect_delimiter",
-           "normalize_key", "check_unique_columns"]
+           "normalize_key", "fold_key", "check_unique_columns"]
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +129,17 @@ def normalize_key(values: pd.Series) -> pd.Series:
           .str.casefold())
     out = np.asarray(u.to_numpy(dtype=object))[codes] if len(u) else np.array([], dtype=object)
     return pd.Series(out, index=values.index, dtype=object)
+
+
+@functools.lru_cache(maxsize=4096, typed=True)
+def fold_key(name) -> str:
+    """:func:`normalize_key` of one name: ``fold_key(name) == normalize_key(pd.Series([name])).iloc[0]``.
+
+    Cached: the same names (items, id and date columns, covariates) are looked
+    up in every wave's columns, and each call of :func:`normalize_key` costs
+    the set-up of a few string operations whatever the length of its column.
+    """
+    return normalize_key(pd.Series([name])).iloc[0]
 
 
 def detect_encoding(raw: bytes, file: Path | str = "", known=()) -> str:
@@ -327,12 +339,14 @@ def read_csv(path: Path, encoding: str | None = None, known=()) -> RawTable:
                               "quotes and delimiters on that line", path, line + skipped)
         return StudyError(f"malformed CSV: {err}", path)
 
-    try:
-        df = pd.read_csv(io.StringIO(body), sep=delimiter, dtype=str, header=0,
-                         names=names, keep_default_na=False, na_filter=False,
-                         skip_blank_lines=False, engine="c", quotechar='"')
-    except (pd.errors.ParserError, csv.Error) as err:
-        raise malformed(err) from None
+    df = _read_unquoted(body, delimiter, names) if '"' not in body else None
+    if df is None:
+        try:
+            df = pd.read_csv(io.StringIO(body), sep=delimiter, dtype=str, header=0,
+                             names=names, keep_default_na=False, na_filter=False,
+                             skip_blank_lines=False, engine="c", quotechar='"')
+        except (pd.errors.ParserError, csv.Error) as err:
+            raise malformed(err) from None
     if not isinstance(df.index, pd.RangeIndex):
         # pandas took a first data row longer than the header as an index: refuse it.
         raise malformed(None)
@@ -349,6 +363,35 @@ def read_csv(path: Path, encoding: str | None = None, known=()) -> RawTable:
     return _skip_blank_rows(RawTable(path, df, np.asarray(lines, dtype=int),
                                      encoding=encoding, delimiter=delimiter,
                                      meta={"duplicate_columns": repeated}))
+
+
+def _read_unquoted(body: str, delimiter: str, names: list[str]) -> pd.DataFrame | None:
+    """A CSV body without any quote, read by pyarrow's parser (several threads).
+
+    Without quotes a record is one line and a cell what lies between two
+    delimiters, so pyarrow reads the same cells as pandas' C parser, as text
+    (nothing made missing), in a few times less time on a large export. Any
+    line that pyarrow refuses (another number of cells than the header, an
+    empty line), and an export with no data row, are left to the C parser,
+    which reads them (or says where they are malformed) as before: None.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    try:
+        table = pcsv.read_csv(
+            io.BytesIO(body.encode("utf-8")),
+            read_options=pcsv.ReadOptions(column_names=names, skip_rows=1),
+            parse_options=pcsv.ParseOptions(delimiter=delimiter, quote_char=False,
+                                            ignore_empty_lines=False),
+            convert_options=pcsv.ConvertOptions(
+                column_types={name: pa.string() for name in names}, null_values=[],
+                strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, ValueError):
+        return None
+    if table.num_rows == 0 or table.column_names != names:
+        return None
+    return table.to_pandas()
 
 
 def _line_of(data: bytes, position: int) -> int:
@@ -395,9 +438,9 @@ def _dedupe_header(names: list[str]) -> tuple[list[str], dict[str, list[int]]]:
     for key, cols in repeated.items():
         for copy, i in enumerate(cols[1:], start=2):
             name = f"{names[i - 1]} ({copy})"
-            while normalize_key(pd.Series([name])).iloc[0] in taken:
+            while fold_key(name) in taken:
                 name += "'"
-            taken.add(normalize_key(pd.Series([name])).iloc[0])
+            taken.add(fold_key(name))
             out[i - 1] = name
     return out, {names[cols[0] - 1]: cols for cols in repeated.values()}
 
@@ -422,12 +465,12 @@ def check_unique_columns(table: RawTable, used) -> None:
     repeated = table.meta.get("duplicate_columns") or {}
     if not repeated:
         return
-    by_key = {normalize_key(pd.Series([name])).iloc[0]: (name, cols)
+    by_key = {fold_key(name): (name, cols)
               for name, cols in repeated.items()}
     for name in used:
         if name is None:
             continue
-        found = by_key.get(normalize_key(pd.Series([str(name)])).iloc[0])
+        found = by_key.get(fold_key(str(name)))
         if found:
             shown, cols = found
             raise StudyError(f"the column name appears twice (columns {cols[0]} and "
@@ -628,8 +671,11 @@ def _skip_blank_rows(table: RawTable) -> RawTable:
     line at the end of a CSV, formatted empty rows of a workbook) are not.
     """
     data = table.data
-    filled = (data.astype(str).apply(lambda s: s.str.strip()) != "").any(axis=1).to_numpy() \
-        if len(data.columns) else np.zeros(len(data), bool)
+    filled = np.zeros(len(data), bool)
+    for j in range(data.shape[1]):  # a loop over columns; each distinct text stripped once
+        codes, distinct = pd.factorize(data.iloc[:, j].astype(str), use_na_sentinel=False)
+        blank = (pd.Series(distinct, dtype=str).str.strip() == "").to_numpy(dtype=bool)
+        filled |= ~blank[codes]
     last = len(filled) - int(np.argmax(filled[::-1])) if filled.any() else 0
     inside = np.arange(len(filled)) < last
     table.meta["blank_rows"] = int((~filled & inside).sum())

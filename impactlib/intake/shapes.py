@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from impactlib.errors import StudyError
-from impactlib.intake.readers import RawTable, normalize_key
+from impactlib.intake.readers import RawTable, fold_key, normalize_key
 from impactlib.intake.study import Wave
 
 __all__ = ["wave_table", "reject_set_aside", "pattern_regex", "REASON_INCOMPLETE",
@@ -64,7 +64,7 @@ def pattern_regex(pattern: str) -> re.Pattern:
 def _find_column(table: RawTable, name: str, wave: Wave, key: str) -> str:
     columns = dict(zip(normalize_key(pd.Series(list(table.data.columns), dtype=object)),
                        table.data.columns))
-    found = columns.get(normalize_key(pd.Series([name])).iloc[0])
+    found = columns.get(fold_key(name))
     if found is None:
         raise StudyError(f"no {key} '{name}' (wave {wave.key}); the columns are: "
                          + ", ".join(repr(c) for c in table.data.columns[:40]),

@@ -376,7 +376,7 @@ def _link_shared_files(waves: list[Wave], path: Path) -> list[Wave]:
 
     import pandas as pd
 
-    from impactlib.intake.readers import normalize_key
+    from impactlib.intake.readers import fold_key
 
     wide: dict[tuple, list[int]] = {}
     for i, w in enumerate(waves):
@@ -400,7 +400,7 @@ def _link_shared_files(waves: list[Wave], path: Path) -> list[Wave]:
         seen: dict[str, str] = {}
         for i in members:
             for value in waves[i].wave_values:
-                folded = normalize_key(pd.Series([value])).iloc[0]
+                folded = fold_key(value)
                 if folded in seen and seen[folded] != waves[i].key:
                     raise StudyError(f"wave value '{value}' is claimed by waves "
                                      f"{seen[folded]} and {waves[i].key}", path)
