@@ -80,8 +80,10 @@ figure.impact-figure::after { content: "FIGEND" attr(data-mark) "X"; }
 #: marks: 2, 1, 4, 21, 8, 1; before the print stylesheet, on Letter paper:
 #: 2, 2, 5, 24, 15, 2); any other page: 10. rapport.html: its first page
 #: (contents) and then each page's sheets.
-MAX_PAGES = {"index": 1, "00_synthese": 2, "01_qualite": 2, "02_abandons": 4,
-             "03_questions": 21, "04_dimensions": 8, "05_echantillon": 2}
+#: Issue 15 added a page to two of them: the tipping-point figure (02_abandons,
+#: 4 -> 5) and the T2 -> T3 rows of the model table (04_dimensions, 8 -> 9).
+MAX_PAGES = {"index": 1, "00_synthese": 2, "01_qualite": 2, "02_abandons": 5,
+             "03_questions": 21, "04_dimensions": 9, "05_echantillon": 2}
 #: Smallest text of a figure on a 390 px phone, in CSS pixels.
 MIN_PHONE_TEXT_PX = 8.5
 
