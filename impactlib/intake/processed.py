@@ -225,18 +225,21 @@ def _responses(waves: list[WaveData], kept: pd.DataFrame, codebook: Codebook,
     order = np.lexsort((cand_codes, wave.codes))
     rows = (order[:, None] * k + np.arange(k)).ravel()
     cells = pd.concat([w.cells for w in waves], ignore_index=True)
+    for w in waves:  # taken in order below: the waves' copies are no longer needed
+        w.cells = None
     raw_value = cells["raw_value"].array.take(rows)
     reverse = np.tile(items["reverse"].to_numpy(dtype=bool), n)
     lo = np.tile(items["min"].to_numpy(), n)
     hi = np.tile(items["max"].to_numpy(), n)
     value = pd.Series(raw_value).where(~reverse, lo + hi - pd.Series(raw_value))
+    del lo, hi, reverse
     dimensions = list(dict.fromkeys(items["dimension"]))
     dimension_codes = pd.Categorical(items["dimension"], categories=dimensions).codes
     labels = list(dict.fromkeys(codebook.scales["label"]))
     out = pd.DataFrame({
         "candidate": pd.Series(cands).take(np.repeat(cand_codes[order], k)).reset_index(drop=True),
         "wave": pd.Categorical.from_codes(np.repeat(wave.codes[order], k), dtype=wave.dtype),
-        "item": pd.Categorical.from_codes(np.tile(np.arange(k), n),
+        "item": pd.Categorical.from_codes(np.tile(np.arange(k, dtype=np.int32), n),
                                           categories=list(items["item"])),
         "dimension": pd.Categorical.from_codes(np.tile(dimension_codes, n),
                                                categories=dimensions),

@@ -528,7 +528,7 @@ def read_excel(path: Path, sheet: str | int | None = None) -> RawTable:
     names, repeated = _dedupe_header([_cell_name(v, i) for i, v in enumerate(df.iloc[first].tolist())])
     body = df.iloc[first + 1:].reset_index(drop=True)
     body.columns = names
-    body = body.apply(lambda s: s.str.replace(r"^(-?\d+)\.0$", r"\1", regex=True))
+    body = body.apply(_drop_point_zero)
     for position, width in widths.items():
         column = body.iloc[:, position]
         short = column.str.fullmatch(r"\d+") & (column.str.len() < width)
@@ -537,6 +537,13 @@ def read_excel(path: Path, sheet: str | int | None = None) -> RawTable:
     lines = np.arange(len(body)) + first + 2
     return _skip_blank_rows(RawTable(path, body, lines,
                                      meta={"sheet": sheet, "duplicate_columns": repeated}))
+
+
+def _drop_point_zero(column: pd.Series) -> pd.Series:
+    """``3.0`` -> ``3`` (a whole number that calamine gave as a float), once per distinct text."""
+    codes, distinct = pd.factorize(column, use_na_sentinel=False)
+    fixed = pd.Series(distinct, dtype=column.dtype).str.replace(r"^(-?\d+)\.0$", r"\1", regex=True)
+    return pd.Series(fixed.array.take(codes), index=column.index, name=column.name)
 
 
 #: Never taken for a damaged workbook: the user or the program stopping.

@@ -52,7 +52,8 @@ def dimension_scores(responses: pd.DataFrame, items: pd.DataFrame,
     key = np.zeros(int(ok.sum()), dtype=np.int64)
     for (codes, _), size_ in zip(keys, sizes):
         key = key * size_ + codes[ok]
-    value = responses["value"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)[ok]
+    value = responses["value"].to_numpy(dtype=float, na_value=np.nan)
+    value = value[ok] if not ok.all() else value
     answered = ~np.isnan(value)
     space = sizes[0] * sizes[1] * sizes[2]
     if space <= 4 * len(key) + 1_000_000:  # a count per possible group: no sort
@@ -72,7 +73,12 @@ def dimension_scores(responses: pd.DataFrame, items: pd.DataFrame,
                                                          group_codes, keys)})
     out["total"] = total
     out["n_answered"] = n_answered
-    out["n_items"] = out["dimension"].astype(object).map(size).astype("int64")
+    dims = out["dimension"]
+    if isinstance(dims.dtype, pd.CategoricalDtype):  # one look-up per dimension
+        per = size.reindex(dims.cat.categories).to_numpy(dtype=float)
+        out["n_items"] = pd.Series(per[dims.cat.codes.to_numpy()]).astype("int64")
+    else:
+        out["n_items"] = dims.astype(object).map(size).astype("int64")
     enough = (out["n_answered"] > 0) & (out["n_answered"] >= min_items_answered * out["n_items"] - 1e-9)
     out["score"] = np.where(enough, out["total"] / out["n_answered"].where(enough, 1), np.nan)
     return out[["candidate", "wave", "dimension", "score", "n_answered", "n_items"]]
