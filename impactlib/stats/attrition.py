@@ -1281,7 +1281,16 @@ class _Patterns:
     """
 
     def __init__(self, observed: np.ndarray):
-        patterns, inverse = np.unique(observed, axis=0, return_inverse=True)
+        if 0 < observed.shape[1] <= 64 and observed.shape[0]:
+            # each row's flags as one integer, first column the highest bit: the
+            # integers sort as np.unique(axis=0) sorts the rows, without sorting rows
+            packed = np.packbits(observed, axis=1, bitorder="big")
+            packed = np.pad(packed, ((0, 0), (8 - packed.shape[1], 0)))
+            key = packed.view(">u8").ravel()
+            _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+            patterns = observed[first]
+        else:
+            patterns, inverse = np.unique(observed, axis=0, return_inverse=True)
         inverse = np.asarray(inverse).ravel()
         self.patterns, self.inverse = patterns, inverse
         self.counts = np.bincount(inverse, minlength=len(patterns))
