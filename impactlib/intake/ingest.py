@@ -227,7 +227,17 @@ def drop_exact_duplicates(rows: pd.DataFrame, in_play: np.ndarray) -> np.ndarray
     array([False,  True, False, False, False])
     """
     dropped = np.zeros(len(rows), dtype=bool)
-    dropped[in_play] = rows[in_play].duplicated(keep="first").to_numpy(dtype=bool)
+    candidates = rows[in_play]
+    if candidates.shape[1]:
+        # Rows identical in every cell are identical in the first one: only rows
+        # whose first cell repeats (usually few) are compared in every column.
+        maybe = candidates.iloc[:, 0].duplicated(keep=False).to_numpy(dtype=bool)
+        found = np.zeros(len(candidates), dtype=bool)
+        if maybe.any():
+            found[maybe] = candidates[maybe].duplicated(keep="first").to_numpy(dtype=bool)
+        dropped[in_play] = found
+    else:
+        dropped[in_play] = candidates.duplicated(keep="first").to_numpy(dtype=bool)
     return dropped
 
 

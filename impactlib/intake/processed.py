@@ -435,22 +435,26 @@ def _candidates(study: Study, waves: list[WaveData], kept: pd.DataFrame,
           pd.Categorical(kept["wave"], categories=keys).codes] = True
     out = pd.DataFrame({"candidate": index.rename("candidate")})
     out = pd.concat([out, _presence_columns(flags, keys)], axis=1)
-    first = kept.assign(order=kept["wave"].map({k: i for i, k in enumerate(keys)}))
-    first = first.sort_values(["candidate", "order"], kind="stable")
+    first = None  # the questionnaires by candidate and wave: only for a covariate of the waves
+    at = (pd.Index(reg_cands.to_numpy()).get_indexer(out["candidate"]) if registry is not None
+          else None)  # where each candidate is in the registry, looked up once
     for cov in study.covariates:
-        values = None
+        if first is None and not (registry is not None and "cov:" + cov in registry):
+            first = kept.assign(order=kept["wave"].map({k: i for i, k in enumerate(keys)}))
+            first = first.sort_values(["candidate", "order"], kind="stable")
+        values, where = None, None
         if registry is not None and "cov:" + cov in registry:
             values = pd.Series(registry["cov:" + cov].to_numpy(), index=reg_cands.to_numpy())
+            where = at
         elif "cov:" + cov in first:
             have = first[first["cov:" + cov].notna() & (first["cov:" + cov] != "")]
             values = have.drop_duplicates("candidate").set_index("candidate")["cov:" + cov]
         if values is None:
             raise StudyError(f"covariate '{cov}' is a column of neither the registry nor "
                              "any wave export", study.path)
-        out[cov] = _map(out["candidate"], values).replace("", None)
+        out[cov] = _map(out["candidate"], values, where).replace("", None)
     if registry is not None:
         reg = registry.assign(candidate=reg_cands).set_index("candidate")
-        at = reg.index.get_indexer(out["candidate"])  # once for every column
         for col in ("entry_date", "exit_date", "exit_status"):
             out[col] = _map(out["candidate"], reg[col], at)
         for col in OUTCOME_COLUMNS:
