@@ -1,4 +1,4 @@
-"""Benchmark of the pipeline, by study size: ingestion, statistics, growth.
+"""Benchmark of the pipeline, by study size: ingestion, statistics, report, growth.
 
 A measurement, not a test: nothing is asserted about the times; where a
 target of issue 14 is missed, the table says by how much. For each size a
@@ -29,13 +29,20 @@ then:
    run (tracemalloc slows the code, so it never runs during the timed runs).
    The total is also taken in a fresh process (load the processed tables,
    ``study_results``): its seconds and the process's peak resident set size.
-3. **Growth exponents** between consecutive sizes, ``log(t2/t1) /
+3. **Report.** ``impactlib report`` on the demo study (309 candidates; the
+   whole command: cleaning, statistics, notebooks, rendering) against a floor
+   process (``benchmarks/report_floor.py``) that runs as many import-only
+   notebooks with papermill, at the same ``--jobs``, and converts them to
+   HTML with nbconvert. Pairs in turn after one warm-up run; wall seconds and
+   CPU seconds of the process with its kernels; medians of paired ratios.
+4. **Growth exponents** between consecutive sizes, ``log(t2/t1) /
    log(n2/n1)``: 1 is linear; n log n gives slightly more than 1 (printed
    beside them).
 
     python benchmarks/pipeline.py                  # 1,000 and 10,000 candidates (minutes)
     python benchmarks/pipeline.py --full           # and 100,000 (about 15 minutes more)
     python benchmarks/pipeline.py --sizes 2000 --runs 5 --out bench.csv
+    python benchmarks/pipeline.py --report-only     # part 3 only
 
 ``--out FILE.csv`` writes every measure in long form (``candidates``,
 ``part``, ``step``, ``seconds``, ``peak_mb``, ``ratio``). ``python tasks.py
@@ -56,6 +63,7 @@ import threading
 import time
 import tracemalloc
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -70,6 +78,7 @@ MB = 1024 * 1024
 TARGET_INGEST_RATIO = {10000: 2.0, 100000: 1.5}
 TARGET_STATS_SECONDS = {100000: 15.0}
 TARGET_PEAK_MB = {100000: 1024.0}
+TARGET_REPORT_RATIO = 1.25
 
 
 # -- child processes ---------------------------------------------------------
@@ -101,13 +110,24 @@ child = subprocess.Popen(sys.argv[2:])
 _, status, usage = os.wait4(child.pid, 0)
 seconds = time.perf_counter() - start
 with open(sys.argv[1], "w") as f:
-    f.write(f"{seconds} {usage.ru_maxrss}")
+    f.write(f"{seconds} {usage.ru_maxrss} {usage.ru_utime + usage.ru_stime}")
 sys.exit(os.waitstatus_to_exitcode(status))
 """
 
 
-def run_child(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float | None, str]:
-    """Run ``cmd``; return its wall seconds, its peak RSS in MB (None: unknown), its stdout.
+class Run(NamedTuple):
+    """A child's wall seconds, peak RSS in MB, stdout, and CPU seconds (None: unknown)."""
+
+    seconds: float
+    peak: float | None
+    out: str
+    cpu: float | None = None
+
+
+def run_child(cmd: list[str], env: dict[str, str] | None = None) -> Run:
+    """Run ``cmd``; return its wall seconds, its peak RSS in MB (None: unknown), its stdout
+    and its CPU seconds, user and system, its own and its waited-for descendants'
+    (the kernels of a report: Linux adds a reaped child's times to its parent's).
 
     POSIX: through :data:`LAUNCHER`, whose ``os.wait4`` gives the rusage of
     that one child (``RUSAGE_CHILDREN`` would give the largest of all children
@@ -123,13 +143,14 @@ def run_child(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float,
             child = subprocess.Popen([sys.executable, "-c", LAUNCHER, str(usage_file), *cmd],
                                      stdout=out, stderr=err, env=env)
             child.wait()
+            cpu = None
             if child.returncode == 0:
-                seconds, maxrss = usage_file.read_text().split()
-                seconds = float(seconds)
+                seconds, maxrss, cpu = usage_file.read_text().split()
+                seconds, cpu = float(seconds), float(cpu)
                 # ru_maxrss: kilobytes on Linux, bytes on macOS
                 peak = int(maxrss) / (MB if sys.platform == "darwin" else 1024)
         else:
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), None
             child = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
             stop, found = threading.Event(), []
             poller = threading.Thread(target=_poll_peak, args=(child.pid, stop, found), daemon=True)
@@ -144,7 +165,7 @@ def run_child(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float,
         if child.returncode != 0:
             sys.exit(f"benchmark: {' '.join(cmd[:4])}... failed (exit {child.returncode}):\n"
                      + err.read().decode(errors="replace")[-2000:])
-        return seconds, peak, out.read().decode(errors="replace")
+        return Run(seconds, peak, out.read().decode(errors="replace"), cpu)
 
 
 def ingestion(study: Path, work: Path, runs: int) -> dict:
@@ -164,6 +185,43 @@ def ingestion(study: Path, work: Path, runs: int) -> dict:
             "ratio": statistics.median(c[0] / f[0] for c, f in pairs),
             "clean_mb": peak(clean), "floor_mb": peak(floor),
             "processed": work / "processed"}
+
+
+# -- report ------------------------------------------------------------------
+
+def report_part(root: Path, jobs: int, runs: int, seed: int) -> dict:
+    """``impactlib report`` on the demo against its notebook floor, ``runs`` pairs in turn.
+
+    The report is the whole command (cleaning, statistics, the notebooks at
+    ``--jobs``, rendering); the floor (``report_floor.py``) runs as many
+    import-only notebooks with papermill at the same ``jobs`` and converts
+    them with nbconvert. Wall and CPU seconds (the process and its kernels),
+    medians, and the medians of the paired ratios.
+    """
+    from impactlib import config
+    from impactlib.intake.demo import write_demo
+    from impactlib.report.sources import notebook_sources
+
+    work = root / "report"
+    study = write_demo(work / "raw", seed=seed)
+    count = len(notebook_sources(config.notebooks_dir()))
+    report_cmd = [sys.executable, "-m", "impactlib", "-q", "report", str(study),
+                  "--processed", str(work / "processed"), "--out", str(work / "out"),
+                  "--jobs", str(jobs)]
+    floor_cmd = [sys.executable, str(HERE / "report_floor.py"), str(count), str(jobs),
+                 str(work / "floor")]
+    env = {"IMPACTLIB_KEY": KEY}
+    run_child(report_cmd, env)      # warm-up: caches, the kernel spec, compiled files
+    pairs = [(run_child(report_cmd, env), run_child(floor_cmd)) for _ in range(runs)]
+    median = statistics.median
+    cpu_known = all(r.cpu and f.cpu for r, f in pairs)
+    return {"notebooks": count, "jobs": jobs,
+            "report_s": median(r.seconds for r, _ in pairs),
+            "floor_s": median(f.seconds for _, f in pairs),
+            "ratio": median(r.seconds / f.seconds for r, f in pairs),
+            "report_cpu": median(r.cpu for r, _ in pairs) if cpu_known else None,
+            "floor_cpu": median(f.cpu for _, f in pairs) if cpu_known else None,
+            "cpu_ratio": median(r.cpu / f.cpu for r, f in pairs) if cpu_known else None}
 
 
 # -- statistics ----------------------------------------------------------------
@@ -275,6 +333,25 @@ def nlogn_exponent(n1: int, n2: int) -> float:
     return growth(n1, n1 * math.log(n1), n2, n2 * math.log(n2))
 
 
+def print_report_part(r: dict, rows: list[dict]) -> None:
+    target = TARGET_REPORT_RATIO
+    verdict = (f"<= {target} met" if r["ratio"] <= target
+               else f"<= {target} missed by {r['ratio'] / target:.2f}x")
+    print(f"\n3. Report: `impactlib report` on the demo (309 candidates, cleaning and "
+          f"statistics included) vs {r['notebooks']} import-only notebooks run with "
+          f"papermill at --jobs {r['jobs']} and converted by nbconvert; median of paired "
+          "ratios\n")
+    print("| what | report s | floor s | ratio | target |")
+    print("|---|---|---|---|---|")
+    print(f"| wall | {r['report_s']:.2f} | {r['floor_s']:.2f} | {r['ratio']:.2f} | {verdict} |")
+    print(f"| CPU (process and kernels) | {_fmt(r['report_cpu'])} | {_fmt(r['floor_cpu'])} "
+          f"| {_fmt(r['cpu_ratio'])} | - |")
+    rows += [{"candidates": 309, "part": "report", "step": "impactlib report",
+              "seconds": r["report_s"], "peak_mb": None, "ratio": r["ratio"]},
+             {"candidates": 309, "part": "report", "step": "notebook floor",
+              "seconds": r["floor_s"], "peak_mb": None, "ratio": None}]
+
+
 def _fmt(value, digits=2, unit="") -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
@@ -282,15 +359,17 @@ def _fmt(value, digits=2, unit="") -> str:
 
 
 def print_report(sizes: list[int], ingest: dict[int, dict], steps: dict[int, dict],
-                 peaks: dict[int, dict], totals: dict[int, tuple]) -> list[dict]:
+                 peaks: dict[int, dict], totals: dict[int, tuple],
+                 report: dict | None = None) -> list[dict]:
     rows: list[dict] = []
     with_stats = bool(totals)
     print(f"\nmachine: {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"pandas {pd.__version__}, {platform.system()} {platform.machine()}")
-    print("\n1. Ingestion: `impactlib clean` (process) vs the floor (read with pyarrow/"
-          "calamine, write Parquet); median of paired ratios\n")
-    print("| candidates | clean s | floor s | ratio | target | clean peak MB | floor peak MB |")
-    print("|---|---|---|---|---|---|---|")
+    if sizes:
+        print("\n1. Ingestion: `impactlib clean` (process) vs the floor (read with pyarrow/"
+              "calamine, write Parquet); median of paired ratios\n")
+        print("| candidates | clean s | floor s | ratio | target | clean peak MB | floor peak MB |")
+        print("|---|---|---|---|---|---|---|")
     for n in sizes:
         g = ingest[n]
         target = TARGET_INGEST_RATIO.get(n)
@@ -308,6 +387,8 @@ def print_report(sizes: list[int], ingest: dict[int, dict], steps: dict[int, dic
                  {"candidates": n, "part": "ingestion", "step": "floor",
                   "seconds": g["floor_s"], "peak_mb": g["floor_mb"], "ratio": None}]
 
+    if report:
+        print_report_part(report, rows)
     if not with_stats:
         return rows
     print("\n2. Statistics: each step of build_results (seconds, best of the runs; "
@@ -345,7 +426,7 @@ def print_report(sizes: list[int], ingest: dict[int, dict], steps: dict[int, dic
                   + ("n/a" if peak is None else "met" if peak < m else f"missed by {peak / m:.2f}x"))
 
     if len(sizes) > 1:
-        print("\n3. Growth exponents log(t2/t1)/log(n2/n1) (1 = linear)\n")
+        print("\n4. Growth exponents log(t2/t1)/log(n2/n1) (1 = linear)\n")
         pairs = list(zip(sizes, sizes[1:]))
         print("| what | " + " | ".join(f"{a}->{b}" for a, b in pairs) + " |")
         print("|---|" + "---|" * len(pairs))
@@ -380,6 +461,11 @@ def main(argv: list[str] | None = None) -> int:
                    help="skip the tracemalloc run of the statistics")
     p.add_argument("--ingestion-only", action="store_true",
                    help="only part 1 (e.g. to compare two versions of the readers)")
+    p.add_argument("--no-report", action="store_true",
+                   help="skip part 3 (the report against its notebook floor)")
+    p.add_argument("--report-only", action="store_true", help="only part 3")
+    p.add_argument("--jobs", type=int, default=2,
+                   help="notebooks run at once by the report and its floor (2)")
     p.add_argument("--seed", type=int, default=SEED, help="seed of the demo studies")
     p.add_argument("--out", type=Path, help="write every measure to this CSV file")
     p.add_argument("--keep", type=Path, help="write the studies here instead of a temporary folder")
@@ -392,14 +478,22 @@ def main(argv: list[str] | None = None) -> int:
     from impactlib.intake.demo import write_demo
 
     sizes = sorted(set(args.sizes + ([FULL_SIZE] if args.full else [])))
-    print(f"benchmark: {', '.join(map(str, sizes))} candidates on {os.cpu_count()} cores; "
+    if args.report_only:
+        sizes = []
+    what = f"{', '.join(map(str, sizes))} candidates" if sizes else "the report only"
+    print(f"benchmark: {what} on {os.cpu_count()} cores; "
           "numbers from a shared machine are noisy", file=sys.stderr, flush=True)
-    ingest, steps, peaks, totals = {}, {}, {}, {}
+    ingest, steps, peaks, totals, report = {}, {}, {}, {}, None
     with tempfile.TemporaryDirectory(prefix="impactlib-bench-") as tmp:
         root = args.keep or Path(tmp)
+        if not (args.no_report or args.ingestion_only):
+            print(f"report: the demo against its notebook floor, {args.runs} pairs",
+                  file=sys.stderr, flush=True)
+            report = report_part(root, args.jobs, args.runs, args.seed)
         # Warm-up: the first run of a process pays for cold caches (files, imports).
-        warm = write_demo(root / "warm-up" / "raw", candidates=60, seed=args.seed)
-        ingestion(warm, root / "warm-up", 1)
+        if sizes:
+            warm = write_demo(root / "warm-up" / "raw", candidates=60, seed=args.seed)
+            ingestion(warm, root / "warm-up", 1)
         for n in sizes:
             print(f"{n} candidates: writing the study", file=sys.stderr, flush=True)
             work = root / f"demo-{n}"
@@ -413,11 +507,11 @@ def main(argv: list[str] | None = None) -> int:
                   + ("" if args.no_memory else ", then traced"), file=sys.stderr, flush=True)
             steps[n], peaks[n] = statistics_steps(study, ingest[n]["processed"], repeats,
                                                   not args.no_memory)
-            seconds, peak, out = run_child([sys.executable, str(Path(__file__).resolve()),
-                                            "--stats-child", str(study),
-                                            str(ingest[n]["processed"])])
+            seconds, peak, out, _ = run_child([sys.executable, str(Path(__file__).resolve()),
+                                               "--stats-child", str(study),
+                                               str(ingest[n]["processed"])])
             totals[n] = (float(out.strip().splitlines()[-1]), peak)
-    rows = print_report(sizes, ingest, steps, peaks, totals)
+    rows = print_report(sizes, ingest, steps, peaks, totals, report)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         pd.DataFrame(rows).to_csv(args.out, index=False, float_format="%.4f", lineterminator="\n")
