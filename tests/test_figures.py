@@ -785,6 +785,7 @@ def ordinal_effects_frame():
         "from_wave": "T1", "to_wave": "T3",
         "estimate": [1.0, np.nan, 0.2, 0.6, -0.8], "ci_low": [0.4, np.nan, -0.3, 0.1, -1.3],
         "ci_high": [1.6, np.nan, 0.7, 1.1, -0.3], "prob_higher": [0.62, np.nan, 0.53, 0.58, 0.41],
+        "prob_low": [0.56, np.nan, 0.47, 0.52, 0.36], "prob_high": [0.67, np.nan, 0.58, 0.63, 0.47],
         "n_candidates": [120, 118, 121, 3, 119], "converged": [True, False, True, True, True]})
     return ordinal_effects(table, "T1", "T3")
 

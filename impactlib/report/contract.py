@@ -304,6 +304,13 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
                                  "answers higher at to_wave than at from_wave, for two "
                                  "independent answers from the fitted model, ties counted "
                                  "half: P(to > from) + P(to = from) / 2 (0.5: no change)"),
+            "prob_low": share("lower end of the interval of prob_higher: prob_higher at "
+                              "ci_low in place of the estimate, the item's fitted thresholds "
+                              "held fixed (the map is increasing, so the interval has the "
+                              "log-odds interval's coverage and excludes 0.5 exactly when it "
+                              "excludes 0; the thresholds' own uncertainty is ignored)"),
+            "prob_high": share("upper end of the interval of prob_higher: prob_higher at "
+                               "ci_high, as prob_low"),
             "n_candidates": count("candidates with at least one answer to the item"),
             "n_obs": count("answers used, all waves (don't-know and blank answers left out)"),
             "var_candidate": number("variance of the candidates' random intercepts, logit "

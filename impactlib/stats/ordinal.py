@@ -748,7 +748,8 @@ def scale_levels(items: pd.DataFrame, scales: pd.DataFrame) -> dict:
 
 
 _COLUMNS = ["item", "dimension", "from_wave", "to_wave", "estimate", "se", "ci_low", "ci_high",
-            "p_value", "prob_higher", "n_candidates", "n_obs", "var_candidate", "n_agq",
+            "p_value", "prob_higher", "prob_low", "prob_high", "n_candidates", "n_obs",
+            "var_candidate", "n_agq",
             "converged", "note"]
 
 
@@ -818,6 +819,10 @@ def item_ordinal(
           the probability that a typical candidate (``u = 0``) gives a
           higher answer at ``to_wave`` than at ``from_wave``, ties counted
           half (0.5: no change);
+        * ``prob_low``, ``prob_high``: the interval of ``prob_higher``,
+          :func:`prob_higher` with ``eta_to = eta_from + ci_low`` (and
+          ``ci_high``), the item's fitted thresholds and ``eta_from`` held
+          at their estimates (see Notes); NaN where ``se`` is;
         * ``n_candidates``, ``n_obs``: candidates with at least one answer
           to the item, answers used (all waves);
         * ``var_candidate``: ``sigma^2``, the variance between candidates
@@ -836,6 +841,25 @@ def item_ordinal(
     An item cannot be fitted when fewer than 2 answer values were given, or
     when only one wave has answers; its rows say so in ``note``. Fitting
     never raises nor warns.
+
+    ``prob_higher`` is a function of the log-odds contrast
+    ``d = eta_to - eta_from`` once the thresholds and ``eta_from`` are
+    fixed: with ``theta'_k = theta_k - eta_from`` (the answer distribution
+    at ``from_wave``),
+
+        g(d) = sum_k p_k [1 - F(theta'_k - d) / 2 - F(theta'_{k-1} - d) / 2],
+
+    ``p_k`` the probability of answer ``k`` at ``from_wave``, ``F`` the
+    logistic function. ``g`` is strictly increasing in ``d`` and
+    ``g(0) = 1/2``. So ``[g(ci_low), g(ci_high)]`` covers ``g(d)`` exactly
+    as often as the Wald interval covers ``d`` (same coverage), and it
+    excludes 0.5 exactly when the log-odds interval excludes 0 (the Wald
+    test). It ignores the uncertainty of the thresholds and of
+    ``eta_from`` (only the contrast's is carried), as emmeans'
+    back-transformed intervals (``regrid``, ``type = "response"``) ignore
+    everything but the linear predictor's. For a pair of two later waves
+    (``T2 -> T3``) ``eta_from`` is ``beta_T2``, not 0: the probability
+    depends on the contrast and on where the earlier wave's answers lie.
 
     Each item is fitted on its distinct answer patterns with their counts
     (see the module docstring: exact, and the fit's cost does not grow with
@@ -858,6 +882,13 @@ def item_ordinal(
     log-likelihood function in the nonlinear mixed-effects model. *Journal
     of Computational and Graphical Statistics*, 4(1), 12-35.
 
+    Agresti, A., & Kateri, M. (2017). Ordinal probability effect measures
+    for group comparisons in multinomial cumulative link models.
+    *Biometrics*, 73(1), 214-219.
+
+    Lenth, R. V. emmeans: Estimated marginal means (``regrid``,
+    back-transformed confidence limits). https://CRAN.R-project.org/package=emmeans
+
     Examples
     --------
     >>> import pandas as pd
@@ -869,6 +900,9 @@ def item_ordinal(
     >>> res[["from_wave", "to_wave", "estimate", "se", "prob_higher", "converged"]].round(4)
       from_wave to_wave  estimate      se  prob_higher  converged
     0        T1      T2    0.7981  1.0532       0.5986       True
+    >>> res[["ci_low", "ci_high", "prob_low", "prob_higher", "prob_high"]].round(4)
+       ci_low  ci_high  prob_low  prob_higher  prob_high
+    0 -1.2661   2.8624    0.3433       0.5986     0.8201
     """
     if not 0 < confidence < 1:
         raise ValueError("`confidence` must be in (0, 1).")
@@ -910,7 +944,8 @@ def item_ordinal(
     for col in ["n_candidates", "n_obs", "n_agq"]:
         out[col] = out[col].astype(np.int64)
     out["converged"] = out["converged"].astype(bool)
-    for col in ["estimate", "se", "ci_low", "ci_high", "p_value", "prob_higher", "var_candidate"]:
+    for col in ["estimate", "se", "ci_low", "ci_high", "p_value", "prob_higher", "prob_low",
+                "prob_high", "var_candidate"]:
         out[col] = out[col].astype(float)
     return out[_COLUMNS].reset_index(drop=True)
 
@@ -987,8 +1022,8 @@ def _one_item(key, sub, wave_keys, pairs, levels, n_agq, z) -> list[list]:
     converged = fit is not None and fit.converged
     out = []
     for i, j in pairs:
-        row = [key, wave_keys[i], wave_keys[j], nan, nan, nan, nan, nan, nan, n_cand, n_obs,
-               nan, n_agq, converged, note]
+        row = [key, wave_keys[i], wave_keys[j], nan, nan, nan, nan, nan, nan, nan, nan, n_cand,
+               n_obs, nan, n_agq, converged, note]
         if converged and i in answered_waves and j in answered_waves:
             k1 = len(fit.thresholds)
             pos = {w: k1 + n for n, w in enumerate(answered_waves[1:])}
@@ -1003,10 +1038,13 @@ def _one_item(key, sub, wave_keys, pairs, levels, n_agq, z) -> list[list]:
             var = float(contrast[:-1] @ cov @ contrast[:-1])
             se = np.sqrt(var) if var > 0 else nan
             eta = {w: (fit.beta[pos[w] - k1] if w in pos else 0.0) for w in answered_waves}
-            row[3:9] = [est, se, est - z * se, est + z * se,
-                        float(2 * stats.norm.sf(abs(est / se))),
-                        prob_higher(fit.thresholds, eta[i], eta[j])]
+            low, high = est - z * se, est + z * se
+            # the interval of prob_higher: the same map of the contrast, from eta_from
+            row[3:11] = [est, se, low, high, float(2 * stats.norm.sf(abs(est / se))),
+                         prob_higher(fit.thresholds, eta[i], eta[j]),
+                         prob_higher(fit.thresholds, eta[i], eta[i] + low),
+                         prob_higher(fit.thresholds, eta[i], eta[i] + high)]
         if converged:
-            row[11] = fit.sigma ** 2
+            row[13] = fit.sigma ** 2
         out.append(row)
     return out
