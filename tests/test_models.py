@@ -461,6 +461,48 @@ def test_imputed_change_is_deterministic_for_a_seed():
     pd.testing.assert_frame_equal(free, imputed_change(scores, seed=free.loc[0, "seed"], **kwargs))
 
 
+def test_imputation_draws_are_those_of_the_one_matrix_loop():
+    # _draws builds only the design rows it fits on and imputes (issue 14). Reference: the
+    # loop it replaced, written here: per imputation, X = [1, earlier usable waves,
+    # covariates] for all n rows, fitted on the rows observed at t, then X[missing] imputed
+    # by _norm_draw, with the same random stream. Same numbers, same order, to the bit.
+    from impactlib.frames import wave_order, wide_scores
+    from impactlib.stats.dimension_change import (_covariate_design, _imputation_draws,
+                                                  _norm_draw, _seed_sequence)
+
+    scores, candidates = make_tables()
+    covariates, m, seed = ["sex", "age"], 6, 99
+    waves, _, draws = _imputation_draws(scores, candidates, covariates, "score", "wave",
+                                        "candidate", "dimension", None, m, seed, 1e-5)
+    ref_waves = wave_order(scores, "wave", None)
+    wide = wide_scores(scores, "score", "wave", "candidate", "dimension", ref_waves)
+    children = _seed_sequence(seed)[0].spawn(len(wide))
+    got = list(draws)
+    assert [d for d, _, _ in got] == list(wide)
+    for (dim, w), child, (_, observed, completed) in zip(wide.items(), children, got):
+        rng = np.random.default_rng(child)
+        sample = w[w[ref_waves[0]].notna()]
+        y = sample.to_numpy(dtype=float)
+        n = y.shape[0]
+        z = _covariate_design(candidates, covariates, "candidate", sample.index)
+        expected = []
+        for _ in range(m):
+            yc = y.copy()
+            usable = [0]
+            for t in range(1, len(ref_waves)):
+                obs, mis = ~np.isnan(y[:, t]), np.isnan(y[:, t])
+                if mis.any():
+                    x = np.column_stack([np.ones(n), yc[:, usable], z])
+                    if obs.sum() >= x.shape[1] + 1:
+                        yc[mis, t] = _norm_draw(x[obs], yc[obs, t], x[mis], rng, 1e-5)
+                if not np.isnan(yc[:, t]).any():
+                    usable.append(t)
+            expected.append(yc)
+        np.testing.assert_array_equal(observed, ~np.isnan(y))
+        assert completed.shape == (m, n, len(ref_waves))
+        assert completed.tobytes() == np.stack(expected).tobytes(), dim
+
+
 def simulate(n, rng, mar=False):
     """Scores at T1, T2, T3 with known mean changes 0.5 (T1>T2), 0.8 (T1>T3)."""
     group = rng.choice(["a", "b"], size=n)

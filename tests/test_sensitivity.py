@@ -15,7 +15,8 @@ import pytest
 
 from impactlib.stats.dimension_change import _imputation_draws, imputed_change
 from impactlib.stats.sensitivity import (COLUMNS, TIPPING_STATUSES, default_deltas,
-                                         delta_adjusted_change, tipping_points)
+                                         delta_adjusted_change, imputed_change_and_sensitivity,
+                                         tipping_points)
 
 # Entry scores of 8 candidates; the first 5 answered at exit with T3 = 1 + 0.8 T1
 # exactly, the last 3 (entry 2, 3, 4) did not.
@@ -151,6 +152,36 @@ def test_delta_zero_is_imputed_change_to_the_bit():
     # default pair: entry to exit only
     default = delta_adjusted_change(scores, **kwargs)
     assert set(zip(default["from_wave"].astype(str), default["to_wave"].astype(str))) == {("T1", "T3")}
+
+
+def test_one_imputation_pass_gives_both_tables_to_the_bit():
+    # build_results draws the imputations once for imputed_change and change_sensitivity
+    # (issue 14): each table must be the one its own function gives, byte for byte.
+    scores = _simulated(dimensions=("A", "B", "C"))
+    candidates = pd.DataFrame({"candidate": sorted(scores["candidate"].unique())})
+    candidates["group"] = np.where(np.arange(len(candidates)) % 3 == 0, "x", "y")
+    for kwargs in (dict(m=5, seed=11),
+                   dict(candidates=candidates, covariates=["group"], m=7, seed=2024)):
+        mar, shifted = imputed_change_and_sensitivity(scores, **kwargs)
+        alone_mar = imputed_change(scores, **kwargs)
+        alone_shifted = delta_adjusted_change(scores, **kwargs)
+        pd.testing.assert_frame_equal(mar, alone_mar, check_exact=True)
+        pd.testing.assert_frame_equal(shifted, alone_shifted, check_exact=True)
+        assert mar.to_csv(index=False, float_format="%.17g") \
+            == alone_mar.to_csv(index=False, float_format="%.17g")
+        assert shifted.to_csv(index=False, float_format="%.17g") \
+            == alone_shifted.to_csv(index=False, float_format="%.17g")
+    # pairs and deltas go to their own table
+    pairs, shift_pairs = [("T2", "T3")], [("T1", "T2"), ("T1", "T3")]
+    mar, shifted = imputed_change_and_sensitivity(scores, pairs=pairs, sensitivity_pairs=shift_pairs,
+                                                  deltas=[-0.25, 0.5], m=4, seed=3)
+    pd.testing.assert_frame_equal(mar, imputed_change(scores, pairs=pairs, m=4, seed=3),
+                                  check_exact=True)
+    pd.testing.assert_frame_equal(
+        shifted, delta_adjusted_change(scores, pairs=shift_pairs, deltas=[-0.25, 0.5], m=4, seed=3),
+        check_exact=True)
+    with pytest.raises(ValueError, match="m must be at least 2"):
+        imputed_change_and_sensitivity(scores, m=1)
 
 
 def test_same_seed_same_bytes_other_seed_other_table():

@@ -174,10 +174,10 @@ def build_results(processed: Processed, covariates=(), due_days: dict | None = N
     out["rci"] = reliability.reliable_change(s, rel, waves=waves)
     out["dimension_model"] = models.dimension_model(s, waves=waves)
     out["completers_change"] = models.completers_change(s, waves=waves)
-    out["imputed_change"] = models.imputed_change(s, waves=waves, m=imputations, seed=seed)
-    # the same draws (seed, m) with the imputed last-wave scores shifted (issue 15)
-    out["change_sensitivity"] = sensitivity.delta_adjusted_change(s, waves=waves, m=imputations,
-                                                                  seed=seed)
+    # one imputation pass (seed, m) for both: the imputed_change table, and the same draws with
+    # the imputed last-wave scores shifted (issue 15), as their two functions give them (issue 14)
+    out["imputed_change"], out["change_sensitivity"] = sensitivity.imputed_change_and_sensitivity(
+        s, waves=waves, m=imputations, seed=seed)
     groups = covariates + (["exit_status"] if "exit_status" in cand.columns else [])
     out["subgroups"] = pd.concat(
         [models.subgroup_change(s, answered, by=g, waves=waves, min_n=MIN_GROUP)

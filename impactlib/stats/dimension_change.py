@@ -725,6 +725,11 @@ def pool_rubin(estimates, variances, df_complete: float = np.inf, confidence: fl
     df          8.3724
     dtype: float64
     """
+    return pd.Series(_rubin(estimates, variances, df_complete, confidence), dtype=float)
+
+
+def _rubin(estimates, variances, df_complete: float = np.inf, confidence: float = 0.95) -> dict:
+    """:func:`pool_rubin` as a dict (no Series built: it is called per delta in a scan)."""
     q = np.asarray(estimates, dtype=float).ravel()
     u = np.asarray(variances, dtype=float).ravel()
     if q.shape != u.shape:
@@ -734,13 +739,13 @@ def pool_rubin(estimates, variances, df_complete: float = np.inf, confidence: fl
     out = dict.fromkeys(keys, np.nan)
     out["m"] = float(m)
     if m < 2 or not (np.all(np.isfinite(q)) and np.all(np.isfinite(u))):
-        return pd.Series(out, dtype=float)
+        return out
     qbar, ubar = float(q.mean()), float(u.mean())
     b = float(np.var(q, ddof=1))
     t = ubar + (1.0 + 1.0 / m) * b
     out.update(estimate=qbar, ubar=ubar, b=b, t=t, se=float(np.sqrt(t)))
     if not t > 0:
-        return pd.Series(out, dtype=float)
+        return out
     lam = (1.0 + 1.0 / m) * b / t
     lam_floor = max(lam, 1e-4)
     df_old = (m - 1) / lam_floor**2
@@ -756,7 +761,7 @@ def pool_rubin(estimates, variances, df_complete: float = np.inf, confidence: fl
     if np.isfinite(df) and df > 0:
         half = stats.t.ppf(0.5 + confidence / 2.0, df) * np.sqrt(t)
         out.update(ci_low=qbar - half, ci_high=qbar + half)
-    return pd.Series(out, dtype=float)
+    return out
 
 
 def _norm_draw(x_obs, y_obs, x_mis, rng: np.random.Generator, ridge: float) -> np.ndarray:
@@ -836,7 +841,16 @@ def _imputation_draws(scores, candidates, covariates, dv, within, subject, dimen
 
 
 def _draws(wide, children, waves, candidates, covariates, subject, m, ridge):
-    """Generator of :func:`_imputation_draws`: ``(dimension, observed, completed)``."""
+    """Generator of :func:`_imputation_draws`: ``(dimension, observed, completed)``.
+
+    The rows observed and missing at each wave, and the covariates of those
+    rows, are found once per dimension (they are the same in every
+    imputation); each imputation then builds only the design rows it fits
+    on and those it imputes, ``[1, earlier waves, covariates]``, in place of
+    the whole ``n x p`` matrix. The values, the draws and their order are
+    those of the one-matrix version.
+    """
+    n_waves = len(waves)
     for (dim, w), child in zip(wide.items(), children):
         rng = np.random.default_rng(child)
         sample = w[w[waves[0]].notna()] if waves else w
@@ -844,20 +858,24 @@ def _draws(wide, children, waves, candidates, covariates, subject, m, ridge):
         n = y.shape[0]
         z = _covariate_design(candidates, covariates, subject, sample.index)
         observed = ~np.isnan(y)
-        completed = []
-        for _ in range(m):
-            yc = y.copy()
+        rows = []  # per wave: (observed rows, missing rows, their ones and covariates)
+        for t in range(n_waves):
+            obs, mis = np.flatnonzero(observed[:, t]), np.flatnonzero(~observed[:, t])
+            rows.append((obs, mis, np.ones(obs.size), np.ones(mis.size), z[obs], z[mis]))
+        completed = np.empty((m, n, n_waves))
+        for j in range(m):
+            yc = completed[j]
+            yc[...] = y
             usable = [0]  # waves usable as predictors (complete after imputation)
-            for t in range(1, len(waves)):
-                obs, mis = observed[:, t], ~observed[:, t]
-                if mis.any():
-                    x = np.column_stack([np.ones(n), yc[:, usable], z])
-                    if obs.sum() >= x.shape[1] + 1:
-                        yc[mis, t] = _norm_draw(x[obs], yc[obs, t], x[mis], rng, ridge)
+            for t in range(1, n_waves):
+                obs, mis, one_obs, one_mis, z_obs, z_mis = rows[t]
+                if mis.size:
+                    if obs.size >= 1 + len(usable) + z.shape[1] + 1:
+                        x_obs = np.column_stack([one_obs, yc[np.ix_(obs, usable)], z_obs])
+                        x_mis = np.column_stack([one_mis, yc[np.ix_(mis, usable)], z_mis])
+                        yc[mis, t] = _norm_draw(x_obs, yc[obs, t], x_mis, rng, ridge)
                 if not np.isnan(yc[:, t]).any():
                     usable.append(t)
-            completed.append(yc)
-        completed = np.stack(completed) if completed else np.empty((0, n, len(waves)))
         yield dim, observed, completed
 
 
@@ -977,39 +995,52 @@ def imputed_change(
     waves, reported_seed, draws = _imputation_draws(
         scores, candidates, covariates, dv, within, subject, dimension, waves, m, seed, ridge)
     pairs = wave_pairs(waves, pairs)
-    pos = {w: i for i, w in enumerate(waves)}
-
     rows = []
     for dim, observed, completed in draws:
-        n = observed.shape[0]
-        for a, b in pairs:
-            ia, ib = pos[a], pos[b]
-            both_obs = observed[:, ia] & observed[:, ib]
-            diff = completed[:, :, ib] - completed[:, :, ia]  # m x n
-            if n >= 2 and np.all(np.isfinite(diff)):
-                q = diff.mean(axis=1)
-                u = diff.var(axis=1, ddof=1) / n
-                pooled = pool_rubin(q, u, df_complete=n - 1, confidence=confidence)
-            else:
-                pooled = pool_rubin([np.nan] * m, [np.nan] * m)
-            rows.append(
-                {
-                    dimension: dim,
-                    "from_wave": a,
-                    "to_wave": b,
-                    "n": n,
-                    "n_observed": int(both_obs.sum()),
-                    "n_imputed": int(n - both_obs.sum()),
-                    "estimate": pooled["estimate"],
-                    "se": pooled["se"],
-                    "ci_low": pooled["ci_low"],
-                    "ci_high": pooled["ci_high"],
-                    "df": pooled["df"],
-                    "fmi": pooled["fmi"],
-                    "m": m,
-                    "seed": reported_seed,
-                }
-            )
+        rows.extend(_imputed_rows(dim, observed, completed, waves, pairs, m, reported_seed,
+                                  confidence, dimension))
+    return _imputed_table(rows, waves, dimension)
+
+
+def _imputed_rows(dim, observed, completed, waves, pairs, m, reported_seed, confidence,
+                  dimension) -> list[dict]:
+    """Rows of :func:`imputed_change` for one dimension of :func:`_imputation_draws`."""
+    pos = {w: i for i, w in enumerate(waves)}
+    rows = []
+    n = observed.shape[0]
+    for a, b in pairs:
+        ia, ib = pos[a], pos[b]
+        both_obs = observed[:, ia] & observed[:, ib]
+        diff = completed[:, :, ib] - completed[:, :, ia]  # m x n
+        if n >= 2 and np.all(np.isfinite(diff)):
+            q = diff.mean(axis=1)
+            u = diff.var(axis=1, ddof=1) / n
+            pooled = pool_rubin(q, u, df_complete=n - 1, confidence=confidence)
+        else:
+            pooled = pool_rubin([np.nan] * m, [np.nan] * m)
+        rows.append(
+            {
+                dimension: dim,
+                "from_wave": a,
+                "to_wave": b,
+                "n": n,
+                "n_observed": int(both_obs.sum()),
+                "n_imputed": int(n - both_obs.sum()),
+                "estimate": pooled["estimate"],
+                "se": pooled["se"],
+                "ci_low": pooled["ci_low"],
+                "ci_high": pooled["ci_high"],
+                "df": pooled["df"],
+                "fmi": pooled["fmi"],
+                "m": m,
+                "seed": reported_seed,
+            }
+        )
+    return rows
+
+
+def _imputed_table(rows: list[dict], waves, dimension: str) -> pd.DataFrame:
+    """The :func:`imputed_change` table from the rows of every dimension."""
     columns = [
         dimension, "from_wave", "to_wave", "n", "n_observed", "n_imputed", "estimate", "se",
         "ci_low", "ci_high", "df", "fmi", "m", "seed",

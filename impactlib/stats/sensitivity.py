@@ -16,6 +16,8 @@ Public functions
 delta_adjusted_change
     Pooled change per dimension x wave pair x ``delta``, with the tipping
     point of each dimension x wave pair.
+imputed_change_and_sensitivity
+    That table and the ``imputed_change`` table from one imputation pass.
 tipping_points
     One row per dimension x wave pair of that table: the change under MAR
     (``delta = 0``) and its tipping point.
@@ -33,10 +35,11 @@ import pandas as pd
 from scipy import optimize, stats
 
 from impactlib.frames import wave_categorical, wave_pairs
-from impactlib.stats.dimension_change import _imputation_draws, pool_rubin
+from impactlib.stats.dimension_change import (_imputation_draws, _imputed_rows,
+                                              _imputed_table, _rubin)
 
-__all__ = ["delta_adjusted_change", "tipping_points", "default_deltas", "GRID_STEPS", "COLUMNS",
-           "TIPPING_STATUSES"]
+__all__ = ["delta_adjusted_change", "imputed_change_and_sensitivity", "tipping_points",
+           "default_deltas", "GRID_STEPS", "COLUMNS", "TIPPING_STATUSES"]
 
 #: Steps of the default grid after 0: 0, -0.1, ..., -1.0 on a 1-5 scale.
 GRID_STEPS = 10
@@ -87,17 +90,20 @@ def default_deltas(scores: pd.DataFrame, dv: str = "score") -> np.ndarray:
     return np.round(-step * np.arange(GRID_STEPS + 1), 12) + 0.0  # + 0.0: no -0.0
 
 
-def _pool(diff: np.ndarray, shifted: np.ndarray, delta: float, confidence: float) -> pd.Series:
+def _pool(diff: np.ndarray, shifted: np.ndarray, delta: float, confidence: float) -> dict:
     """Rubin-pooled mean of ``diff`` (m x n) after adding ``delta`` where ``shifted``.
 
     At ``delta == 0`` the very computation of ``imputed_change`` (same array,
-    same operations), so both give the same bits.
+    same operations), so both give the same bits. A dict of the values of
+    :func:`~impactlib.stats.dimension_change.pool_rubin`'s Series: it is built
+    per delta and per step of the tipping-point search, where a Series would
+    cost more than the pooling.
     """
     n = diff.shape[1]
     d = diff if delta == 0 else diff + delta * shifted
     q = d.mean(axis=1)
     u = d.var(axis=1, ddof=1) / n
-    pooled = pool_rubin(q, u, df_complete=n - 1, confidence=confidence)
+    pooled = _rubin(q, u, df_complete=n - 1, confidence=confidence)
     est, se, df = pooled["estimate"], pooled["se"], pooled["df"]
     pooled["p_value"] = (float(2.0 * stats.t.sf(abs(est / se), df))
                          if se > 0 and np.isfinite(df) and df > 0 else np.nan)
@@ -265,6 +271,112 @@ def delta_adjusted_change(
     if int(m) < 2:
         raise ValueError("m must be at least 2")
     m = int(m)
+    grid, step = _delta_grid(scores, dv, deltas)
+    waves, _, draws = _imputation_draws(scores, candidates, covariates, dv, within, subject,
+                                        dimension, waves, m, seed, ridge)
+    pairs = _sensitivity_pairs(waves, pairs)
+    blocks = []
+    for dim, observed, completed in draws:
+        blocks.extend(_delta_blocks(dim, observed, completed, waves, pairs, grid, step, m,
+                                    confidence))
+    return _delta_table(blocks, waves)
+
+
+def imputed_change_and_sensitivity(
+    scores: pd.DataFrame,
+    candidates: pd.DataFrame | None = None,
+    covariates: Sequence[str] | str | None = None,
+    dv: str = "score",
+    within: str = "wave",
+    subject: str = "candidate",
+    dimension: str = "dimension",
+    waves: Sequence | None = None,
+    pairs: Sequence | None = None,
+    sensitivity_pairs: Sequence | None = None,
+    deltas: Sequence[float] | None = None,
+    m: int = 20,
+    seed=None,
+    confidence: float = 0.95,
+    ridge: float = 1e-5,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`~impactlib.stats.dimension_change.imputed_change` and
+    :func:`delta_adjusted_change` from one imputation pass.
+
+    Both functions impute the same data sets from the same seed; this one
+    draws them once (one dimension in memory at a time) and gives each
+    dimension's completed data sets to both tables.
+
+    Parameters
+    ----------
+    scores, candidates, covariates, dv, within, subject, dimension, waves, m, seed, confidence, ridge
+        As :func:`~impactlib.stats.dimension_change.imputed_change`.
+    pairs : list of (from, to) tuples, optional
+        Wave pairs of the ``imputed_change`` table (default every ordered pair).
+    sensitivity_pairs : list of (from, to) tuples, optional
+        Wave pairs of the delta-adjusted table (default the first wave to the last).
+    deltas : sequence of float, optional
+        As :func:`delta_adjusted_change`.
+
+    Returns
+    -------
+    (pandas.DataFrame, pandas.DataFrame)
+        The table of ``imputed_change(..., pairs=pairs)`` and that of
+        ``delta_adjusted_change(..., pairs=sensitivity_pairs, deltas=deltas)``
+        with the same other arguments, equal to them to the bit.
+
+    Notes
+    -----
+    The draws are those of ``imputed_change`` (one ``SeedSequence(seed)``
+    child per dimension, in the order of the dimensions): see its Notes for
+    the imputation model and Rubin's rules, and :func:`delta_adjusted_change`
+    for the shift and the tipping point.
+
+    References
+    ----------
+    Rubin, D. B. (1987). *Multiple Imputation for Nonresponse in Surveys*.
+    Wiley.
+
+    Carpenter, J. R., & Kenward, M. G. (2013). *Multiple Imputation and its
+    Application*, ch. 10. Wiley.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from impactlib.stats.dimension_change import imputed_change
+    >>> from impactlib.stats.sensitivity import (delta_adjusted_change,
+    ...                                          imputed_change_and_sensitivity)
+    >>> rng = np.random.default_rng(1)
+    >>> t1 = rng.normal(3, 0.8, 200)
+    >>> t2 = t1 + 0.3 + rng.normal(0, 0.4, 200)
+    >>> t2[rng.random(200) < 0.3] = np.nan
+    >>> scores = pd.DataFrame({"candidate": np.tile(np.arange(200), 2),
+    ...     "wave": ["T1"] * 200 + ["T2"] * 200, "dimension": "D",
+    ...     "score": np.r_[t1, t2]})
+    >>> mar, shifted = imputed_change_and_sensitivity(scores, m=10, seed=42)
+    >>> mar.equals(imputed_change(scores, m=10, seed=42))
+    True
+    >>> shifted.equals(delta_adjusted_change(scores, m=10, seed=42))
+    True
+    """
+    if int(m) < 2:
+        raise ValueError("m must be at least 2")
+    m = int(m)
+    grid, step = _delta_grid(scores, dv, deltas)
+    waves, reported_seed, draws = _imputation_draws(
+        scores, candidates, covariates, dv, within, subject, dimension, waves, m, seed, ridge)
+    mar_pairs = wave_pairs(waves, pairs)
+    shift_pairs = _sensitivity_pairs(waves, sensitivity_pairs)
+    rows, blocks = [], []
+    for dim, observed, completed in draws:
+        rows.extend(_imputed_rows(dim, observed, completed, waves, mar_pairs, m, reported_seed,
+                                  confidence, dimension))
+        blocks.extend(_delta_blocks(dim, observed, completed, waves, shift_pairs, grid, step, m,
+                                    confidence))
+    return _imputed_table(rows, waves, dimension), _delta_table(blocks, waves)
+
+
+def _delta_grid(scores: pd.DataFrame, dv: str, deltas) -> tuple[np.ndarray, float]:
+    """The shifts (0 added when missing) and the step of the scan for the tipping point."""
     grid = default_deltas(scores, dv) if deltas is None else np.asarray(deltas, dtype=float).ravel()
     if not np.all(np.isfinite(grid)):
         raise ValueError("deltas must be finite numbers")
@@ -273,36 +385,47 @@ def delta_adjusted_change(
     nonzero = np.abs(grid[grid != 0])
     # the scan for the tipping point goes at the grid's step (the default's without one)
     step = float(nonzero.min()) if nonzero.size else -float(default_deltas(scores, dv)[1])
-    waves, _, draws = _imputation_draws(scores, candidates, covariates, dv, within, subject,
-                                        dimension, waves, m, seed, ridge)
+    return grid, step
+
+
+def _sensitivity_pairs(waves, pairs):
+    """Wave pairs of :func:`delta_adjusted_change`: default the first wave to the last."""
     if pairs is None:
         pairs = [(waves[0], waves[-1])] if len(waves) > 1 else []
-    pairs = wave_pairs(waves, pairs)
+    return wave_pairs(waves, pairs)
+
+
+def _delta_blocks(dim, observed, completed, waves, pairs, grid, step, m, confidence) -> list:
+    """Rows of :func:`delta_adjusted_change` for one dimension, one frame per wave pair."""
     pos = {w: i for i, w in enumerate(waves)}
     blocks = []
-    for dim, observed, completed in draws:
-        n = observed.shape[0]
-        seen = completed[0][observed] if m and n else np.empty(0)
-        reach = float(seen.max() - seen.min()) if seen.size else 0.0
-        for a, b in pairs:
-            ia, ib = pos[a], pos[b]
-            diff = completed[:, :, ib] - completed[:, :, ia]  # m x n, as imputed_change
-            shifted = ~observed[:, ib]
-            block = pd.DataFrame({"delta": grid})
-            if n >= 2 and np.all(np.isfinite(diff)):
-                pooled = pd.DataFrame([_pool(diff, shifted, d, confidence) for d in grid])
-                at_zero = pooled.loc[int(np.flatnonzero(grid == 0)[0])]
-                tip, status = _tipping(diff, shifted, confidence, at_zero, step, reach)
-            else:
-                pooled = pd.DataFrame(np.nan, index=range(grid.size),
-                                      columns=["estimate", "se", "ci_low", "ci_high", "p_value",
-                                               "df"])
-                tip, status = np.nan, "undefined"
-            block[["estimate", "se", "ci_low", "ci_high", "p_value", "df"]] = pooled[
-                ["estimate", "se", "ci_low", "ci_high", "p_value", "df"]].to_numpy(dtype=float)
-            blocks.append(block.assign(dimension=dim, from_wave=a, to_wave=b, n_candidates=n,
-                                       n_imputed=int(shifted.sum()), m=m, tipping_delta=tip,
-                                       tipping=status))
+    n = observed.shape[0]
+    seen = completed[0][observed] if m and n else np.empty(0)
+    reach = float(seen.max() - seen.min()) if seen.size else 0.0
+    for a, b in pairs:
+        ia, ib = pos[a], pos[b]
+        diff = completed[:, :, ib] - completed[:, :, ia]  # m x n, as imputed_change
+        shifted = ~observed[:, ib]
+        block = pd.DataFrame({"delta": grid})
+        if n >= 2 and np.all(np.isfinite(diff)):
+            pooled = pd.DataFrame([_pool(diff, shifted, d, confidence) for d in grid])
+            at_zero = pooled.loc[int(np.flatnonzero(grid == 0)[0])]
+            tip, status = _tipping(diff, shifted, confidence, at_zero, step, reach)
+        else:
+            pooled = pd.DataFrame(np.nan, index=range(grid.size),
+                                  columns=["estimate", "se", "ci_low", "ci_high", "p_value",
+                                           "df"])
+            tip, status = np.nan, "undefined"
+        block[["estimate", "se", "ci_low", "ci_high", "p_value", "df"]] = pooled[
+            ["estimate", "se", "ci_low", "ci_high", "p_value", "df"]].to_numpy(dtype=float)
+        blocks.append(block.assign(dimension=dim, from_wave=a, to_wave=b, n_candidates=n,
+                                   n_imputed=int(shifted.sum()), m=m, tipping_delta=tip,
+                                   tipping=status))
+    return blocks
+
+
+def _delta_table(blocks: list, waves) -> pd.DataFrame:
+    """The :func:`delta_adjusted_change` table from the blocks of every dimension."""
     out = (pd.concat(blocks, ignore_index=True) if blocks
            else pd.DataFrame(columns=COLUMNS))[COLUMNS]
     out["from_wave"] = wave_categorical(out["from_wave"], waves)
