@@ -35,8 +35,9 @@ clean-reports
     Delete the report folders under ``reports/``.
 bench
     setup, then ``benchmarks/pipeline.py``: ingestion against a reading
-    floor, the statistics table by table, growth between sizes (a
-    benchmark, not a test; further arguments go to it, e.g. ``--full``).
+    floor, the statistics table by table, the report against its notebook
+    floor, growth between sizes (a benchmark, not a test; further arguments
+    go to it, e.g. ``--full``).
 
 Options (anywhere before ``--``)
 --------------------------------
