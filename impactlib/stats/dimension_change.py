@@ -845,10 +845,12 @@ def _draws(wide, children, waves, candidates, covariates, subject, m, ridge):
 
     The rows observed and missing at each wave, and the covariates of those
     rows, are found once per dimension (they are the same in every
-    imputation); each imputation then builds only the design rows it fits
-    on and those it imputes, ``[1, earlier waves, covariates]``, in place of
-    the whole ``n x p`` matrix. The values, the draws and their order are
-    those of the one-matrix version.
+    imputation); each imputation works on a waves x n copy of the scores
+    (each wave's scores contiguous, so the rows of a wave are gathered fast)
+    and builds only the design rows it fits on and those it imputes,
+    ``[1, earlier waves, covariates]``, in place of the whole ``n x p``
+    matrix. The values, the draws and their order are those of the
+    one-matrix version.
     """
     n_waves = len(waves)
     for (dim, w), child in zip(wide.items(), children):
@@ -863,19 +865,20 @@ def _draws(wide, children, waves, candidates, covariates, subject, m, ridge):
             obs, mis = np.flatnonzero(observed[:, t]), np.flatnonzero(~observed[:, t])
             rows.append((obs, mis, np.ones(obs.size), np.ones(mis.size), z[obs], z[mis]))
         completed = np.empty((m, n, n_waves))
+        work = np.empty((n_waves, n))  # one imputation, wave by wave: contiguous columns
         for j in range(m):
-            yc = completed[j]
-            yc[...] = y
+            work[...] = y.T
             usable = [0]  # waves usable as predictors (complete after imputation)
             for t in range(1, n_waves):
                 obs, mis, one_obs, one_mis, z_obs, z_mis = rows[t]
                 if mis.size:
                     if obs.size >= 1 + len(usable) + z.shape[1] + 1:
-                        x_obs = np.column_stack([one_obs, yc[np.ix_(obs, usable)], z_obs])
-                        x_mis = np.column_stack([one_mis, yc[np.ix_(mis, usable)], z_mis])
-                        yc[mis, t] = _norm_draw(x_obs, yc[obs, t], x_mis, rng, ridge)
-                if not np.isnan(yc[:, t]).any():
+                        x_obs = np.column_stack([one_obs, *(work[u][obs] for u in usable), z_obs])
+                        x_mis = np.column_stack([one_mis, *(work[u][mis] for u in usable), z_mis])
+                        work[t][mis] = _norm_draw(x_obs, work[t][obs], x_mis, rng, ridge)
+                if not np.isnan(work[t]).any():
                     usable.append(t)
+            completed[j] = work.T
         yield dim, observed, completed
 
 
