@@ -954,3 +954,34 @@ def test_ordinal_sentence_counts_the_items_and_states_its_assumption():
     assert "1 question is hidden (fewer than 5 candidates)." in en
     assert "(missing at random). This is an assumption, not a finding." in en
     assert narrative.ordinal_sentence(_ordinal_view((1, 0, 0, 0)), "T2", "T3") == ""
+
+
+def _tipping_table(rows):
+    """change_sensitivity rows at delta 0 (and one shifted row, ignored) for T1 -> T2."""
+    table = pd.DataFrame(rows, columns=["dimension", "estimate", "tipping", "tipping_delta"])
+    table = table.assign(from_wave="T1", to_wave="T2", delta=0.0)
+    return pd.concat([table, table.assign(delta=-0.1, tipping_delta=-0.01)], ignore_index=True)
+
+
+def test_synthesis_says_the_most_fragile_improvement_beside_the_agreement_of_methods():
+    # A and C improve and tip at -0.52 and -0.34: the synthesis names C (the smaller shift,
+    # 0.34); B declines (tips upwards: not an improvement), D had nothing to overturn
+    results = _results()
+    results["change_sensitivity"] = _tipping_table([("A", 0.5, "found", -0.52),
+                                                    ("B", -0.4, "found", 0.1),
+                                                    ("C", 0.3, "found", -0.34),
+                                                    ("D", 0.1, "not_needed", np.nan)])
+    text = _nbsp(" ".join(narrative.caveats(_view(results))))
+    assert ("Ces progrès reposent sur une hypothèse sur les absents : si les candidats qui "
+            "n'ont pas rempli le questionnaire Sortie avaient en réalité un score inférieur de "
+            "0,34 point à ce que suppose l'imputation, le progrès sur « C » ne serait déjà plus "
+            "démontré (voir la page « Abandons »).") in text
+    en = _nbsp(" ".join(narrative.caveats(_view(results, "en"))))
+    assert "had in fact scored 0.34 points lower than the imputation assumes, the improvement " \
+           "in “C” would already no longer be shown" in en
+    # no improvement with a tipping point, or no table: no sentence
+    results["change_sensitivity"] = _tipping_table([("B", -0.4, "found", 0.1),
+                                                    ("D", 0.1, "not_needed", np.nan)])
+    assert "hypothèse sur les absents" not in " ".join(narrative.caveats(_view(results)))
+    del results["change_sensitivity"]
+    assert "hypothèse sur les absents" not in " ".join(narrative.caveats(_view(results)))

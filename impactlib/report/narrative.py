@@ -286,7 +286,9 @@ def caveats(view) -> list[str]:
     the conclusions depend on the method (:func:`sensitivity_disagreements`),
     and, when a fraction of missing information of the main pair's imputation
     exceeds :data:`FMI_HIGH`, that the imputed estimate mostly reflects the
-    imputation model (an assumption, not a finding).
+    imputation model (an assumption, not a finding), and the smallest shift
+    of the missing scores that would overturn an improvement
+    (:func:`tipping_caveat`).
 
     Parameters
     ----------
@@ -319,6 +321,9 @@ def caveats(view) -> list[str]:
         if len(fmi) and fmi.max() > FMI_HIGH:
             out.append(tr.html("synthesis.caveat_imputation_model", from_label=view.label(pair[0]),
                                to_label=view.label(pair[1]), fmi_high=tr.number(fmi.max(), 2)))
+    tipping = tipping_caveat(view, *pair) if pair is not None else ""
+    if tipping:
+        out.append(tipping)
     out += [tr.html("synthesis.caveat_self_report"), tr.html("synthesis.caveat_small_groups")]
     return out
 
@@ -493,6 +498,63 @@ def tipping_text(view, from_wave: str, to_wave: str) -> str:
     if len(up) or len(down):
         out.append(tr.html("attrition.tipping_judgement", **labels))
     return " ".join(out)
+
+
+def tipping_caveat(view, from_wave: str, to_wave: str) -> str:
+    """The synthesis's sentence on the tipping point: the most fragile improvement.
+
+    Of the ``change_sensitivity`` rows of the pair at ``delta == 0`` whose
+    tipping point was found (``tipping == "found"``) and whose change is an
+    improvement (estimate > 0), the one with the smallest shift ``|delta|``:
+    how much lower the missing later scores would have to be than the
+    imputation assumes for that improvement to be no longer shown. The
+    synthesis says it beside the agreement of the three methods, which all
+    assume the answers missing at random given what is known: that agreement
+    alone would reassure where the tipping point may not.
+
+    Parameters
+    ----------
+    view : impactlib.report.notebook.ReportView
+        The report; ``view.results["change_sensitivity"]`` is used.
+    from_wave, to_wave : str
+        The pair of waves.
+
+    Returns
+    -------
+    str
+        Markdown (locale key ``synthesis.caveat_tipping``); ``""`` without
+        the table or when no improvement has a tipping point.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from types import SimpleNamespace
+    >>> from impactlib.report.i18n import Translator
+    >>> table = pd.DataFrame({"dimension": ["A", "B"], "from_wave": "T1", "to_wave": "T3",
+    ...                       "delta": 0.0, "estimate": [0.5, 0.4], "tipping": "found",
+    ...                       "tipping_delta": [-0.52, -0.34]})
+    >>> view = SimpleNamespace(tr=Translator("en"), results={"change_sensitivity": table},
+    ...                        label={"T1": "Entry", "T3": "Exit"}.get)
+    >>> print(tipping_caveat(view, "T1", "T3"))  # doctest: +NORMALIZE_WHITESPACE
+    These improvements rest on an assumption about those who are missing: if the candidates
+    who did not fill in the Exit questionnaire had in fact scored 0.34 points lower than the
+    imputation assumes, the improvement in “B” would already no longer be shown (see the
+    "Dropout" page).
+    """
+    table = view.results.get("change_sensitivity")
+    if table is None or table.empty:
+        return ""
+    rows = _pair(table, from_wave, to_wave)
+    rows = rows[(rows["delta"].astype(float) == 0).to_numpy()
+                & (rows["tipping"].astype(str) == "found").to_numpy()
+                & (rows["estimate"].astype(float) > 0).to_numpy()]
+    if rows.empty:
+        return ""
+    shift = rows["tipping_delta"].astype(float).abs()
+    first = rows.iloc[int(np.argmin(shift.to_numpy()))]
+    return view.tr.html("synthesis.caveat_tipping", to_label=view.label(to_wave),
+                        dimension=first["dimension"],
+                        delta=view.tr.number(float(shift.min()), 2))
 
 
 def sensitivity_disagreements(view) -> int | None:
