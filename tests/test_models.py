@@ -467,12 +467,12 @@ def test_imputation_draws_are_those_of_the_one_matrix_loop():
     # covariates] for all n rows, fitted on the rows observed at t, then X[missing] imputed
     # by _norm_draw, with the same random stream. Same numbers, same order, to the bit.
     from impactlib.frames import wave_order, wide_scores
-    from impactlib.stats.dimension_change import (_covariate_design, _imputation_draws,
+    from impactlib.stats.dimension_change import (_covariate_design, imputation_draws,
                                                   _norm_draw, _seed_sequence)
 
     scores, candidates = make_tables()
     covariates, m, seed = ["sex", "age"], 6, 99
-    waves, _, draws = _imputation_draws(scores, candidates, covariates, "score", "wave",
+    waves, _, draws = imputation_draws(scores, candidates, covariates, "score", "wave",
                                         "candidate", "dimension", None, m, seed, 1e-5)
     ref_waves = wave_order(scores, "wave", None)
     wide = wide_scores(scores, "score", "wave", "candidate", "dimension", ref_waves)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from impactlib.stats.dimension_change import _imputation_draws, imputed_change
+from impactlib.stats.dimension_change import imputation_draws, imputed_change
 from impactlib.stats.sensitivity import (COLUMNS, TIPPING_STATUSES, default_deltas,
                                          delta_adjusted_change, imputed_change_and_sensitivity,
                                          tipping_points)
@@ -121,7 +121,7 @@ def test_pooled_variance_follows_the_formula_of_the_notes():
     scores = _simulated(dimensions=("A",))
     m = 8
     out = delta_adjusted_change(scores, m=m, seed=9)
-    _, _, draws = _imputation_draws(scores, None, None, "score", "wave", "candidate",
+    _, _, draws = imputation_draws(scores, None, None, "score", "wave", "candidate",
                                     "dimension", None, m, 9, 1e-5)
     _, observed, completed = next(iter(draws))
     d = completed[:, :, 2] - completed[:, :, 0]

@@ -20,6 +20,12 @@ subgroup_change
     groups suppressed.
 pool_rubin
     Rubin's rules for pooling a scalar estimate over imputations.
+
+Building blocks shared with :mod:`impactlib.stats.sensitivity` (public so
+that no private name crosses modules, but not in ``__all__``):
+``imputation_draws`` (the completed data sets of :func:`imputed_change`),
+``imputed_rows`` / ``imputed_table`` (its rows and table) and ``rubin_pool``
+(:func:`pool_rubin` as a dict).
 """
 
 from __future__ import annotations
@@ -725,10 +731,10 @@ def pool_rubin(estimates, variances, df_complete: float = np.inf, confidence: fl
     df          8.3724
     dtype: float64
     """
-    return pd.Series(_rubin(estimates, variances, df_complete, confidence), dtype=float)
+    return pd.Series(rubin_pool(estimates, variances, df_complete, confidence), dtype=float)
 
 
-def _rubin(estimates, variances, df_complete: float = np.inf, confidence: float = 0.95) -> dict:
+def rubin_pool(estimates, variances, df_complete: float = np.inf, confidence: float = 0.95) -> dict:
     """:func:`pool_rubin` as a dict (no Series built: it is called per delta in a scan)."""
     q = np.asarray(estimates, dtype=float).ravel()
     u = np.asarray(variances, dtype=float).ravel()
@@ -819,8 +825,8 @@ def _seed_sequence(seed) -> tuple[np.random.SeedSequence, object]:
     return ss, (seed if seed is not None else ss.entropy)
 
 
-def _imputation_draws(scores, candidates, covariates, dv, within, subject, dimension, waves,
-                      m: int, seed, ridge: float):
+def imputation_draws(scores, candidates, covariates, dv, within, subject, dimension, waves,
+                     m: int, seed, ridge: float):
     """The completed data sets behind :func:`imputed_change` (same draws, same seed).
 
     Returns ``(waves, reported_seed, draws)`` where ``draws`` is an iterator
@@ -841,7 +847,7 @@ def _imputation_draws(scores, candidates, covariates, dv, within, subject, dimen
 
 
 def _draws(wide, children, waves, candidates, covariates, subject, m, ridge):
-    """Generator of :func:`_imputation_draws`: ``(dimension, observed, completed)``.
+    """Generator of :func:`imputation_draws`: ``(dimension, observed, completed)``.
 
     The rows observed and missing at each wave, and the covariates of those
     rows, are found once per dimension (they are the same in every
@@ -995,19 +1001,19 @@ def imputed_change(
     if int(m) < 2:
         raise ValueError("m must be at least 2")
     m = int(m)
-    waves, reported_seed, draws = _imputation_draws(
+    waves, reported_seed, draws = imputation_draws(
         scores, candidates, covariates, dv, within, subject, dimension, waves, m, seed, ridge)
     pairs = wave_pairs(waves, pairs)
     rows = []
     for dim, observed, completed in draws:
-        rows.extend(_imputed_rows(dim, observed, completed, waves, pairs, m, reported_seed,
+        rows.extend(imputed_rows(dim, observed, completed, waves, pairs, m, reported_seed,
                                   confidence, dimension))
-    return _imputed_table(rows, waves, dimension)
+    return imputed_table(rows, waves, dimension)
 
 
-def _imputed_rows(dim, observed, completed, waves, pairs, m, reported_seed, confidence,
+def imputed_rows(dim, observed, completed, waves, pairs, m, reported_seed, confidence,
                   dimension) -> list[dict]:
-    """Rows of :func:`imputed_change` for one dimension of :func:`_imputation_draws`."""
+    """Rows of :func:`imputed_change` for one dimension of :func:`imputation_draws`."""
     pos = {w: i for i, w in enumerate(waves)}
     rows = []
     n = observed.shape[0]
@@ -1042,7 +1048,7 @@ def _imputed_rows(dim, observed, completed, waves, pairs, m, reported_seed, conf
     return rows
 
 
-def _imputed_table(rows: list[dict], waves, dimension: str) -> pd.DataFrame:
+def imputed_table(rows: list[dict], waves, dimension: str) -> pd.DataFrame:
     """The :func:`imputed_change` table from the rows of every dimension."""
     columns = [
         dimension, "from_wave", "to_wave", "n", "n_observed", "n_imputed", "estimate", "se",

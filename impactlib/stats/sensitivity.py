@@ -35,8 +35,8 @@ import pandas as pd
 from scipy import optimize, stats
 
 from impactlib.frames import wave_categorical, wave_pairs
-from impactlib.stats.dimension_change import (_imputation_draws, _imputed_rows,
-                                              _imputed_table, _rubin)
+from impactlib.stats.dimension_change import (imputation_draws, imputed_rows,
+                                              imputed_table, rubin_pool)
 
 __all__ = ["delta_adjusted_change", "imputed_change_and_sensitivity", "tipping_points",
            "default_deltas", "GRID_STEPS", "COLUMNS", "TIPPING_STATUSES"]
@@ -103,7 +103,7 @@ def _pool(diff: np.ndarray, shifted: np.ndarray, delta: float, confidence: float
     d = diff if delta == 0 else diff + delta * shifted
     q = d.mean(axis=1)
     u = d.var(axis=1, ddof=1) / n
-    pooled = _rubin(q, u, df_complete=n - 1, confidence=confidence)
+    pooled = rubin_pool(q, u, df_complete=n - 1, confidence=confidence)
     est, se, df = pooled["estimate"], pooled["se"], pooled["df"]
     pooled["p_value"] = (float(2.0 * stats.t.sf(abs(est / se), df))
                          if se > 0 and np.isfinite(df) and df > 0 else np.nan)
@@ -272,7 +272,7 @@ def delta_adjusted_change(
         raise ValueError("m must be at least 2")
     m = int(m)
     grid, step = _delta_grid(scores, dv, deltas)
-    waves, _, draws = _imputation_draws(scores, candidates, covariates, dv, within, subject,
+    waves, _, draws = imputation_draws(scores, candidates, covariates, dv, within, subject,
                                         dimension, waves, m, seed, ridge)
     pairs = _sensitivity_pairs(waves, pairs)
     blocks = []
@@ -362,17 +362,17 @@ def imputed_change_and_sensitivity(
         raise ValueError("m must be at least 2")
     m = int(m)
     grid, step = _delta_grid(scores, dv, deltas)
-    waves, reported_seed, draws = _imputation_draws(
+    waves, reported_seed, draws = imputation_draws(
         scores, candidates, covariates, dv, within, subject, dimension, waves, m, seed, ridge)
     mar_pairs = wave_pairs(waves, pairs)
     shift_pairs = _sensitivity_pairs(waves, sensitivity_pairs)
     rows, blocks = [], []
     for dim, observed, completed in draws:
-        rows.extend(_imputed_rows(dim, observed, completed, waves, mar_pairs, m, reported_seed,
+        rows.extend(imputed_rows(dim, observed, completed, waves, mar_pairs, m, reported_seed,
                                   confidence, dimension))
         blocks.extend(_delta_blocks(dim, observed, completed, waves, shift_pairs, grid, step, m,
                                     confidence))
-    return _imputed_table(rows, waves, dimension), _delta_table(blocks, waves)
+    return imputed_table(rows, waves, dimension), _delta_table(blocks, waves)
 
 
 def _delta_grid(scores: pd.DataFrame, dv: str, deltas) -> tuple[np.ndarray, float]:
