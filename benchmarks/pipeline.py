@@ -333,6 +333,45 @@ def nlogn_exponent(n1: int, n2: int) -> float:
     return growth(n1, n1 * math.log(n1), n2, n2 * math.log(n2))
 
 
+def print_statistics_part(sizes: list[int], steps: dict[int, dict], peaks: dict[int, dict],
+                          totals: dict[int, tuple], rows: list[dict]) -> list[str]:
+    """Part 2's table (and rows for ``--out``); returns the step names."""
+    print("\n2. Statistics: each step of build_results (seconds, best of the runs; "
+          "peak MB traced by tracemalloc), and the total in a fresh process "
+          "(seconds of study_results, peak RSS of the process)\n")
+    names = list(dict.fromkeys(name for n in sizes for name in steps[n]))
+    print("| step | " + " | ".join(f"{n} s | {n} MB" for n in sizes) + " |")
+    print("|---|" + "---|---|" * len(sizes))
+    for name in names:
+        cells = []
+        for n in sizes:
+            cells += [_fmt(steps[n].get(name), 3), _fmt(peaks[n].get(name), 0)]
+            rows.append({"candidates": n, "part": "statistics", "step": name,
+                         "seconds": steps[n].get(name), "peak_mb": peaks[n].get(name),
+                         "ratio": None})
+        print(f"| {name} | " + " | ".join(cells) + " |")
+    cells = []
+    for n in sizes:
+        cells += [f"**{_fmt(sum(steps[n].values()), 3)}**", "-"]
+    print("| **sum of steps** | " + " | ".join(cells) + " |")
+    cells = []
+    for n in sizes:
+        seconds, peak = totals[n]
+        cells += [f"**{_fmt(seconds, 3)}**", f"**{_fmt(peak, 0)}** (RSS)"]
+        rows.append({"candidates": n, "part": "statistics", "step": "study_results (process)",
+                     "seconds": seconds, "peak_mb": peak, "ratio": None})
+    print("| **study_results, fresh process** | " + " | ".join(cells) + " |")
+    for n in sizes:
+        if n in TARGET_STATS_SECONDS:
+            seconds, peak = totals[n]
+            t, m = TARGET_STATS_SECONDS[n], TARGET_PEAK_MB[n]
+            print(f"\ntarget at {n}: < {t:.0f} s "
+                  + ("met" if seconds < t else f"missed by {seconds / t:.2f}x")
+                  + f", peak < {m:.0f} MB "
+                  + ("n/a" if peak is None else "met" if peak < m else f"missed by {peak / m:.2f}x"))
+    return names
+
+
 def print_report_part(r: dict, rows: list[dict]) -> None:
     target = TARGET_REPORT_RATIO
     verdict = (f"<= {target} met" if r["ratio"] <= target
@@ -387,44 +426,12 @@ def print_report(sizes: list[int], ingest: dict[int, dict], steps: dict[int, dic
                  {"candidates": n, "part": "ingestion", "step": "floor",
                   "seconds": g["floor_s"], "peak_mb": g["floor_mb"], "ratio": None}]
 
+    if with_stats:
+        names = print_statistics_part(sizes, steps, peaks, totals, rows)
     if report:
         print_report_part(report, rows)
     if not with_stats:
         return rows
-    print("\n2. Statistics: each step of build_results (seconds, best of the runs; "
-          "peak MB traced by tracemalloc), and the total in a fresh process "
-          "(seconds of study_results, peak RSS of the process)\n")
-    names = list(dict.fromkeys(name for n in sizes for name in steps[n]))
-    print("| step | " + " | ".join(f"{n} s | {n} MB" for n in sizes) + " |")
-    print("|---|" + "---|---|" * len(sizes))
-    for name in names:
-        cells = []
-        for n in sizes:
-            cells += [_fmt(steps[n].get(name), 3), _fmt(peaks[n].get(name), 0)]
-            rows.append({"candidates": n, "part": "statistics", "step": name,
-                         "seconds": steps[n].get(name), "peak_mb": peaks[n].get(name),
-                         "ratio": None})
-        print(f"| {name} | " + " | ".join(cells) + " |")
-    cells = []
-    for n in sizes:
-        cells += [f"**{_fmt(sum(steps[n].values()), 3)}**", "-"]
-    print("| **sum of steps** | " + " | ".join(cells) + " |")
-    cells = []
-    for n in sizes:
-        seconds, peak = totals[n]
-        cells += [f"**{_fmt(seconds, 3)}**", f"**{_fmt(peak, 0)}** (RSS)"]
-        rows.append({"candidates": n, "part": "statistics", "step": "study_results (process)",
-                     "seconds": seconds, "peak_mb": peak, "ratio": None})
-    print("| **study_results, fresh process** | " + " | ".join(cells) + " |")
-    for n in sizes:
-        if n in TARGET_STATS_SECONDS:
-            seconds, peak = totals[n]
-            t, m = TARGET_STATS_SECONDS[n], TARGET_PEAK_MB[n]
-            print(f"\ntarget at {n}: < {t:.0f} s "
-                  + ("met" if seconds < t else f"missed by {seconds / t:.2f}x")
-                  + f", peak < {m:.0f} MB "
-                  + ("n/a" if peak is None else "met" if peak < m else f"missed by {peak / m:.2f}x"))
-
     if len(sizes) > 1:
         print("\n4. Growth exponents log(t2/t1)/log(n2/n1) (1 = linear)\n")
         pairs = list(zip(sizes, sizes[1:]))
