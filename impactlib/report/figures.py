@@ -339,6 +339,29 @@ def _level_colours(k: int) -> list:
     return [cmap(0.5 + (i - (k - 1) / 2) / (k - 1) * 0.8) for i in range(k)]
 
 
+def _item_rows(groups, info, wrap: int, show_heads: bool):
+    """Vertical layout of item rows grouped by dimension (forest and ordinal plots).
+
+    Returns ``(ypos, heads, n_rows)``: each item's row centre, the
+    ``(y, dimension)`` of each dimension heading (none when ``show_heads`` is
+    false), and the height used, in row units; a row grows with the lines of
+    its wrapped question text.
+    """
+    ypos, heads = {}, []
+    y = 0.0
+    for dim, members in groups:
+        if show_heads:
+            y += 0.2 if heads else 0.0
+            heads.append((y, dim))
+            y += 1.1
+        for item in members:
+            lines = _item_text(item, info, wrap).count("\n") + 1
+            step = 0.55 + 0.5 * lines
+            ypos[item] = y + (step - 1.05) / 2
+            y += step
+    return ypos, heads, y
+
+
 def _dimension_rows(keys, dims, order_hint):
     """Keys grouped by dimension (order of ``order_hint`` first, then of appearance)."""
     dim_order = _first_seen([d for d in order_hint if d in set(dims.values())] + list(dims.values()))
@@ -705,21 +728,8 @@ def forest_plot(item_change: pd.DataFrame, items: pd.DataFrame | None, tr, from_
     groups = _dimension_rows(order, {k: records[k][5] for k in order},
                              [m.get("dimension") for m in info.values()])
     show_heads = len(groups) > 1
-
     wrap = 30
-    ypos, heads = {}, []
-    y = 0.0
-    for dim, members in groups:
-        if show_heads:
-            y += 0.2 if heads else 0.0
-            heads.append((y, dim))
-            y += 1.1
-        for item in members:
-            lines = _item_text(item, info, wrap).count("\n") + 1
-            step = 0.55 + 0.5 * lines
-            ypos[item] = y + (step - 1.05) / 2
-            y += step
-    n_rows = y
+    ypos, heads, n_rows = _item_rows(groups, info, wrap, show_heads)
     note = (tr.t("figures.forest.reverse_note")
             if any(info.get(k, {}).get("reverse") for k in order) else None)
     fig, body = _frame(WIDTH, 0.95 + ITEM_ROW_IN * n_rows, title, tr.t("figures.forest.subtitle"),
@@ -849,21 +859,8 @@ def ordinal_plot(effects: pd.DataFrame, items: pd.DataFrame | None, tr, from_wav
     groups = _dimension_rows(order, {k: records[k][0] for k in order},
                              [m.get("dimension") for m in info.values()])
     show_heads = len(groups) > 1
-
     wrap = 30
-    ypos, heads = {}, []
-    y = 0.0
-    for dim, members in groups:
-        if show_heads:
-            y += 0.2 if heads else 0.0
-            heads.append((y, dim))
-            y += 1.1
-        for item in members:
-            lines = _item_text(item, info, wrap).count("\n") + 1
-            step = 0.55 + 0.5 * lines
-            ypos[item] = y + (step - 1.05) / 2
-            y += step
-    n_rows = y
+    ypos, heads, n_rows = _item_rows(groups, info, wrap, show_heads)
     start, end = _wave_name(from_wave, None, tr), _wave_name(to_wave, None, tr)
     notes = [tr.t("figures.ordinal.n_note")]
     if any(info.get(k, {}).get("reverse") for k in order):
@@ -1998,7 +1995,25 @@ def to_svg_bytes(fig: Figure, image_dpi: int = 150) -> bytes:
     data = re.sub(rb"\n[ \t]+", b"\n", buffer.getvalue())
     # the DTD (never fetched) and the empty metadata block are not needed
     data = re.sub(rb"<!DOCTYPE[^>]*>\n?", b"", data, count=1)
-    return re.sub(rb"<metadata>.*?</metadata>\n?", b"", data, count=1, flags=re.S)
+    data = re.sub(rb"<metadata>.*?</metadata>\n?", b"", data, count=1, flags=re.S)
+    return _number_clip_ids(data)
+
+
+def _number_clip_ids(data: bytes) -> bytes:
+    """Clip path ids numbered in order of definition (``clip1``, ``clip2``...).
+
+    matplotlib names a clip path by a hash of its salt and of the text of the
+    clip object, and that text can hold something of the running process (a
+    figure drawn twice in two runs got different ids, so different bytes and
+    file names). Each SVG file is its own document (the pages show them with
+    ``<img>``), so numbering is enough to keep the ids unique.
+    """
+    ids = list(dict.fromkeys(re.findall(rb'<clipPath id="([^"]+)"', data)))
+    if not ids:
+        return data
+    names = {old: b"clip%d" % i for i, old in enumerate(ids, start=1)}
+    pattern = rb'(?<=id=")(%s)(?=")|(?<=url\(#)(%s)(?=\))' % ((b"|".join(map(re.escape, ids)),) * 2)
+    return re.sub(pattern, lambda m: names[m.group(0)], data)
 
 
 # ---------------------------------------------------------------------------
